@@ -1,0 +1,5 @@
+"""dcim: design, verify and measure approximate digital compute-in-memory hardware."""
+
+from . import arith
+
+__all__ = ["arith"]

@@ -1,0 +1,296 @@
+"""Multiplier specifications, the registry of multiplier kinds, and the multiplier component.
+
+A :class:`MultiplierSpec` is the one description of a multiplier. Everything else derives from
+it: the Amaranth component, the bit-exact NumPy model, the error metrics, a stable name for
+files and Verilog modules, and its TOML form. What a kind means lives in a
+:class:`MultiplierKind` registered under its name, so new kinds need no edit of existing code.
+"""
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+
+import numpy as np
+import tomli_w
+from amaranth.hdl import Module, Shape, signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = [
+    "MULTIPLIER_KINDS",
+    "MultiplierComponent",
+    "MultiplierKind",
+    "MultiplierSpec",
+    "register_multiplier_kind",
+]
+
+MIN_WIDTH, MAX_WIDTH = 2, 32
+
+
+class MultiplierKind:
+    """What one kind of multiplier is: its options, model and hardware.
+
+    Subclasses set ``name`` and ``Options`` (a frozen dataclass whose ``__post_init__``
+    validates each field), and implement :meth:`model` and :meth:`elaborate`. Register an
+    instance with :func:`register_multiplier_kind`.
+    """
+
+    name = None
+    Options = None
+
+    def validate(self, spec):
+        """Check options against the width and signedness; raise ``ValueError`` if unfit."""
+
+    def name_suffix(self, options):
+        """Text that makes the spec's name unique among specs of this kind."""
+        parts = []
+        for option in dataclasses.fields(options):
+            value = getattr(options, option.name)
+            if value != option.default:
+                # Choice-like options read well alone ("booth4"); numbers need their name.
+                parts.append(str(value) if isinstance(value, str) else f"{option.name}{value}")
+        return "_".join(parts)
+
+    def model(self, spec, a, b):
+        """Products for operand arrays ``a`` and ``b`` (already range-checked int64)."""
+        raise NotImplementedError
+
+    def elaborate(self, spec, module, a, b):
+        """Add the hardware to ``module``; return the product value (at least 2w bits)."""
+        raise NotImplementedError
+
+    def describe(self, spec):
+        """Extra facts for reports, as ``{label: value}``."""
+        return {}
+
+
+MULTIPLIER_KINDS = {}
+"""Every multiplier kind by name; :func:`register_multiplier_kind` adds one."""
+
+
+def register_multiplier_kind(kind, *, replace=False):
+    """Make ``kind`` usable as ``MultiplierSpec(kind=kind.name)``, in TOML files and the CLI."""
+    if not isinstance(kind, MultiplierKind):
+        raise TypeError(f"kind must be a MultiplierKind instance, not {kind!r}")
+    if not isinstance(kind.name, str) or not kind.name.isidentifier():
+        raise ValueError(f"kind name must be an identifier, not {kind.name!r}")
+    if not (isinstance(kind.Options, type) and dataclasses.is_dataclass(kind.Options)):
+        raise TypeError(f"kind {kind.name!r} needs a dataclass Options, not {kind.Options!r}")
+    if kind.name in MULTIPLIER_KINDS and not replace:
+        raise ValueError(f"multiplier kind {kind.name!r} is already registered")
+    MULTIPLIER_KINDS[kind.name] = kind
+    return kind
+
+
+@dataclass(frozen=True)
+class MultiplierSpec:
+    """One multiplier: ``p = f(a, b)`` with ``width``-bit operands and a ``2*width``-bit product.
+
+    Parameters
+    ----------
+    width : int
+        Operand width, 2 to 32.
+    signed : bool
+        Two's-complement operands and product, or unsigned.
+    kind : str
+        A name in :data:`MULTIPLIER_KINDS`: ``"exact"``, ``"approx"``, ``"mitchell"``,
+        ``"log"``, ``"drum"``, or one registered by the user.
+    options : kind.Options, dict or None
+        Kind-specific options; a dict is turned into the kind's ``Options``; ``None`` gives
+        the defaults.
+
+    Operand order matters for non-commutative kinds: ``a`` is always the first operand (in
+    the macro, the stored weight) and ``b`` the second (the activation).
+
+    Raises
+    ------
+    ValueError, TypeError
+        For any invalid parameter, naming it and its value.
+    """
+
+    width: int
+    signed: bool = False
+    kind: str = "exact"
+    options: object = None
+
+    def __post_init__(self):
+        if isinstance(self.width, bool) or not isinstance(self.width, int):
+            raise TypeError(f"width must be an int, not {self.width!r}")
+        if not MIN_WIDTH <= self.width <= MAX_WIDTH:
+            raise ValueError(f"width must be {MIN_WIDTH} to {MAX_WIDTH}, not {self.width!r}")
+        if not isinstance(self.signed, bool):
+            raise TypeError(f"signed must be a bool, not {self.signed!r}")
+        if self.kind not in MULTIPLIER_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(sorted(MULTIPLIER_KINDS))}, "
+                             f"not {self.kind!r}")
+        kind = MULTIPLIER_KINDS[self.kind]
+        options = self.options
+        if options is None:
+            options = kind.Options()
+        elif isinstance(options, dict):
+            names = {f.name for f in dataclasses.fields(kind.Options)}
+            unknown = sorted(set(options) - names)
+            if unknown:
+                raise ValueError(f"options {unknown!r} are unknown for kind {self.kind!r}; "
+                                 f"it takes {sorted(names)!r}")
+            options = kind.Options(**options)
+        elif not isinstance(options, kind.Options):
+            raise TypeError(f"options for kind {self.kind!r} must be a dict or "
+                            f"{kind.Options.__name__}, not {options!r}")
+        object.__setattr__(self, "options", options)
+        kind.validate(self)
+
+    @property
+    def kind_object(self):
+        return MULTIPLIER_KINDS[self.kind]
+
+    @property
+    def name(self):
+        """Stable identifier, also the Verilog module name: ``mul8u_drum_k4``."""
+        base = f"mul{self.width}{'s' if self.signed else 'u'}_{self.kind}"
+        suffix = self.kind_object.name_suffix(self.options)
+        return f"{base}_{suffix}" if suffix else base
+
+    @property
+    def operand_shape(self) -> Shape:
+        return signed(self.width) if self.signed else unsigned(self.width)
+
+    @property
+    def product_shape(self) -> Shape:
+        return signed(2 * self.width) if self.signed else unsigned(2 * self.width)
+
+    @property
+    def operand_range(self):
+        """``(lowest, highest)`` operand value, inclusive."""
+        if self.signed:
+            return -(1 << (self.width - 1)), (1 << (self.width - 1)) - 1
+        return 0, (1 << self.width) - 1
+
+    @property
+    def product_dtype(self):
+        # Unsigned 32-bit products need all 64 bits; everything else fits int64.
+        return np.uint64 if (self.width == 32 and not self.signed) else np.int64
+
+    def check_operands(self, a, b):
+        """Validate and broadcast operand arrays; returns them as int64."""
+        low, high = self.operand_range
+        arrays = []
+        for label, value in (("a", a), ("b", b)):
+            array = np.asarray(value)
+            if array.dtype.kind not in "iub":
+                raise TypeError(f"operand {label} must hold integers, not {array.dtype}")
+            if array.size and (array.min() < low or array.max() > high):
+                bad = array[(array < low) | (array > high)].flat[0]
+                raise ValueError(f"operand {label} must lie in [{low}, {high}] for "
+                                 f"{self.name}, not {int(bad)!r}")
+            arrays.append(array.astype(np.int64))
+        return np.broadcast_arrays(*arrays)
+
+    def model(self, a, b):
+        """Bit-exact products of the hardware for operand arrays ``a`` and ``b``.
+
+        Returns int64 values (uint64 for unsigned 32-bit), signed for signed specs.
+        """
+        a, b = self.check_operands(a, b)
+        products = self.kind_object.model(self, a, b)
+        return np.asarray(products).astype(self.product_dtype)
+
+    def component(self):
+        """A fresh combinational :class:`MultiplierComponent` for this spec."""
+        return MultiplierComponent(self)
+
+    def metrics(self, **kwargs):
+        """Error metrics of this design; keywords go to :func:`dcim.arith.error_metrics`."""
+        from .metrics import error_metrics
+        return error_metrics(self.model, self.width, self.signed, **kwargs)
+
+    def describe(self):
+        """Facts for reports: name, kind, width and the kind's own details."""
+        facts = {"name": self.name, "kind": self.kind, "width": self.width,
+                 "signed": self.signed}
+        facts.update(self.kind_object.describe(self))
+        return facts
+
+    def to_dict(self):
+        if hasattr(self.options, "to_dict"):
+            options = self.options.to_dict()
+        else:
+            # TOML has no null: an option left at None is simply absent.
+            options = {f.name: getattr(self.options, f.name)
+                       for f in dataclasses.fields(self.options)
+                       if getattr(self.options, f.name) is not None}
+        return {"width": self.width, "signed": self.signed, "kind": self.kind,
+                "options": options}
+
+    @classmethod
+    def from_dict(cls, data):
+        if not isinstance(data, dict):
+            raise TypeError(f"multiplier description must be a table, not {data!r}")
+        unknown = sorted(set(data) - {"width", "signed", "kind", "options"})
+        if unknown:
+            raise ValueError(f"multiplier description has unknown keys {unknown!r}")
+        if "width" not in data:
+            raise ValueError("multiplier description needs a width")
+        return cls(width=data["width"], signed=data.get("signed", False),
+                   kind=data.get("kind", "exact"), options=dict(data.get("options", {})))
+
+    def to_toml(self, path=None):
+        """TOML text with a ``[multiplier]`` table; also written to ``path`` when given."""
+        text = tomli_w.dumps({"multiplier": self.to_dict()})
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text)
+        return text
+
+    @classmethod
+    def from_toml(cls, text_or_path):
+        """Load from TOML text or a ``.toml`` file holding a ``[multiplier]`` table."""
+        text = str(text_or_path)
+        if text.endswith(".toml"):
+            with open(text, "rb") as file:
+                data = tomllib.load(file)
+        else:
+            data = tomllib.loads(text)
+        if "multiplier" not in data:
+            raise ValueError(f"TOML {text_or_path!r} has no [multiplier] table")
+        return cls.from_dict(data["multiplier"])
+
+
+class MultiplierComponent(wiring.Component):
+    """Combinational multiplier hardware for a :class:`MultiplierSpec`.
+
+    Parameters
+    ----------
+    spec : MultiplierSpec
+
+    Members
+    -------
+    a : In(spec.operand_shape)
+        First operand (the weight, in a macro).
+    b : In(spec.operand_shape)
+        Second operand (the activation).
+    p : Out(spec.product_shape)
+        Product, exactly ``spec.model(a, b)``.
+    """
+
+    def __init__(self, spec):
+        if not isinstance(spec, MultiplierSpec):
+            raise TypeError(f"spec must be a MultiplierSpec, not {spec!r}")
+        self._spec = spec
+        super().__init__({"a": In(spec.operand_shape), "b": In(spec.operand_shape),
+                          "p": Out(spec.product_shape)})
+
+    @property
+    def spec(self):
+        return self._spec
+
+    @property
+    def latency(self):
+        """Clock cycles from operands to product: 0, the multiplier is combinational."""
+        return 0
+
+    def elaborate(self, platform):
+        m = Module()
+        product = self._spec.kind_object.elaborate(self._spec, m, self.a, self.b)
+        m.d.comb += self.p.eq(product)
+        return m

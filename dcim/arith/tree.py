@@ -1,0 +1,341 @@
+"""Column-compression (Dadda and Wallace) trees with compressors assigned per column.
+
+A :class:`ReductionPlan` is pure structure: which compressor takes which bits in which stage.
+It is computed from column heights alone, so the hardware (:class:`~dcim.arith.logic.AmaranthLogic`)
+and the bit-exact model (:class:`~dcim.arith.logic.NumpyLogic`) walk the very same plan.
+"""
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+
+import tomli_w
+
+from .compressor import COMPRESSORS
+
+__all__ = [
+    "TREE_SCHEDULES",
+    "Cell",
+    "CompressorAssignment",
+    "ReductionPlan",
+    "plan_reduction",
+    "reduce_columns",
+]
+
+TREE_SCHEDULES = ("dadda", "wallace")
+_MAX_STAGES = 64
+
+
+def _check_compressor_name(parameter, name):
+    if name not in COMPRESSORS:
+        raise ValueError(f"{parameter} names unknown compressor {name!r}; "
+                         f"known: {', '.join(sorted(COMPRESSORS))}")
+    if COMPRESSORS[name].height_reduction < 2:
+        raise ValueError(f"{parameter}: compressor {name!r} removes fewer than two bits "
+                         f"from its column and cannot replace a full adder")
+
+
+@dataclass(frozen=True)
+class CompressorAssignment:
+    """Which compressor a reduction tree uses where, instead of full adders.
+
+    Parameters
+    ----------
+    columns : mapping of int to str
+        Column (weight ``2**column``) to compressor name, for every stage.
+    overrides : mapping of (int, int) to str
+        ``(stage, column)`` to compressor name; wins over ``columns``. The name ``"full_adder"``
+        keeps a stage of a column exact.
+
+    A column without an entry uses full and half adders. Compressors with more inputs than
+    the column holds at a stage are not used there.
+    """
+
+    columns: tuple = ()
+    overrides: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "columns", _normalise("columns", self.columns, 1))
+        object.__setattr__(self, "overrides", _normalise("overrides", self.overrides, 2))
+
+    @classmethod
+    def uniform(cls, compressor, columns):
+        """The same compressor in every column of ``columns`` (an iterable or an int ``k``
+        meaning columns ``0..k-1``)."""
+        if isinstance(columns, int) and not isinstance(columns, bool):
+            if columns < 0:
+                raise ValueError(f"columns must be non-negative, not {columns!r}")
+            columns = range(columns)
+        return cls(columns={column: compressor for column in columns})
+
+    def compressor_for(self, stage, column):
+        overrides = dict(self.overrides)
+        if (stage, column) in overrides:
+            return overrides[(stage, column)]
+        return dict(self.columns).get(column)
+
+    @property
+    def is_empty(self):
+        return not self.columns and not self.overrides
+
+    def summary(self):
+        """Short text for names: ``acci1@0-7`` style runs of equal compressors."""
+        runs = []
+        for column, name in self.columns:
+            if runs and runs[-1][0] == name and runs[-1][2] == column - 1:
+                runs[-1][2] = column
+            else:
+                runs.append([name, column, column])
+        parts = [f"{name}{low}" if low == high else f"{name}{low}-{high}"
+                 for name, low, high in runs]
+        parts += [f"{name}s{stage}c{column}" for (stage, column), name in self.overrides]
+        return "_".join(parts)
+
+    def to_dict(self):
+        data = {"columns": {str(column): name for column, name in self.columns}}
+        if self.overrides:
+            data["overrides"] = [{"stage": stage, "column": column, "compressor": name}
+                                 for (stage, column), name in self.overrides]
+        return data
+
+    @classmethod
+    def from_dict(cls, data):
+        if not isinstance(data, dict):
+            raise TypeError(f"compressor assignment must be a table, not {data!r}")
+        unknown = set(data) - {"columns", "overrides"}
+        if unknown:
+            raise ValueError(f"compressor assignment has unknown keys {sorted(unknown)!r}")
+        columns = {}
+        for key, name in data.get("columns", {}).items():
+            try:
+                columns[int(key)] = name
+            except ValueError:
+                raise ValueError(f"compressor assignment column must be an integer, "
+                                 f"not {key!r}") from None
+        overrides = {}
+        for entry in data.get("overrides", []):
+            try:
+                overrides[(entry["stage"], entry["column"])] = entry["compressor"]
+            except (KeyError, TypeError):
+                raise ValueError(f"compressor override needs stage, column and compressor, "
+                                 f"not {entry!r}") from None
+        return cls(columns=columns, overrides=overrides)
+
+    def to_toml(self, path=None):
+        """The assignment as TOML text; also written to ``path`` when given."""
+        text = tomli_w.dumps(self.to_dict())
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text)
+        return text
+
+    @classmethod
+    def from_toml(cls, text_or_path):
+        """Load from TOML text or from a ``.toml`` file path."""
+        text = str(text_or_path)
+        if text.endswith(".toml"):
+            with open(text, "rb") as file:
+                return cls.from_dict(tomllib.load(file))
+        return cls.from_dict(tomllib.loads(text))
+
+
+def _normalise(parameter, entries, key_length):
+    if isinstance(entries, dict):
+        entries = entries.items()
+    normalised = {}
+    for key, name in entries:
+        keys = key if key_length > 1 else (key,)
+        if (not isinstance(keys, tuple) or len(keys) != key_length
+                or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0
+                           for k in keys)):
+            raise ValueError(f"{parameter} key must be "
+                             f"{'a non-negative int' if key_length == 1 else '(stage, column)'}"
+                             f", not {key!r}")
+        _check_compressor_name(f"{parameter}[{key!r}]", name)
+        normalised[key] = name
+    return tuple(sorted(normalised.items()))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One compressor instance: reads bits ``inputs`` and drives bits ``outputs``."""
+
+    stage: int
+    column: int
+    compressor: str
+    inputs: tuple
+    outputs: tuple
+
+
+@dataclass(frozen=True)
+class ReductionPlan:
+    """The stages of a reduction tree and the two rows it leaves for the final adder.
+
+    Bits are numbered: ``0 .. n_inputs - 1`` are the tree's inputs in column order, higher
+    numbers are compressor outputs. ``final_rows[column]`` lists the (at most two) bits left in
+    each column; ``or_columns`` lists columns whose bits are OR-ed instead of added.
+    """
+
+    input_heights: tuple
+    cells: tuple
+    final_columns: tuple
+    n_bits: int
+    schedule: str
+    stages: int
+    or_columns: int = 0
+
+    def compressor_counts(self):
+        """Per column, how many of each compressor the tree uses: ``[Counter, ...]``."""
+        per_column = [Counter() for _ in self.input_heights]
+        for cell in self.cells:
+            per_column[cell.column][cell.compressor] += 1
+        return per_column
+
+    def totals(self):
+        """How many of each compressor the whole tree uses."""
+        return sum(self.compressor_counts(), Counter())
+
+
+def _dadda_targets(limit):
+    targets = [2]
+    while targets[-1] < limit:
+        targets.append(targets[-1] * 3 // 2)
+    return targets
+
+
+def plan_reduction(heights, *, schedule="dadda", assignment=None, or_columns=0):
+    """Plan the reduction of columns with ``heights[k]`` bits to at most two bits each.
+
+    Parameters
+    ----------
+    heights : sequence of int
+        Bits per column, least significant column first. Carries out of the top column are
+        dropped (the result is modulo ``2**len(heights)``).
+    schedule : str
+        ``"dadda"`` (reduce each stage only as far as the next Dadda height, fewest cells) or
+        ``"wallace"`` (reduce as early as possible, fewest stages).
+    assignment : CompressorAssignment or None
+    or_columns : int
+        The lowest ``or_columns`` columns are not reduced; their bits are OR-ed.
+    """
+    if schedule not in TREE_SCHEDULES:
+        raise ValueError(f"tree must be one of {TREE_SCHEDULES}, not {schedule!r}")
+    assignment = assignment or CompressorAssignment()
+    n_columns = len(heights)
+    next_bit = 0
+    columns = []
+    for height in heights:
+        columns.append(list(range(next_bit, next_bit + height)))
+        next_bit += height
+    cells = []
+    stage = 0
+
+    def tallest():
+        return max((len(c) for c in columns[or_columns:]), default=0)
+
+    while tallest() > 2:
+        if stage >= _MAX_STAGES:
+            raise RuntimeError(f"reduction of heights {heights!r} did not converge")
+        target = max(t for t in _dadda_targets(tallest()) if t < tallest())
+        following = [[] for _ in range(n_columns)]
+        for column in range(n_columns):
+            bits = columns[column]
+            if column < or_columns:
+                following[column].extend(bits)
+                continue
+            chosen = assignment.compressor_for(stage, column)
+            height = len(bits) + len(following[column])
+            wallace = schedule == "wallace"
+            while True:
+                excess = height - target
+                # Wallace compresses every full group as early as it can; both schedules use
+                # a half adder only where the column would otherwise stay above the target.
+                greedy = wallace and len(bits) >= 3
+                if excess <= 0 and not greedy:
+                    break
+                compressor = _pick(chosen, bits, excess, greedy)
+                if compressor is None:
+                    break
+                inputs, bits = bits[:compressor.n_inputs], bits[compressor.n_inputs:]
+                outputs = []
+                for _, weight in compressor.outputs:
+                    outputs.append(next_bit)
+                    if column + weight < n_columns:
+                        following[column + weight].append(next_bit)
+                    next_bit += 1
+                cells.append(Cell(stage, column, compressor.name, tuple(inputs),
+                                  tuple(outputs)))
+                height -= compressor.height_reduction
+            following[column].extend(bits)
+        columns = following
+        stage += 1
+    return ReductionPlan(tuple(heights), tuple(cells), tuple(tuple(c) for c in columns),
+                         next_bit, schedule, stage, or_columns)
+
+
+def _pick(chosen, bits, excess, greedy):
+    """The compressor to place next in a column with ``bits`` available."""
+    if chosen is not None:
+        compressor = COMPRESSORS[chosen]
+        if len(bits) >= compressor.n_inputs and (greedy or excess >= 2):
+            return compressor
+    if len(bits) >= 3 and (greedy or excess >= 2):
+        return COMPRESSORS["full_adder"]
+    if len(bits) >= 2:
+        return COMPRESSORS["half_adder"]
+    return None
+
+
+def reduce_columns(plan, logic, columns, *, final_adder="behavioral", name="tree"):
+    """Evaluate ``plan`` on ``columns`` of bits; returns the sum's bits, least significant first.
+
+    Parameters
+    ----------
+    plan : ReductionPlan
+    logic : NumpyLogic or AmaranthLogic
+    columns : list of list
+        Input bits per column; their counts must equal ``plan.input_heights``.
+    final_adder : str
+        ``"behavioral"`` (a word-level ``+``, the synthesis tool picks the adder) or
+        ``"ripple"`` (a chain of full adders).
+    """
+    heights = tuple(len(column) for column in columns)
+    if heights != plan.input_heights:
+        raise ValueError(f"columns have heights {heights}, the plan expects "
+                         f"{plan.input_heights}")
+    bits = [bit for column in columns for bit in column]
+    bits += [None] * (plan.n_bits - len(bits))
+    for index, cell in enumerate(plan.cells):
+        compressor = COMPRESSORS[cell.compressor]
+        outputs = compressor.apply(
+            logic, [bits[i] for i in cell.inputs],
+            name=f"{name}_s{cell.stage}_c{cell.column}_{index}_{cell.compressor}")
+        for bit_id, value in zip(cell.outputs, outputs, strict=True):
+            bits[bit_id] = value
+    width = len(columns)
+    result = []
+    for column in range(plan.or_columns):
+        value = logic.const(0)
+        for bit_id in plan.final_columns[column]:
+            value = value | bits[bit_id]
+        result.append(logic.net(f"{name}_or{column}", value))
+    rows = [[], []]
+    for column in range(plan.or_columns, width):
+        final = [bits[i] for i in plan.final_columns[column]]
+        final += [logic.const(0)] * (2 - len(final))
+        rows[0].append(final[0])
+        rows[1].append(final[1])
+    adder_width = width - plan.or_columns
+    if final_adder == "behavioral":
+        result += logic.add(f"{name}_sum", rows, adder_width)
+    elif final_adder == "ripple":
+        carry = logic.const(0)
+        full_adder = COMPRESSORS["full_adder"]
+        for position in range(adder_width):
+            total, carry = full_adder.apply(
+                logic, [rows[0][position], rows[1][position], carry],
+                name=f"{name}_cpa{position}")
+            result.append(total)
+    else:
+        raise ValueError(f"final_adder must be 'behavioral' or 'ripple', not {final_adder!r}")
+    return result

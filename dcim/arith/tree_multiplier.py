@@ -1,0 +1,264 @@
+"""Tree multipliers: partial products, a compressor tree, a carry-propagate adder.
+
+Kind ``"exact"`` reduces with full and half adders; kind ``"approx"`` assigns approximate
+4:2 compressors per column (or per column and stage) and may truncate or OR the lowest
+columns. Both walk one :class:`~dcim.arith.tree.ReductionPlan`, bit for bit the same in the
+hardware and in the NumPy model.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from amaranth.hdl import Cat
+
+from .compressor import COMPRESSORS
+from .logic import AmaranthLogic, NumpyLogic, bits_from_words, words_from_bits
+from .multiplier import MultiplierKind, register_multiplier_kind
+from .partial_products import PARTIAL_PRODUCT_METHODS, partial_products
+from .tree import TREE_SCHEDULES, CompressorAssignment, plan_reduction, reduce_columns
+
+__all__ = ["ApproxOptions", "ExactOptions", "tree_model", "tree_plan"]
+
+FINAL_ADDERS = ("behavioral", "ripple")
+_MODEL_CHUNK = 1 << 16  # vectors per chunk: bounds the model's memory for large sweeps
+
+
+def _check_choice(parameter, value, choices):
+    if value not in choices:
+        raise ValueError(f"{parameter} must be one of {choices}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class ExactOptions:
+    """Options of kind ``"exact"``.
+
+    Parameters
+    ----------
+    partial_products : str
+        ``"array"`` (AND array, Baugh-Wooley when signed) or ``"booth4"`` (radix-4 Booth).
+    tree : str
+        ``"dadda"`` or ``"wallace"``.
+    final_adder : str
+        ``"behavioral"`` (synthesis picks the adder) or ``"ripple"``.
+    """
+
+    partial_products: str = "array"
+    tree: str = "dadda"
+    final_adder: str = "behavioral"
+
+    def __post_init__(self):
+        _check_choice("partial_products", self.partial_products, PARTIAL_PRODUCT_METHODS)
+        _check_choice("tree", self.tree, TREE_SCHEDULES)
+        _check_choice("final_adder", self.final_adder, FINAL_ADDERS)
+
+
+@dataclass(frozen=True)
+class ApproxOptions(ExactOptions):
+    """Options of kind ``"approx"``: an exact tree's options plus where to approximate.
+
+    Parameters
+    ----------
+    compressor : str
+        Approximate compressor used in the lowest ``columns`` columns of every stage.
+    columns : int or None
+        How many low columns use ``compressor``; ``None`` means ``width`` (the lower half).
+    assignment : CompressorAssignment, dict or None
+        Explicit per-column (and per-stage) choice; replaces ``compressor`` and ``columns``.
+    truncate : int
+        Drop the partial-product bits of the lowest ``truncate`` columns (their product bits
+        are zero).
+    or_low : int
+        Replace the addition in the lowest ``or_low`` columns by an OR of their bits, with no
+        carry into higher columns.
+    """
+
+    compressor: str = "acci1"
+    columns: int | None = None
+    assignment: CompressorAssignment | None = None
+    truncate: int = 0
+    or_low: int = 0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.compressor not in COMPRESSORS:
+            raise ValueError(f"compressor must be one of {', '.join(sorted(COMPRESSORS))}, "
+                             f"not {self.compressor!r}")
+        if self.columns is not None and (isinstance(self.columns, bool)
+                                         or not isinstance(self.columns, int)
+                                         or self.columns < 0):
+            raise ValueError(f"columns must be a non-negative int or None, "
+                             f"not {self.columns!r}")
+        if isinstance(self.assignment, dict):
+            object.__setattr__(self, "assignment",
+                               CompressorAssignment.from_dict(self.assignment))
+        elif self.assignment is not None and not isinstance(self.assignment,
+                                                            CompressorAssignment):
+            raise TypeError(f"assignment must be a CompressorAssignment or dict, "
+                            f"not {self.assignment!r}")
+        for parameter in ("truncate", "or_low"):
+            value = getattr(self, parameter)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{parameter} must be a non-negative int, not {value!r}")
+
+    def resolved_assignment(self, width):
+        if self.assignment is not None:
+            return self.assignment
+        columns = width if self.columns is None else self.columns
+        return CompressorAssignment.uniform(self.compressor, columns)
+
+    def to_dict(self):
+        data = {"partial_products": self.partial_products, "tree": self.tree,
+                "final_adder": self.final_adder, "truncate": self.truncate,
+                "or_low": self.or_low}
+        if self.assignment is not None:
+            data["assignment"] = self.assignment.to_dict()
+        else:
+            data["compressor"] = self.compressor
+            if self.columns is not None:
+                data["columns"] = self.columns
+        return data
+
+
+@lru_cache(maxsize=256)
+def _pp_heights(method, width, is_signed):
+    logic = NumpyLogic((1,))
+    zeros = [logic.const(0)] * width
+    columns = partial_products(method, logic, zeros, zeros, signed=is_signed)
+    return tuple(len(column) for column in columns)
+
+
+def _columns(spec, logic, a_bits, b_bits):
+    columns = partial_products(spec.options.partial_products, logic, a_bits, b_bits,
+                               signed=spec.signed)
+    truncate = getattr(spec.options, "truncate", 0)
+    return [[] if k < truncate else column for k, column in enumerate(columns)]
+
+
+@lru_cache(maxsize=256)
+def tree_plan(spec):
+    """The reduction plan of a tree multiplier spec (cached: specs are hashable)."""
+    heights = list(_pp_heights(spec.options.partial_products, spec.width, spec.signed))
+    truncate = getattr(spec.options, "truncate", 0)
+    heights = [0 if k < truncate else h for k, h in enumerate(heights)]
+    assignment = (spec.options.resolved_assignment(spec.width)
+                  if isinstance(spec.options, ApproxOptions) else None)
+    return plan_reduction(heights, schedule=spec.options.tree, assignment=assignment,
+                          or_columns=getattr(spec.options, "or_low", 0))
+
+
+def tree_model(spec, a, b):
+    """Evaluate the tree bit by bit in NumPy: the golden model of ``"approx"`` designs."""
+    plan = tree_plan(spec)
+    width = spec.width
+    a = np.asarray(a, dtype=np.int64).ravel()
+    b = np.asarray(b, dtype=np.int64).ravel()
+    mask = np.uint64((1 << width) - 1)
+    result = np.empty(a.shape, dtype=np.uint64)
+    for start in range(0, a.size, _MODEL_CHUNK):
+        chunk = slice(start, start + _MODEL_CHUNK)
+        logic = NumpyLogic(a[chunk].shape)
+        a_bits = bits_from_words(a[chunk].astype(np.uint64) & mask, width)
+        b_bits = bits_from_words(b[chunk].astype(np.uint64) & mask, width)
+        bits = reduce_columns(plan, logic, _columns(spec, logic, a_bits, b_bits),
+                              final_adder=spec.options.final_adder)
+        result[chunk] = words_from_bits(bits, a[chunk].shape)
+    return _to_product(spec, result)
+
+
+def _to_product(spec, raw):
+    """Interpret raw ``2w``-bit product patterns as the spec's product values."""
+    product_bits = 2 * spec.width
+    if not spec.signed:
+        return raw if product_bits == 64 else raw.astype(np.int64)
+    if product_bits == 64:
+        return raw.view(np.int64)
+    values = raw.astype(np.int64)
+    return np.where(values >= 1 << (product_bits - 1), values - (1 << product_bits), values)
+
+
+def _elaborate_tree(spec, module, a, b):
+    logic = AmaranthLogic(module)
+    a_bits = [a[k] for k in range(spec.width)]
+    b_bits = [b[k] for k in range(spec.width)]
+    bits = reduce_columns(tree_plan(spec), logic, _columns(spec, logic, a_bits, b_bits),
+                          final_adder=spec.options.final_adder)
+    product = Cat(*bits)
+    return product.as_signed() if spec.signed else product
+
+
+def _describe_tree(spec):
+    plan = tree_plan(spec)
+    totals = plan.totals()
+    return {"stages": plan.stages,
+            "compressors": ", ".join(f"{n} {name}" for name, n in sorted(totals.items()))}
+
+
+class ExactKind(MultiplierKind):
+    """Exact tree multiplier; its model is ``a * b``, independent of the tree."""
+
+    name = "exact"
+    Options = ExactOptions
+
+    def model(self, spec, a, b):
+        if spec.width == 32 and not spec.signed:
+            return a.astype(np.uint64) * b.astype(np.uint64)
+        return a * b
+
+    def elaborate(self, spec, module, a, b):
+        return _elaborate_tree(spec, module, a, b)
+
+    def describe(self, spec):
+        return _describe_tree(spec)
+
+
+class ApproxKind(MultiplierKind):
+    """Tree multiplier with approximate compressors, truncation or OR-ed low columns."""
+
+    name = "approx"
+    Options = ApproxOptions
+
+    def validate(self, spec):
+        options = spec.options
+        for parameter in ("truncate", "or_low", "columns"):
+            value = getattr(options, parameter)
+            if value is not None and value > 2 * spec.width:
+                raise ValueError(f"{parameter} must be at most 2*width = {2 * spec.width}, "
+                                 f"not {value!r}")
+        if options.assignment is not None:
+            top = max([c for c, _ in options.assignment.columns]
+                      + [c for (_, c), _ in options.assignment.overrides], default=0)
+            if top >= 2 * spec.width:
+                raise ValueError(f"assignment names column {top}, beyond the product's "
+                                 f"{2 * spec.width} columns")
+
+    def name_suffix(self, options):
+        parts = [] if options.partial_products == "array" else [options.partial_products]
+        if options.tree != "dadda":
+            parts.append(options.tree)
+        if options.final_adder != "behavioral":
+            parts.append(options.final_adder)
+        if options.assignment is not None:
+            parts.append(options.assignment.summary() or "none")
+        else:
+            columns = "w" if options.columns is None else str(options.columns)
+            parts.append(f"{options.compressor}x{columns}")
+        if options.truncate:
+            parts.append(f"trunc{options.truncate}")
+        if options.or_low:
+            parts.append(f"or{options.or_low}")
+        return "_".join(parts)
+
+    def model(self, spec, a, b):
+        shape = np.broadcast(a, b).shape
+        return tree_model(spec, a, b).reshape(shape)
+
+    def elaborate(self, spec, module, a, b):
+        return _elaborate_tree(spec, module, a, b)
+
+    def describe(self, spec):
+        return _describe_tree(spec)
+
+
+register_multiplier_kind(ExactKind())
+register_multiplier_kind(ApproxKind())

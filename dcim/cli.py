@@ -1,0 +1,212 @@
+"""The ``dcim`` command: describe, measure, verify and emit designs from the shell.
+
+Every subcommand calls public library functions and only parses arguments and prints.
+"""
+
+import argparse
+import json
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _parse_option(text):
+    """``key=value`` with a TOML value (``k=4``, ``tree="wallace"``, or a bare word)."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--option must look like key=value, not {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        parsed = tomllib.loads(f"value = {value}")["value"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # a bare word such as wallace
+    return key.strip(), parsed
+
+
+class _Progress:
+    """A one-line progress indicator on standard error for long runs."""
+
+    def __init__(self, label, stream=sys.stderr):
+        self.label = label
+        self.stream = stream
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done, total):
+        if time.monotonic() - self.started < 0.5 and done < total:
+            return  # short runs stay quiet
+        percent = 100.0 * done / total if total else 100.0
+        self.stream.write(f"\r{self.label}: {done:,}/{total:,} ({percent:5.1f} %)")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\n")
+
+
+def _spec_from_args(args):
+    from .arith import MultiplierSpec
+
+    if args.design:
+        return MultiplierSpec.from_toml(args.design)
+    return MultiplierSpec(width=args.width, signed=args.signed, kind=args.kind,
+                          options=dict(args.option or []))
+
+
+def _format_table(headers, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(str(x).rjust(w) if isinstance(x, (int, float)) or
+                               str(x)[:1].isdigit() else str(x).ljust(w)
+                               for x, w in zip(row, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def _cmd_compressors(args, out):
+    from .arith import COMPRESSORS
+
+    rows = []
+    records = []
+    for name, compressor in COMPRESSORS.items():
+        error_rate, mean_error = compressor.error_stats(args.p_one)
+        table = " ".join(str(v) for v in compressor.truth_table())
+        rows.append([name, f"{compressor.n_inputs}:{len(compressor.outputs)}",
+                     f"{error_rate:.5f}", f"{mean_error:.5f}", table])
+        records.append({"name": name, "inputs": list(compressor.inputs),
+                        "outputs": [list(o) for o in compressor.outputs],
+                        "error_rate": error_rate, "mean_error_distance": mean_error,
+                        "truth_table": compressor.truth_table().tolist(),
+                        "description": compressor.description})
+    if args.json:
+        json.dump(records, out, indent=2)
+        out.write("\n")
+        return 0
+    out.write(f"Compressors: error rate (ER) and mean error distance (MED) with inputs "
+              f"independently 1 with probability {args.p_one}\n")
+    out.write(_format_table(["name", "in:out", "ER", "MED", "value 2C+S for abcd = 0.."],
+                            rows) + "\n")
+    return 0
+
+
+def _cmd_mult(args, out):
+    spec = _spec_from_args(args)
+    facts = spec.describe()
+    result = {"design": facts}
+    counts = None
+    if spec.kind in ("exact", "approx"):
+        from .arith.tree_multiplier import tree_plan
+
+        counts = [dict(c) for c in tree_plan(spec).compressor_counts()]
+        result["compressors_per_column"] = counts
+    metrics = None
+    if not args.no_metrics:
+        progress = _Progress(f"metrics of {spec.name}")
+        metrics = spec.metrics(samples=args.samples, seed=args.seed, progress=progress)
+        progress.close()
+        result["metrics"] = metrics.as_dict()
+    if args.verilog:
+        from .flow.verilog import emit_verilog
+
+        emit_verilog(spec, args.verilog)
+        result["verilog"] = str(args.verilog)
+    if args.json:
+        json.dump(result, out, indent=2, default=str)
+        out.write("\n")
+        return 0
+    for key, value in facts.items():
+        out.write(f"{key:>12}: {value}\n")
+    if counts is not None:
+        out.write("\ncompressors per column (column: counts)\n")
+        for column, count in enumerate(counts):
+            if count:
+                listed = ", ".join(f"{n} {name}" for name, n in sorted(count.items()))
+                out.write(f"  {column:3d}: {listed}\n")
+    if metrics is not None:
+        out.write("\n" + metrics.table() + "\n")
+    if args.verilog:
+        out.write(f"\nVerilog written to {args.verilog} (module {spec.name})\n")
+    return 0
+
+
+def _cmd_verify(args, out):
+    from .verify.netlist import check_exhaustive
+
+    spec = _spec_from_args(args)
+    progress = _Progress(f"checking {spec.name}")
+    report = check_exhaustive(spec, progress=progress)
+    progress.close()
+    out.write(f"{spec.name}: {report.vectors:,} vectors, {report.mismatches} mismatches, "
+              f"{report.seconds:.3f} s ({report.vectors_per_second:,.0f} vectors/s)\n")
+    for example in report.examples:
+        out.write(f"  mismatch: a={example[0]} b={example[1]} hardware={example[2]} "
+                  f"model={example[3]}\n")
+    return 0 if report.ok else 1
+
+
+def _cmd_demo(args, out):
+    from .demo import run_demo
+
+    return run_demo(Path(args.out), out)
+
+
+def _add_design_arguments(parser):
+    parser.add_argument("design", nargs="?", type=Path,
+                        help="a TOML file with a [multiplier] table (e.g. designs/*.toml)")
+    parser.add_argument("--width", type=int, default=8, help="operand width (default 8)")
+    parser.add_argument("--signed", action="store_true", help="two's-complement operands")
+    parser.add_argument("--kind", default="exact",
+                        help="exact, approx, mitchell, log, drum, or a registered kind")
+    parser.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
+                        help="a kind option, e.g. --option k=4 (repeatable)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="dcim", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    compressors = commands.add_parser("compressors", help="truth tables and error statistics")
+    compressors.add_argument("--p-one", type=float, default=0.25,
+                             help="probability that an input bit is 1 (default 1/4)")
+    compressors.add_argument("--json", action="store_true")
+    compressors.set_defaults(handler=_cmd_compressors)
+
+    mult = commands.add_parser("mult", help="describe a multiplier, its errors, its Verilog")
+    _add_design_arguments(mult)
+    mult.add_argument("--no-metrics", action="store_true", help="skip the error metrics")
+    mult.add_argument("--samples", type=int, default=1_000_000,
+                      help="pairs sampled when exhaustive evaluation is too large")
+    mult.add_argument("--seed", type=int, default=0, help="seed of the sampled metrics")
+    mult.add_argument("--verilog", type=Path, help="write the Verilog to this file")
+    mult.add_argument("--json", action="store_true", help="machine-readable output")
+    mult.set_defaults(handler=_cmd_mult)
+
+    verify = commands.add_parser("verify", help="check the gate netlist against the model "
+                                                "for every operand pair")
+    _add_design_arguments(verify)
+    verify.set_defaults(handler=_cmd_verify)
+
+    demo = commands.add_parser("demo", help="build, verify and emit example designs")
+    demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def main(argv=None, out=None):
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args, out)
+    except (ValueError, TypeError, OSError, RuntimeError) as error:
+        # Library errors already name the parameter and value; show them without a traceback.
+        sys.stderr.write(f"dcim {args.command}: error: {error}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from dcim.arith import MULTIPLIER_KINDS, ExactOptions, MultiplierSpec
+from dcim.arith.compressor import APPROXIMATE_42
+
+
+def simulate(spec, a_values, b_values):
+    """Products of the Amaranth simulation of ``spec.component()``."""
+    dut = spec.component()
+    results = []
+
+    async def testbench(ctx):
+        for a, b in zip(a_values, b_values, strict=True):
+            ctx.set(dut.a, int(a))
+            ctx.set(dut.b, int(b))
+            results.append(ctx.get(dut.p))
+
+    sim = Simulator(dut)
+    sim.add_testbench(testbench)
+    sim.run()
+    return np.array(results, dtype=np.int64)
+
+
+tree_options = st.fixed_dictionaries({
+    "partial_products": st.sampled_from(["array", "booth4"]),
+    "tree": st.sampled_from(["dadda", "wallace"]),
+    "final_adder": st.sampled_from(["behavioral", "ripple"]),
+})
+
+
+@st.composite
+def tree_specs(draw):
+    width = draw(st.integers(2, 10))
+    options = draw(tree_options)
+    kind = draw(st.sampled_from(["exact", "approx"]))
+    if kind == "approx":
+        options["compressor"] = draw(st.sampled_from(APPROXIMATE_42 + ("exact42",)))
+        options["columns"] = draw(st.integers(0, 2 * width))
+        options["truncate"] = draw(st.integers(0, width))
+        options["or_low"] = draw(st.integers(0, width))
+    return MultiplierSpec(width, draw(st.booleans()), kind, options)
+
+
+@settings(max_examples=40, deadline=None)
+@given(spec=tree_specs(), data=st.data())
+def test_tree_hardware_equals_model(spec, data):
+    low, high = spec.operand_range
+    operands = st.lists(st.integers(low, high), min_size=1, max_size=24)
+    a = np.array(data.draw(operands) + [low, high, 0, high])
+    b = np.array(data.draw(operands, label="b")[:1] * len(a))
+    b[:4] = [low, high, high, 0]
+    assert np.array_equal(simulate(spec, a, b), spec.model(a, b))
+
+
+@settings(max_examples=20, deadline=None)
+@given(width=st.integers(2, 16), is_signed=st.booleans(), options=tree_options,
+       a=st.integers(-(2**15), 2**16 - 1), b=st.integers(-(2**15), 2**16 - 1))
+@example(width=16, is_signed=True, options={"partial_products": "booth4", "tree": "dadda",
+                                            "final_adder": "behavioral"}, a=-(2**15), b=-(2**15))
+def test_exact_hardware_equals_product(width, is_signed, options, a, b):
+    spec = MultiplierSpec(width, is_signed, "exact", options)
+    low, high = spec.operand_range
+    a, b = min(max(a, low), high), min(max(b, low), high)
+    assert simulate(spec, [a, low, high], [b, high, low]).tolist() == [a * b, low * high,
+                                                                     high * low]
+
+
+def test_name_is_stable_and_readable():
+    assert MultiplierSpec(8).name == "mul8u_exact"
+    assert MultiplierSpec(8, True, options={"partial_products": "booth4"}).name == \
+        "mul8s_exact_booth4"
+    assert MultiplierSpec(8, kind="approx").name == "mul8u_approx_acci1xw"
+    spec = MultiplierSpec(8, kind="approx", options={"compressor": "ha", "columns": 6,
+                                                     "truncate": 2})
+    assert spec.name == "mul8u_approx_hax6_trunc2"
+    assert spec.name.isidentifier()
+
+
+def test_specs_are_hashable_and_compare_by_value():
+    one = MultiplierSpec(8, kind="approx", options={"compressor": "ha"})
+    two = MultiplierSpec(8, kind="approx", options={"compressor": "ha"})
+    assert one == two and hash(one) == hash(two)
+    assert len({one, two, MultiplierSpec(8)}) == 2
+
+
+@pytest.mark.parametrize("spec", [
+    MultiplierSpec(8),
+    MultiplierSpec(6, True, "exact", ExactOptions(tree="wallace")),
+    MultiplierSpec(8, kind="approx", options={"assignment": {"columns": {"3": "kong2"}},
+                                              "or_low": 2}),
+])
+def test_toml_round_trip(spec, tmp_path):
+    path = tmp_path / "design.toml"
+    spec.to_toml(path)
+    assert MultiplierSpec.from_toml(path) == spec
+    assert MultiplierSpec.from_toml(spec.to_toml()) == spec
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"width": 1}, ValueError, "width must be 2 to 32, not 1"),
+    ({"width": 33}, ValueError, "width must be 2 to 32, not 33"),
+    ({"width": 8.0}, TypeError, "width must be an int, not 8.0"),
+    ({"width": True}, TypeError, "width must be an int, not True"),
+    ({"width": 8, "signed": 1}, TypeError, "signed must be a bool, not 1"),
+    ({"width": 8, "kind": "nonesuch"}, ValueError, "kind must be one of .*not 'nonesuch'"),
+    ({"width": 8, "options": {"tre": "dadda"}}, ValueError, r"options \['tre'\] are unknown"),
+    ({"width": 8, "options": {"tree": "oak"}}, ValueError, "tree must be one of .*not 'oak'"),
+    ({"width": 8, "options": 3}, TypeError, "options for kind 'exact' must be a dict"),
+    ({"width": 8, "kind": "approx", "options": {"truncate": 17}}, ValueError,
+     "truncate must be at most 2.width = 16, not 17"),
+    ({"width": 8, "kind": "approx", "options": {"truncate": -1}}, ValueError,
+     "truncate must be a non-negative int, not -1"),
+    ({"width": 8, "kind": "approx", "options": {"compressor": "zz"}}, ValueError,
+     "compressor must be one of .*not 'zz'"),
+])
+def test_invalid_parameters_are_named(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        MultiplierSpec(**kwargs)
+
+
+def test_model_checks_operands():
+    spec = MultiplierSpec(4, signed=True)
+    with pytest.raises(ValueError, match=r"operand a must lie in \[-8, 7\] for mul4s_exact, "
+                                         "not 8"):
+        spec.model([8], [1])
+    with pytest.raises(TypeError, match="operand b must hold integers"):
+        spec.model([1], [0.5])
+    assert spec.model(np.array([[-8]]), np.array([[-8]])).tolist() == [[64]]
+
+
+def test_unsigned_32_bit_products_use_all_64_bits():
+    spec = MultiplierSpec(32)
+    top = 2**32 - 1
+    assert int(spec.model([top], [top])[0]) == top * top
+    signed_spec = MultiplierSpec(32, True)
+    assert int(signed_spec.model([-(2**31)], [-(2**31)])[0]) == 2**62
+
+
+_option_values = st.one_of(st.none(), st.booleans(), st.integers(-5, 70),
+                           st.sampled_from(["array", "booth4", "dadda", "wallace", "ripple",
+                                            "acci1", "exact42", "zz", ""]),
+                           st.floats(allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(width=st.one_of(st.integers(-2, 40), st.booleans(), st.floats(), st.text(max_size=2)),
+       is_signed=st.one_of(st.booleans(), st.integers(0, 1), st.none()),
+       kind=st.one_of(st.sampled_from(sorted(MULTIPLIER_KINDS)), st.text(max_size=6)),
+       options=st.one_of(st.none(), st.dictionaries(
+           st.sampled_from(["partial_products", "tree", "final_adder", "compressor",
+                            "columns", "truncate", "or_low", "k", "bogus"]),
+           _option_values, max_size=3)))
+def test_random_parameters_build_a_working_design_or_fail_clearly(width, is_signed, kind,
+                                                                  options):
+    try:
+        spec = MultiplierSpec(width=width, signed=is_signed, kind=kind, options=options)
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        assert any(word in message for word in
+                   ["width", "signed", "kind", "options", "partial_products", "tree",
+                    "final_adder", "compressor", "columns", "truncate", "or_low", "k"]), message
+        return
+    low, high = spec.operand_range
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(low, high + 1, 64), rng.integers(low, high + 1, 64)
+    product = spec.model(a, b)
+    assert product.shape == (64,)
+    assert spec.name.isidentifier()
+    if spec.kind == "exact":
+        assert np.array_equal(product, a * b)

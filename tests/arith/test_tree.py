@@ -1,0 +1,172 @@
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dcim.arith import CompressorAssignment, MultiplierSpec, plan_reduction
+from dcim.arith.compressor import APPROXIMATE_42
+from dcim.arith.logic import NumpyLogic, bits_from_words, words_from_bits
+from dcim.arith.tree import reduce_columns
+from dcim.arith.tree_multiplier import tree_model, tree_plan
+
+
+def _all_pairs(spec):
+    low, high = spec.operand_range
+    a, b = np.meshgrid(np.arange(low, high + 1), np.arange(low, high + 1))
+    return a.ravel(), b.ravel()
+
+
+@pytest.mark.parametrize("width", range(2, 9))
+@pytest.mark.parametrize("is_signed", [False, True])
+@pytest.mark.parametrize(("method", "schedule", "adder"), [
+    ("array", "dadda", "behavioral"), ("array", "wallace", "ripple"),
+    ("booth4", "dadda", "ripple"), ("booth4", "wallace", "behavioral")])
+def test_exact_tree_bit_level_equals_product_exhaustively(width, is_signed, method, schedule,
+                                                          adder):
+    spec = MultiplierSpec(width, is_signed, "exact", {
+        "partial_products": method, "tree": schedule, "final_adder": adder})
+    a, b = _all_pairs(spec)
+    assert np.array_equal(tree_model(spec, a, b), a * b)
+
+
+@pytest.mark.parametrize("is_signed", [False, True])
+@pytest.mark.parametrize("method", ["array", "booth4"])
+def test_exact_tree_bit_level_at_16_bits_on_a_million_pairs(is_signed, method):
+    spec = MultiplierSpec(16, is_signed, "exact", {"partial_products": method})
+    low, high = spec.operand_range
+    rng = np.random.default_rng(16)
+    a = rng.integers(low, high + 1, 1_000_000)
+    b = rng.integers(low, high + 1, 1_000_000)
+    assert np.array_equal(tree_model(spec, a, b), a * b)
+
+
+def test_dadda_8x8_uses_the_textbook_cells():
+    plan = tree_plan(MultiplierSpec(8))
+    assert plan.stages == 4
+    assert plan.totals() == {"full_adder": 35, "half_adder": 7}
+
+
+def test_wallace_is_never_slower_than_dadda():
+    for width in (4, 8, 12, 16):
+        dadda = tree_plan(MultiplierSpec(width, options={"tree": "dadda"}))
+        wallace = tree_plan(MultiplierSpec(width, options={"tree": "wallace"}))
+        assert wallace.stages <= dadda.stages
+
+
+@settings(max_examples=60, deadline=None)
+@given(heights=st.lists(st.integers(0, 12), min_size=1, max_size=12),
+       schedule=st.sampled_from(["dadda", "wallace"]),
+       compressor=st.sampled_from([None, "exact42"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_any_exact_reduction_adds_correctly(heights, schedule, compressor, seed):
+    assignment = (CompressorAssignment.uniform(compressor, len(heights))
+                  if compressor else None)
+    plan = plan_reduction(heights, schedule=schedule, assignment=assignment)
+    assert all(len(column) <= 2 for column in plan.final_columns)
+    rng = np.random.default_rng(seed)
+    logic = NumpyLogic((64,))
+    columns = [[rng.integers(0, 2, 64).astype(bool) for _ in range(h)] for h in heights]
+    total = sum(np.sum(column, axis=0, dtype=np.uint64) << np.uint64(k) if column else 0
+                for k, column in enumerate(columns))
+    expected = np.asarray(total, dtype=np.uint64) & np.uint64((1 << len(heights)) - 1)
+    result = words_from_bits(reduce_columns(plan, logic, columns), (64,))
+    assert np.array_equal(result, np.broadcast_to(expected, (64,)))
+
+
+def test_or_columns_or_instead_of_add():
+    plan = plan_reduction([3, 3, 1], or_columns=2)
+    logic = NumpyLogic((1,))
+    one, zero = logic.const(1), logic.const(0)
+    bits = reduce_columns(plan, logic, [[one, one, zero], [zero, zero, zero], [one]])
+    assert words_from_bits(bits, (1,))[0] == 0b101
+
+
+def test_assignment_counts_compressors_per_column():
+    spec = MultiplierSpec(8, kind="approx", options={"compressor": "acci1", "columns": 8})
+    counts = tree_plan(spec).compressor_counts()
+    assert len(counts) == 16
+    assert all(not any(name in APPROXIMATE_42 for name in count) for count in counts[8:])
+    assert sum(count["acci1"] for count in counts) > 0
+
+
+def test_per_stage_override_wins():
+    assignment = CompressorAssignment(columns={6: "acci1", 7: "acci1"},
+                                      overrides={(0, 7): "full_adder"})
+    plan = plan_reduction([1, 2, 3, 4, 5, 6, 7, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+                          assignment=assignment)
+    assert not any(c.compressor == "acci1" for c in plan.cells if (c.stage, c.column) == (0, 7))
+    assert any(c.compressor == "acci1" for c in plan.cells if c.column == 6)
+    assert assignment.compressor_for(0, 7) == "full_adder"
+    assert assignment.compressor_for(1, 7) == "acci1"
+
+
+def test_assignment_round_trips_through_toml(tmp_path):
+    assignment = CompressorAssignment(columns={0: "ha", 1: "ha", 2: "kong2"},
+                                      overrides={(1, 5): "momeni"})
+    path = tmp_path / "assignment.toml"
+    assignment.to_toml(path)
+    assert CompressorAssignment.from_toml(path) == assignment
+    assert CompressorAssignment.from_toml(assignment.to_toml()) == assignment
+    assert assignment.summary() == "ha0-1_kong22_momenis1c5"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"columns": {0: "nonesuch"}}, r"columns\[0\] names unknown compressor 'nonesuch'"),
+    ({"columns": {-1: "acci1"}}, "columns key must be a non-negative int, not -1"),
+    ({"overrides": {3: "acci1"}}, r"overrides key must be \(stage, column\), not 3"),
+    ({"columns": {0: "half_adder"}}, "removes fewer than two bits"),
+])
+def test_assignment_errors_name_the_parameter(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CompressorAssignment(**kwargs)
+
+
+def test_assignment_from_bad_toml():
+    with pytest.raises(ValueError, match="column must be an integer, not 'x'"):
+        CompressorAssignment.from_toml('columns = { x = "acci1" }')
+    with pytest.raises(ValueError, match="unknown keys"):
+        CompressorAssignment.from_toml('colums = { 0 = "acci1" }')
+
+
+def test_reduce_columns_rejects_wrong_heights():
+    plan = plan_reduction([2, 2])
+    logic = NumpyLogic((1,))
+    with pytest.raises(ValueError, match="the plan expects"):
+        reduce_columns(plan, logic, [[logic.const(0)], []])
+    with pytest.raises(ValueError, match="final_adder must be 'behavioral' or 'ripple'"):
+        reduce_columns(plan, logic, [[logic.const(0)] * 2] * 2, final_adder="cla")
+
+
+def test_bit_packing_round_trip():
+    words = np.array([0, 1, 0xDEADBEEF, 2**63 + 5], dtype=np.uint64)
+    assert np.array_equal(words_from_bits(bits_from_words(words, 64), words.shape), words)
+
+
+def test_truncation_zeroes_low_product_bits():
+    spec = MultiplierSpec(8, kind="approx", options={"columns": 0, "truncate": 5})
+    a, b = _all_pairs(spec)
+    product = spec.model(a, b)
+    assert np.all(product & 0b11111 == 0)
+    assert np.all(product <= a * b)
+    exact_high = MultiplierSpec(8, kind="approx", options={"columns": 0})
+    assert np.array_equal(exact_high.model(a, b), a * b)
+
+
+def test_approximate_errors_stay_within_compressor_columns():
+    for name in APPROXIMATE_42:
+        spec = MultiplierSpec(6, kind="approx", options={"compressor": name, "columns": 3})
+        a, b = _all_pairs(spec)
+        error = np.abs(spec.model(a, b) - a * b)
+        # Each wrong 4:2 output is off by at most 2 units of its column (3 columns, 2^2).
+        assert error.max() < 2 ** 7, name
+
+
+@pytest.mark.parametrize(("width", "is_signed"), itertools.product([3, 5], [False, True]))
+def test_or_low_makes_low_bits_an_or(width, is_signed):
+    spec = MultiplierSpec(width, is_signed, "approx", {"columns": 0, "or_low": 2})
+    a, b = _all_pairs(spec)
+    product = spec.model(a, b)
+    assert product.shape == a.shape
+    assert np.any(product != a * b)
