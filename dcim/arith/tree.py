@@ -5,6 +5,7 @@ It is computed from column heights alone, so the hardware (:class:`~dcim.arith.l
 and the bit-exact model (:class:`~dcim.arith.logic.NumpyLogic`) walk the very same plan.
 """
 
+import hashlib
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
@@ -78,8 +79,9 @@ class CompressorAssignment:
     def is_empty(self):
         return not self.columns and not self.overrides
 
-    def summary(self):
-        """Short text for names: ``acci1@0-7`` style runs of equal compressors."""
+    def summary(self, limit=40):
+        """Short text for names: runs of equal compressors, ``acci10-7`` for acci1 in
+        columns 0 to 7; a stable digest where that would be longer than ``limit``."""
         runs = []
         for column, name in self.columns:
             if runs and runs[-1][0] == name and runs[-1][2] == column - 1:
@@ -89,7 +91,11 @@ class CompressorAssignment:
         parts = [f"{name}{low}" if low == high else f"{name}{low}-{high}"
                  for name, low, high in runs]
         parts += [f"{name}s{stage}c{column}" for (stage, column), name in self.overrides]
-        return "_".join(parts)
+        text = "_".join(parts)
+        if len(text) > limit:
+            # Verilog module and file names stay short; the digest is of the full content.
+            text = "asg" + hashlib.sha256(text.encode()).hexdigest()[:10]
+        return text
 
     def to_dict(self):
         data = {"columns": {str(column): name for column, name in self.columns}}
