@@ -1,6 +1,8 @@
 """Arithmetic generators: compressors, multipliers, their golden models and error metrics."""
 
+from . import drum, logarithmic  # noqa: F401  (registers the kinds)
 from .compressor import COMPRESSORS, Compressor, CompressorComponent, register_compressor
+from .metrics import ErrorMetrics, OperandDistribution, error_metrics
 from .multiplier import (
     MULTIPLIER_KINDS,
     MultiplierComponent,
@@ -18,11 +20,14 @@ __all__ = [
     "Compressor",
     "CompressorAssignment",
     "CompressorComponent",
+    "ErrorMetrics",
     "ExactOptions",
     "MultiplierComponent",
     "MultiplierKind",
     "MultiplierSpec",
+    "OperandDistribution",
     "ReductionPlan",
+    "error_metrics",
     "plan_reduction",
     "register_compressor",
     "register_multiplier_kind",
