@@ -10,6 +10,8 @@ import time
 import tomllib
 from pathlib import Path
 
+from .report import format_table
+
 __all__ = ["main"]
 
 
@@ -56,17 +58,6 @@ def _spec_from_args(args):
                           options=dict(args.option or []))
 
 
-def _format_table(headers, rows):
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append("  ".join(str(x).rjust(w) if isinstance(x, (int, float)) or
-                               str(x)[:1].isdigit() else str(x).ljust(w)
-                               for x, w in zip(row, widths, strict=True)))
-    return "\n".join(lines)
-
-
 def _cmd_compressors(args, out):
     from .arith import COMPRESSORS
 
@@ -88,7 +79,7 @@ def _cmd_compressors(args, out):
         return 0
     out.write(f"Compressors: error rate (ER) and mean error distance (MED) with inputs "
               f"independently 1 with probability {args.p_one}\n")
-    out.write(_format_table(["name", "in:out", "ER", "MED", "value 2C+S for abcd = 0.."],
+    out.write(format_table(["name", "in:out", "ER", "MED", "value 2C+S for abcd = 0.."],
                             rows) + "\n")
     return 0
 
@@ -193,6 +184,9 @@ def build_parser():
     demo = commands.add_parser("demo", help="build, verify and emit example designs")
     demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
     demo.set_defaults(handler=_cmd_demo)
+
+    from .flow.commands import add_flow_commands  # synth, compare
+    add_flow_commands(commands)
     return parser
 
 

@@ -11,7 +11,7 @@ from .multiplier import (
     register_multiplier_kind,
 )
 from .tree import CompressorAssignment, ReductionPlan, plan_reduction
-from .tree_multiplier import ApproxOptions, ExactOptions
+from .tree_multiplier import ApproxOptions, ExactOptions, tree_plan
 
 __all__ = [
     "COMPRESSORS",
@@ -31,4 +31,5 @@ __all__ = [
     "plan_reduction",
     "register_compressor",
     "register_multiplier_kind",
+    "tree_plan",
 ]

@@ -1,0 +1,558 @@
+"""Verilog for combinational Amaranth designs, clean under ``verilator --lint-only -Wall``.
+
+Amaranth's own back-end (:func:`amaranth.back.verilog.convert`) prints Yosys's word-level
+cells as they are: ``a == 2'h3`` with a 4-bit ``a``, ``a + c`` with operands of different
+widths, a 5-bit sum of which 4 bits are kept. All of that is correct Verilog, but Verilator's
+``-Wall`` reports it (WIDTH, UNUSEDSIGNAL), which buries real warnings in downstream flows.
+:func:`emit_verilog` therefore re-writes Amaranth's output: Yosys reads it back and flattens
+its processes into cells (``proc; flatten``), and a small writer here prints one ``assign`` per
+cell with every operand explicitly extended or cut to the width the operation works at, and
+with results cut to the bits that something reads. The only construct added is the idiom
+Verilator documents for bits that are deliberately left unread (its ``--unused-regexp``
+matches ``*unused*``): one ``unused_bits`` wire that XORs them together. Approximate designs
+that ignore input bits therefore lint clean without any waiver.
+
+The writer handles the cells Yosys makes from combinational Verilog (bitwise, arithmetic,
+comparison, reduction, logic, shift, ``$mux`` and ``$pmux``). Designs with registers or
+memories are rejected with a ``ValueError``; their Verilog can still be had from Amaranth.
+Undefined bits (``x``, ``z``) are printed as 0, which is one of the values they allow.
+"""
+
+import graphlib
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from amaranth.back import verilog as amaranth_verilog
+from amaranth.hdl import Elaboratable
+
+from . import tools
+
+__all__ = ["emit_verilog", "is_verilog_identifier", "resolve_design"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+# Reserved words of IEEE 1364-2005 and 1800-2017: Verilator parses .v files as SystemVerilog,
+# so neither a module nor a net may be called e.g. `logic` or `int`.
+_KEYWORD_TEXT = """
+accept_on alias always always_comb always_ff always_latch and assert assign assume automatic
+before begin bind bins binsof bit break buf bufif0 bufif1 byte case casex casez cell chandle
+checker class clocking cmos config const constraint context continue cover covergroup
+coverpoint cross deassign default defparam design disable dist do edge else end endcase
+endchecker endclass endclocking endconfig endfunction endgenerate endgroup endinterface
+endmodule endpackage endprimitive endprogram endproperty endsequence endspecify endtable
+endtask enum event eventually expect export extends extern final first_match for force
+foreach forever fork forkjoin function generate genvar global highz0 highz1 if iff ifnone
+ignore_bins illegal_bins implements implies import incdir include initial inout input inside
+instance int integer interconnect interface intersect join join_any join_none large let
+liblist library local localparam logic longint macromodule matches medium modport module
+nand negedge nettype new nexttime nmos nor noshowcancelled not notif0 notif1 null or output
+package packed parameter pmos posedge primitive priority program property protected pull0
+pull1 pulldown pullup pulsestyle_ondetect pulsestyle_onevent pure rand randc randcase
+randsequence rcmos real realtime ref reg reject_on release repeat restrict return rnmos
+rpmos rtran rtranif0 rtranif1 s_always s_eventually s_nexttime s_until s_until_with scalared
+sequence shortint shortreal showcancelled signed small soft solve specify specparam static
+string strong strong0 strong1 struct super supply0 supply1 sync_accept_on sync_reject_on
+table tagged task this throughout time timeprecision timeunit tran tranif0 tranif1 tri tri0
+tri1 triand trior trireg type typedef union unique unique0 unsigned until until_with untyped
+use uwire var vectored virtual void wait wait_order wand weak weak0 weak1 while wildcard wire
+with within wor xnor xor
+"""
+_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
+
+_BITWISE = {"$and": "&", "$or": "|", "$xor": "^", "$xnor": "^"}
+_ARITHMETIC = {"$add": "+", "$sub": "-", "$mul": "*"}
+_UNARY = {"$not": "~", "$pos": "", "$buf": "", "$neg": "-"}
+_COMPARE = {"$eq": "==", "$eqx": "==", "$ne": "!=", "$nex": "!=",
+            "$lt": "<", "$le": "<=", "$gt": ">", "$ge": ">="}
+_REDUCE = {"$reduce_and": "&", "$reduce_or": "|", "$reduce_bool": "|",
+           "$reduce_xor": "^", "$reduce_xnor": "~^"}
+_LOGIC = ("$logic_not", "$logic_and", "$logic_or")
+_SHIFT_LEFT = ("$shl", "$sshl")
+_SHIFT_RIGHT = ("$shr", "$sshr", "$shift", "$shiftx")
+_DIVIDE = {"$div": "/", "$mod": "%"}
+# Operations whose low result bits depend only on the low operand bits: their results can be
+# computed at just the width that is read.
+_TRUNCATABLE = {*_BITWISE, *_ARITHMETIC, *_UNARY, *_SHIFT_LEFT, "$mux", "$pmux"}
+# Operations with a single-bit result; wider Y ports are zero-extended.
+_SINGLE_BIT = {*_COMPARE, *_REDUCE, *_LOGIC}
+# Cells that carry no logic.
+_IGNORED = {"$scopeinfo"}
+
+
+def is_verilog_identifier(name):
+    """Whether ``name`` is a simple (unescaped) Verilog identifier and not a reserved word."""
+    return (isinstance(name, str) and _IDENTIFIER.fullmatch(name) is not None
+            and name not in _KEYWORDS)
+
+
+def _check_module_name(name):
+    if not is_verilog_identifier(name):
+        raise ValueError(f"name must be a legal Verilog identifier, not {name!r}")
+
+
+def _snake_case(name):
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def resolve_design(design, name=None):
+    """Return ``(component, module_name)`` for a component or a spec-like object.
+
+    Parameters
+    ----------
+    design : Elaboratable or spec
+        An Amaranth component, or an object with a ``component()`` method and a ``name``.
+    name : str or None
+        Overrides the module name (see :func:`emit_verilog`).
+
+    Raises
+    ------
+    TypeError
+        If ``design`` is neither.
+    ValueError
+        If the module name is not a legal Verilog identifier.
+    """
+    if isinstance(design, Elaboratable):
+        component = design
+        module_name = _snake_case(type(design).__name__) if name is None else name
+    elif callable(getattr(design, "component", None)):
+        module_name = getattr(design, "name", None) if name is None else name
+        if module_name is not None:
+            # Checked before the component is made: an unused one makes Amaranth warn.
+            _check_module_name(module_name)
+        component = design.component()
+        if module_name is None:
+            module_name = _snake_case(type(component).__name__)
+    else:
+        raise TypeError(f"design must be an Amaranth component or have a component() method, "
+                        f"not {design!r}")
+    _check_module_name(module_name)
+    return component, module_name
+
+
+def _port_order(component):
+    """Port names in the order of the component's signature, if it has one."""
+    signature = getattr(component, "signature", None)
+    try:
+        return ["__".join(map(str, path)) for path, _, _ in signature.flatten(component)]
+    except AttributeError:
+        return []
+
+
+def emit_verilog(design, path=None, *, name=None):
+    """Convert a combinational design to lint-clean Verilog.
+
+    Parameters
+    ----------
+    design : Elaboratable or spec
+        An Amaranth component, or any object with a ``component()`` method and a ``name``
+        attribute (such as a multiplier spec).
+    path : path-like or None
+        If given, the Verilog is also written there (parent directories are created).
+    name : str or None
+        Module name; defaults to ``design.name`` for a spec and to the component's class name
+        in snake case (``ExactMultiplier`` -> ``exact_multiplier``) otherwise.
+
+    Returns
+    -------
+    str
+        The Verilog text: one module, ports in signature order, plain (unsigned) port
+        declarations as Amaranth emits them.
+
+    Raises
+    ------
+    ValueError
+        If the module name is not a legal Verilog identifier, or the design is not
+        combinational (it contains registers, memories or cells the writer does not know).
+    ToolNotFoundError, ToolError
+        If Yosys is missing or fails.
+    """
+    component, module_name = resolve_design(design, name)
+    # `convert` takes the ports from the component's signature; `emit_src=False` keeps
+    # Python source locations (which change with every edit) out of the text.
+    amaranth_text = amaranth_verilog.convert(component, name=module_name, emit_src=False)
+    with tempfile.TemporaryDirectory(prefix="dcim-verilog-") as workdir:
+        source = Path(workdir, "amaranth.v")
+        source.write_text(amaranth_text)
+        tools.run_tool(
+            ["yosys", "-q", "-p",
+             f"read_verilog {source.name}; hierarchy -top {module_name}; proc; flatten; "
+             f"opt_clean; write_json netlist.json"],
+            cwd=workdir)
+        netlist = Path(workdir, "netlist.json").read_text()
+    text = _CombinationalWriter(module_name, netlist, _port_order(component),
+                                type(component).__name__).write()
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return text
+
+
+class _CombinationalWriter:
+    """Prints one flattened, combinational module of a Yosys JSON netlist as Verilog."""
+
+    def __init__(self, module_name, netlist_json, port_order, origin):
+        self.name = module_name
+        self.origin = origin
+        module = json.loads(netlist_json)["modules"][module_name]
+        order = {port: index for index, port in enumerate(port_order)}
+        self.ports = sorted(module["ports"].items(),
+                            key=lambda item: order.get(item[0], len(order)))
+        self.cells = [cell for cell in module["cells"].values()
+                      if cell["type"] not in _IGNORED]
+        self.netnames = module["netnames"]
+        self.used_names = set(_KEYWORDS) | {port for port, _ in self.ports}
+        # Verilator ignores unread bits of nets named *unused* (its --unused-regexp).
+        self.sink = self._fresh("unused_bits")
+        self.home = {}        # net bit -> (wire name, index, wire width)
+        self.constant = {}    # net bit -> "0" for zero-extended single-bit results
+
+    # -- analysis -------------------------------------------------------------------------
+
+    def _check_cells(self):
+        for cell in self.cells:
+            kind = cell["type"]
+            known = (kind in _TRUNCATABLE or kind in _SINGLE_BIT or kind in _SHIFT_RIGHT
+                     or kind in _DIVIDE)
+            if not known:
+                raise ValueError(
+                    f"design {self.name!r} contains a {kind} cell, which emit_verilog does not "
+                    f"support: it writes combinational logic (no registers or memories)")
+            signed_shift = kind in ("$shift", "$shiftx") and _param(cell, "B_SIGNED")
+            if signed_shift:
+                raise ValueError(f"design {self.name!r} shifts by a signed amount ({kind}), "
+                                 f"which emit_verilog does not support")
+
+    def _sorted_cells(self):
+        driver = {}
+        for index, cell in enumerate(self.cells):
+            for _, bits in _outputs(cell):
+                for bit in bits:
+                    driver[bit] = index
+        graph = graphlib.TopologicalSorter(
+            {index: self._input_drivers(index, driver) for index in range(len(self.cells))})
+        try:
+            return [self.cells[index] for index in graph.static_order()]
+        except graphlib.CycleError:
+            raise ValueError(f"design {self.name!r} has a combinational loop") from None
+
+    def _input_drivers(self, index, driver):
+        return [driver[bit] for _, bits in _inputs(self.cells[index])
+                for bit in bits if bit in driver]
+
+    def _plan(self, cells):
+        """Choose each cell's computed width and operands, reading from the outputs back."""
+        used = {bit for _, port in self.ports if port["direction"] == "output"
+                for bit in port["bits"] if isinstance(bit, int)}
+        for cell in cells:
+            if cell["type"] in _SINGLE_BIT:
+                for bit in cell["connections"]["Y"][1:]:
+                    self.constant[bit] = "0"
+        plans = []
+        for cell in reversed(cells):
+            y_bits = cell["connections"]["Y"]
+            read = [position for position, bit in enumerate(y_bits) if bit in used]
+            if not read:
+                continue
+            plan = _operands(cell, read[-1] + 1)
+            plans.append(plan)
+            for bits in plan["operands"]:
+                used.update(bit for bit in bits if isinstance(bit, int))
+        plans.reverse()
+        return plans, used
+
+    # -- naming and rendering -------------------------------------------------------------
+
+    def _fresh(self, base):
+        base = re.sub(r"[^A-Za-z0-9_]", "_", base).strip("_") or "n"
+        if base[0].isdigit():
+            base = f"n{base}"
+        candidate, suffix = base, 1
+        while candidate in self.used_names:
+            candidate = f"{base}_{suffix}"
+            suffix += 1
+        self.used_names.add(candidate)
+        return candidate
+
+    def _result_name(self, cell, bits, width, outputs):
+        """Name of the wire a cell drives: an output port, a named Amaranth signal, or new."""
+        key = tuple(bits)
+        if width == len(bits):
+            if key in outputs:
+                return outputs.pop(key), False
+            for net_name, net in self.netnames:
+                if tuple(net["bits"]) == key:
+                    return self._fresh(net_name), True
+        return self._fresh(cell["type"].lstrip("$")), True
+
+    def _ref(self, bit):
+        if not isinstance(bit, int):
+            return ("const", "1" if bit == "1" else "0")
+        if bit in self.constant:
+            return ("const", self.constant[bit])
+        if bit not in self.home:
+            # Undriven nets read as 0, like x and z constants.
+            return ("const", "0")
+        return ("wire", *self.home[bit])
+
+    def render(self, bits):
+        """Verilog expression for a list of net bits (LSB first), exactly len(bits) wide."""
+        runs = []   # each run: [kind, payload...]; built LSB first
+        for bit in bits:
+            ref = self._ref(bit)
+            last = runs[-1] if runs else None
+            if ref[0] == "const":
+                if last and last[0] == "const":
+                    last[1].append(ref[1])
+                    continue
+                runs.append(["const", [ref[1]]])
+                continue
+            _, wire, index, width = ref
+            if last and last[0] == "wire" and last[1] == wire and last[3] == index - 1:
+                last[3] = index
+                continue
+            if last and last[0] == "rep" and last[1] == ref:
+                last[2] += 1
+                continue
+            if last and last[0] == "wire" and last[2] == last[3] and last[1] == wire \
+                    and last[2] == index:
+                runs[-1] = ["rep", ref, 2]
+                continue
+            runs.append(["wire", wire, index, index, width])
+        parts = [self._render_run(run) for run in reversed(runs)]
+        return parts[0] if len(parts) == 1 else "{" + ", ".join(parts) + "}"
+
+    @staticmethod
+    def _render_run(run):
+        if run[0] == "const":
+            values = "".join(reversed(run[1]))
+            return f"{len(values)}'b{values}"
+        if run[0] == "rep":
+            _, wire, index, width = run[1]
+            single = wire if width == 1 else f"{wire}[{index}]"
+            return f"{{{run[2]}{{{single}}}}}"
+        _, wire, low, high, width = run
+        if low == 0 and high == width - 1:
+            return wire
+        return f"{wire}[{high}]" if low == high else f"{wire}[{high}:{low}]"
+
+    def _expression(self, plan):
+        kind, cell = plan["type"], plan["cell"]
+        ops = [self.render(bits) for bits in plan["operands"]]
+        if kind in _BITWISE:
+            text = f"{ops[0]} {_BITWISE[kind]} {ops[1]}"
+            return f"~({text})" if kind == "$xnor" else text
+        if kind in _ARITHMETIC:
+            if plan["signed"]:
+                return f"$signed({ops[0]}) {_ARITHMETIC[kind]} $signed({ops[1]})"
+            return f"{ops[0]} {_ARITHMETIC[kind]} {ops[1]}"
+        if kind in _UNARY:
+            return f"{_UNARY[kind]}{ops[0]}"
+        if kind in _DIVIDE:
+            if plan["signed"]:
+                return f"$signed({ops[0]}) {_DIVIDE[kind]} $signed({ops[1]})"
+            return f"{ops[0]} {_DIVIDE[kind]} {ops[1]}"
+        if kind in _COMPARE:
+            if plan["signed"]:
+                return f"$signed({ops[0]}) {_COMPARE[kind]} $signed({ops[1]})"
+            return f"{ops[0]} {_COMPARE[kind]} {ops[1]}"
+        if kind in _REDUCE:
+            bits = plan["operands"][0]
+            if len(bits) == 1:
+                return f"~{ops[0]}" if kind == "$reduce_xnor" else ops[0]
+            return f"{_REDUCE[kind]}{ops[0]}"
+        if kind in _LOGIC:
+            truth = [op if len(bits) == 1 else f"(|{op})"
+                     for op, bits in zip(ops, plan["operands"], strict=True)]
+            if kind == "$logic_not":
+                return f"~{truth[0]}"
+            return f"{truth[0]} {'&' if kind == '$logic_and' else '|'} {truth[1]}"
+        if kind in _SHIFT_LEFT:
+            return f"{ops[0]} << {ops[1]}"
+        if kind in _SHIFT_RIGHT:
+            if plan["signed"]:
+                return f"$signed({ops[0]}) >>> {ops[1]}"
+            return f"{ops[0]} >> {ops[1]}"
+        if kind == "$mux":
+            return f"{ops[2]} ? {ops[1]} : {ops[0]}"
+        if kind == "$pmux":
+            # Yosys leaves the result undefined when several selects are active; the first wins.
+            selects = [self.render([bit]) for bit in plan["operands"][-1]]
+            terms = [f"{select} ? {choice} : "
+                     for select, choice in zip(selects, ops[1:-1], strict=True)]
+            return "".join(terms) + ops[0]
+        raise AssertionError(f"unhandled cell {cell['type']}")  # _check_cells rules this out
+
+    # -- output ---------------------------------------------------------------------------
+
+    def write(self):
+        self._check_cells()
+        self.netnames = sorted(
+            ((name, net) for name, net in self.netnames.items()
+             if not name.startswith(("$", "\\$")) and net.get("hide_name", 0) == 0),
+            key=lambda item: item[0])
+        plans, used = self._plan(self._sorted_cells())
+        outputs = {tuple(port["bits"]): name for name, port in self.ports
+                   if port["direction"] == "output"}
+        for name, port in self.ports:
+            if port["direction"] == "input":
+                for index, bit in enumerate(port["bits"]):
+                    self.home.setdefault(bit, (name, index, len(port["bits"])))
+
+        declarations, assignments, unused = [], [], []
+        for plan in plans:
+            y_bits = plan["cell"]["connections"]["Y"]
+            width = plan["width"]
+            kept = y_bits[:min(width, len(y_bits))]
+            wire, declare = self._result_name(plan["cell"], kept, width, outputs)
+            if declare:
+                declarations.append(f"  wire {_range(width)}{wire};")
+            for index, bit in enumerate(kept):
+                self.home.setdefault(bit, (wire, index, width))
+            assignments.append((wire, plan))
+            unused += [(wire, index, width) for index in range(width)
+                       if index >= len(kept) or kept[index] not in used]
+
+        lines = [f"// Generated by dcim.flow.verilog from {self.origin}: combinational, "
+                 f"one assign per operation.", ""]
+        lines.append(f"module {self.name} ({', '.join(name for name, _ in self.ports)});")
+        for name, port in self.ports:
+            lines.append(f"  {port['direction']} wire {_range(len(port['bits']))}{name};")
+        lines += declarations
+        for wire, plan in assignments:
+            lines.append(f"  assign {wire} = {self._expression(plan)};")
+        for bits, name in outputs.items():
+            lines.append(f"  assign {name} = {self.render(list(bits))};")
+
+        for name, port in self.ports:
+            if port["direction"] == "input":
+                width = len(port["bits"])
+                unused += [(name, index, width) for index, bit in enumerate(port["bits"])
+                           if bit not in used]
+        if unused:
+            # Verilator's documented idiom for bits that are deliberately not read: a sink
+            # whose name matches its default --unused-regexp "*unused*".
+            runs = []
+            for wire, index, width in unused:
+                if runs and runs[-1][1] == wire and runs[-1][3] == index - 1:
+                    runs[-1][3] = index
+                else:
+                    runs.append(["wire", wire, index, index, width])
+            parts = [self._render_run(run) for run in reversed(runs)]
+            lines.append(f"  wire {self.sink};")
+            lines.append(f"  assign {self.sink} = ^{{{', '.join(parts)}}};")
+        lines.append("endmodule")
+        return "\n".join(lines) + "\n"
+
+
+def _param(cell, name):
+    value = cell["parameters"].get(name, 0)
+    return int(value, 2) if isinstance(value, str) else int(value)
+
+
+def _outputs(cell):
+    return [(port, bits) for port, bits in cell["connections"].items()
+            if cell["port_directions"][port] == "output"]
+
+
+def _inputs(cell):
+    return [(port, bits) for port, bits in cell["connections"].items()
+            if cell["port_directions"][port] == "input"]
+
+
+def _range(width):
+    return "" if width == 1 else f"[{width - 1}:0] "
+
+
+def _resize(bits, width, signed):
+    """Cut or extend a list of bits to ``width``, by sign or zero as Yosys's cells do."""
+    if len(bits) >= width:
+        return list(bits[:width])
+    fill = bits[-1] if signed and bits else "0"
+    return list(bits) + [fill] * (width - len(bits))
+
+
+def _operands(cell, read_width):
+    """Computed width and operands (LSB-first bit lists) of a cell, given how much is read."""
+    kind, connections = cell["type"], cell["connections"]
+    a_signed, b_signed = _param(cell, "A_SIGNED"), _param(cell, "B_SIGNED")
+    y_width = len(connections["Y"])
+    plan = {"cell": cell, "type": kind, "signed": False}
+    if kind in _TRUNCATABLE:
+        width = read_width
+    elif kind in _SINGLE_BIT:
+        width = 1
+    elif kind in _DIVIDE:
+        width = max(len(connections["A"]), len(connections["B"]), y_width)
+    else:  # right shifts see every operand bit above the read ones
+        width = max(len(connections["A"]), y_width)
+    plan["width"] = width
+    if kind in _BITWISE or kind in _ARITHMETIC:
+        # Yosys's simulation models extend both operands as signed only if both are signed.
+        signed = a_signed and b_signed
+        plan["operands"] = [_resize(connections[port], width, signed) for port in "AB"]
+        if kind in _ARITHMETIC:
+            natural = _natural_operands(kind, connections, width, signed)
+            if natural is not None:
+                plan["operands"], plan["signed"] = natural, bool(signed)
+    elif kind in _UNARY:
+        plan["operands"] = [_resize(connections["A"], width, a_signed)]
+    elif kind in _DIVIDE:
+        # Truncating division: every result bit depends on every operand bit.
+        signed = a_signed and b_signed
+        plan["operands"] = [_resize(connections[port], width, signed) for port in "AB"]
+        plan["signed"] = bool(signed)
+    elif kind in _COMPARE:
+        signed = a_signed and b_signed
+        common = max(len(connections["A"]), len(connections["B"]))
+        plan["operands"] = [_resize(connections[port], common, signed) for port in "AB"]
+        plan["signed"] = signed and kind not in ("$eq", "$eqx", "$ne", "$nex")
+    elif kind in _REDUCE or kind == "$logic_not":
+        plan["operands"] = [connections["A"]]
+    elif kind in _LOGIC:
+        plan["operands"] = [connections["A"], connections["B"]]
+    elif kind in _SHIFT_LEFT:
+        plan["operands"] = [_resize(connections["A"], width, a_signed), connections["B"]]
+    elif kind in _SHIFT_RIGHT:
+        # $shift and $shiftx never extend by sign; out-of-range bits (x for $shiftx) read 0.
+        extend = a_signed and kind in ("$shr", "$sshr")
+        plan["operands"] = [_resize(connections["A"], width, extend), connections["B"]]
+        plan["signed"] = kind == "$sshr" and bool(a_signed)
+    elif kind == "$mux":
+        plan["operands"] = [connections["A"][:width], connections["B"][:width],
+                            connections["S"]]
+    else:  # $pmux
+        slice_width = len(connections["A"])
+        b_bits = connections["B"]
+        choices = [b_bits[k:k + slice_width][:width]
+                   for k in range(0, len(b_bits), slice_width)]
+        plan["operands"] = [connections["A"][:width], *choices, connections["S"]]
+    return plan
+
+
+def _core(bits, signed):
+    """The shortest prefix of ``bits`` that extends (by sign or zero) back to ``bits``."""
+    fill = bits[-1] if signed else "0"
+    length = len(bits)
+    while length > 1 and bits[length - 1] == fill and (not signed or bits[length - 2] == fill):
+        length -= 1
+    return list(bits[:length])
+
+
+def _natural_operands(kind, connections, width, signed):
+    """Operands at their own widths where Verilog's rules give the result without warnings.
+
+    Verilator accepts ``y = a * b`` with ``|y| = |a| + |b|`` and ``y = a + b`` with equal
+    operand widths and ``|y|`` one more (the carry); those forms also let synthesis see a
+    narrow signed multiplier instead of a wide unsigned one.
+    """
+    a, b = _core(connections["A"], signed), _core(connections["B"], signed)
+    if kind == "$mul" and len(a) + len(b) == width:
+        return [a, b]
+    if kind != "$mul":
+        common = max(len(a), len(b))
+        if width in (common, common + 1):
+            return [_resize(a, common, signed), _resize(b, common, signed)]
+    return None
