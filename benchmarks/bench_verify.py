@@ -3,62 +3,29 @@
     python benchmarks/bench_verify.py            # 8x8 simulator and exhaustive, 16x16 on 2**26
     DCIM_BENCH_FULL=1 python benchmarks/bench_verify.py   # adds the full 2**32 16x16 check
 
-The designs are a local exact multiplier (``p = a * b``) behind the same duck-typed interface as
-``dcim.arith.MultiplierSpec`` (``name``, ``width``, ``signed``, ``component()``, ``model()``);
-pass other specs to :func:`run` to time real designs.
+The designs are dcim multiplier specs: the generated trees (exact and approximate) and the
+logarithmic kinds at 8 bits, the exact Dadda tree at 16 bits.
 """
 
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from amaranth.hdl import Module, signed, unsigned
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dcim.arith import MultiplierSpec  # noqa: E402
 from dcim.verify.netlist import GateNetlist, check_exhaustive  # noqa: E402
-
-
-class ExactMultiplier(wiring.Component):
-    def __init__(self, width, is_signed):
-        shape = signed if is_signed else unsigned
-        super().__init__({"a": In(shape(width)), "b": In(shape(width)),
-                          "p": Out(shape(2 * width))})
-
-    def elaborate(self, platform):
-        m = Module()
-        m.d.comb += self.p.eq(self.a * self.b)
-        return m
-
-
-@dataclass(frozen=True)
-class ExactSpec:
-    width: int
-    signed: bool = False
-
-    @property
-    def name(self):
-        return f"mul{self.width}{'s' if self.signed else 'u'}_exact_local"
-
-    def component(self):
-        return ExactMultiplier(self.width, self.signed)
-
-    def model(self, a, b):
-        return np.asarray(a, dtype=np.int64) * np.asarray(b, dtype=np.int64)
 
 
 def time_simulator(spec, count=2000, seed=1):
     """Amaranth simulator: set the operands, read the product, one vector at a time."""
-    low, high = ((-(1 << (spec.width - 1)), 1 << (spec.width - 1)) if spec.signed
-                 else (0, 1 << spec.width))
+    low, high = spec.operand_range
     rng = np.random.default_rng(seed)
-    a, b = rng.integers(low, high, count), rng.integers(low, high, count)
+    a, b = rng.integers(low, high + 1, count), rng.integers(low, high + 1, count)
     dut = spec.component()
     products = []
 
@@ -116,7 +83,10 @@ def print_table(rows):
 
 def main():
     full = os.environ.get("DCIM_BENCH_FULL") == "1"
-    rows = run([ExactSpec(8), ExactSpec(8, True)], [ExactSpec(16)], full=full)
+    specs_8bit = [MultiplierSpec(8),
+                  MultiplierSpec(8, True, options={"partial_products": "booth4"}),
+                  MultiplierSpec(8, kind="approx"), MultiplierSpec(8, kind="log")]
+    rows = run(specs_8bit, [MultiplierSpec(16)], full=full)
     print_table(rows)
     if not full:
         print("(set DCIM_BENCH_FULL=1 for the full 2**32-vector 16x16 check)")
