@@ -1,0 +1,70 @@
+"""The flow: synthesis to standard cells, timing, power and the OpenROAD hand-off.
+
+Everything starts from a design (a multiplier or macro spec, an Amaranth component, or
+Verilog) and a PDK description whose files are found below ``$DCIM_PDK_ROOT``:
+
+- :func:`synthesize` maps it to the cells of a corner with Yosys;
+- :func:`analyze_timing` and :func:`analyze_power` run OpenSTA on the netlist, and price the
+  switching activity of real operands with the Liberty data;
+- :func:`ppa` and :func:`compare` do all three (cached) and add accuracy metrics;
+- :func:`export_orfs` and :func:`run_orfs` hand the design to OpenROAD-flow-scripts.
+
+See ``docs/flow.md`` for the method, its validation and the caching rules.
+"""
+
+from .activity import Stimulus
+from .analysis import (
+    ACTIVITY_MODELS,
+    PowerReport,
+    TimingReport,
+    analyze_power,
+    analyze_timing,
+    uniform_operands,
+)
+from .cache import cache_dir, clear_cache
+from .design import FlowDesign, VerilogDesign, load_design, resolve_design, yosys_multiplier
+from .orfs import OrfsExport, OrfsReport, check_orfs_export, export_orfs, run_orfs
+from .pdk import PDKS, Corner, Pdk, PdkError, load_pdk
+from .ppa import PPAReport, compare, ppa, ppa_table
+from .stimulus import macro_stimulus
+from .synthesis import SynthesisError, SynthesisReport, synthesize
+from .tools import ToolError, ToolNotFoundError
+from .verilog import emit_verilog
+
+__all__ = [
+    "ACTIVITY_MODELS",
+    "PDKS",
+    "Corner",
+    "FlowDesign",
+    "OrfsExport",
+    "OrfsReport",
+    "PPAReport",
+    "Pdk",
+    "PdkError",
+    "PowerReport",
+    "Stimulus",
+    "SynthesisError",
+    "SynthesisReport",
+    "TimingReport",
+    "ToolError",
+    "ToolNotFoundError",
+    "VerilogDesign",
+    "analyze_power",
+    "analyze_timing",
+    "cache_dir",
+    "check_orfs_export",
+    "clear_cache",
+    "compare",
+    "emit_verilog",
+    "export_orfs",
+    "load_design",
+    "load_pdk",
+    "macro_stimulus",
+    "ppa",
+    "ppa_table",
+    "resolve_design",
+    "run_orfs",
+    "synthesize",
+    "uniform_operands",
+    "yosys_multiplier",
+]

@@ -1,0 +1,654 @@
+"""Timing and power of a synthesized design: OpenSTA, and power from real operands.
+
+:func:`analyze_timing` reports the worst path, slack, minimum period and maximum frequency.
+:func:`analyze_power` reports internal, switching and leakage power, and energy per
+operation, in one of two ways:
+
+- **vectorless** (``activity=``): OpenSTA's own estimate. With ``activity_model="inputs"``
+  every input port toggles ``activity`` times per clock cycle (duty 0.5) and OpenSTA
+  propagates the probabilities through the logic; with ``"global"`` every net toggles
+  ``activity`` times per cycle.
+- **from data** (``operands=``): the mapped netlist is simulated on the operands, one
+  operand set per clock cycle, with each cell's Liberty function
+  (:class:`~dcim.flow.activity.MappedNetlist`), and every transition is priced with the
+  Liberty data: switching energy ``C V^2 / 2`` per transition of each net, with ``C`` the
+  net's load as OpenSTA computes it (pin capacitances, wire-load model, output load);
+  internal energy from the cell's ``internal_power`` table of the arc that switched (chosen
+  by its ``when`` condition in that cycle), at the input slew and load OpenSTA computes;
+  leakage from each cell's ``leakage_power`` states, weighted by the time spent in each.
+  OpenSTA's per-pin activity command is broken in the Debian build and it has no VCD or SAIF
+  reader, so measured activity cannot be handed to it; ``docs/flow.md`` describes the method
+  and its validation against OpenSTA, which is repeated in every report's ``checks``.
+
+Energy per operation is total power times the clock period, divided by the operations per
+cycle (1 multiply for a multiplier, ``rows * cols / interval`` MACs for a macro). The clock is
+the ``clock_ns`` given, else the one the design was synthesized for, else the design's own
+minimum period (it runs at its maximum frequency).
+"""
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import cache, tools
+from .activity import MappedNetlist, Stimulus
+from .liberty import unateness
+from .pdk import load_pdk
+from .sta import constraints, parse_checks, parse_power, run_sta, setup_script
+
+__all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "analyze_power",
+           "analyze_timing", "uniform_operands"]
+
+ACTIVITY_MODELS = ("inputs", "global")
+"""Vectorless activity models: toggles at the input ports, or on every net."""
+
+DEFAULT_ACTIVITY = 0.5
+"""Vectorless default: each input bit toggles every other cycle, as uniformly random data."""
+
+# Timing needs some clock period even for purely combinational designs (a virtual clock):
+# it does not change the delays, only the slack.
+_TIMING_PERIOD_NS = 10.0
+
+
+@dataclass(frozen=True)
+class TimingReport:
+    """The result of :func:`analyze_timing` (times in nanoseconds).
+
+    Members
+    -------
+    design, corner : str
+    clock_ns : float
+        The clock period timed against (a virtual clock for a combinational design).
+    critical_path_ns : float
+        Arrival time at the worst endpoint: for a combinational design, its delay from
+        inputs to outputs (including the input driver cell).
+    slack_ns : float
+        Worst slack at ``clock_ns``.
+    min_period_ns : float
+        The shortest clock period with no negative slack.
+    fmax_mhz : float
+    startpoint, endpoint : str
+    path : tuple of (point, increment, arrival)
+    log : str
+        The OpenSTA log.
+    cached : bool
+    """
+
+    design: str
+    corner: str
+    clock_ns: float
+    critical_path_ns: float
+    slack_ns: float
+    min_period_ns: float
+    fmax_mhz: float
+    startpoint: str
+    endpoint: str
+    path: tuple
+    log: str = ""
+    cached: bool = False
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class PowerReport:
+    """The result of :func:`analyze_power` (watts, nanoseconds, picojoules).
+
+    Members
+    -------
+    design, corner : str
+    method : str
+        ``"vectorless"`` (OpenSTA) or ``"data"`` (simulated operands).
+    activity_model : str
+        ``"inputs"`` or ``"global"`` for vectorless power; ``"measured"`` from data.
+    activity : float
+        The stated activity, or for data the measured mean toggles per net per cycle.
+    clock_ns : float
+        The clock period the power is given at.
+    internal_w, switching_w, leakage_w, total_w : float
+    ops_per_cycle : float
+    operation : str
+    cycles : int
+        Operand sets simulated (data only; 0 otherwise).
+    checks : dict
+        For data: OpenSTA's vectorless figures for the same design and clock, at the measured
+        input statistics (``opensta_inputs``) and at the measured mean activity on every net
+        (``opensta_global``), and this method's switching power at that mean activity
+        (``switching_at_mean_activity_w``, which must equal OpenSTA's).
+    log : str
+    cached : bool
+    """
+
+    design: str
+    corner: str
+    method: str
+    activity_model: str
+    activity: float
+    clock_ns: float
+    internal_w: float
+    switching_w: float
+    leakage_w: float
+    total_w: float
+    ops_per_cycle: float = 1.0
+    operation: str = "operation"
+    cycles: int = 0
+    checks: dict = field(default_factory=dict)
+    log: str = ""
+    cached: bool = False
+
+    @property
+    def dynamic_w(self):
+        return self.internal_w + self.switching_w
+
+    @property
+    def energy_per_cycle_pj(self):
+        """Energy drawn per clock cycle, in picojoules."""
+        return self.total_w * self.clock_ns * 1e3
+
+    @property
+    def energy_per_op_pj(self):
+        """Energy per operation (multiply, MAC, ...), in picojoules."""
+        return self.energy_per_cycle_pj / self.ops_per_cycle
+
+    def as_dict(self):
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["energy_per_cycle_pj"] = self.energy_per_cycle_pj
+        data["energy_per_op_pj"] = self.energy_per_op_pj
+        return data
+
+
+# -- shared set-up ----------------------------------------------------------------------------
+
+def _pdk_of(synthesis, pdk, pdk_root):
+    if pdk is None:
+        pdk = synthesis.pdk_source or synthesis.pdk
+    return load_pdk(pdk, pdk_root if pdk_root is not None else (synthesis.pdk_root or None))
+
+
+def _prepare(synthesis, pdk, period_ns, workdir):
+    """Write the SDC into ``workdir`` and return the Tcl that loads the design."""
+    library = pdk.library(synthesis.corner)
+    inputs = [name for name in synthesis.inputs if name != synthesis.clock_port]
+    sdc = constraints(period_ns=period_ns, clock_port=synthesis.clock_port, inputs=inputs,
+                      library=library, pdk=pdk, corner=synthesis.corner)
+    (Path(workdir) / "constraint.sdc").write_text(sdc)
+    return setup_script(liberty=pdk.analysis_liberty(synthesis.corner),
+                        netlist=synthesis.netlist_path, top=synthesis.top,
+                        sdc="constraint.sdc", wire_load=pdk.wire_load)
+
+
+def _check_period(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of nanoseconds or None, "
+                         f"not {value!r}")
+    return float(value)
+
+
+def _analysis_key(step, synthesis, pdk, **parts):
+    return cache.cache_key(step=step, synthesis=synthesis.key, sta=tools.tool_version("sta"),
+                           wire_load=pdk.wire_load, driver=list(pdk.driver),
+                           output_load=pdk.output_load_farads(synthesis.corner), **parts)
+
+
+# -- timing -----------------------------------------------------------------------------------
+
+def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_results=True):
+    """Static timing of a synthesized design with OpenSTA.
+
+    Parameters
+    ----------
+    synthesis : SynthesisReport
+    clock_ns : float or None
+        Clock period; defaults to the one the design was synthesized for, else a 10 ns
+        virtual clock (combinational delays and the minimum period do not depend on it).
+    pdk, pdk_root :
+        Override the PDK recorded in ``synthesis``.
+    cache_results : bool
+
+    Returns
+    -------
+    TimingReport
+
+    Raises
+    ------
+    ToolNotFoundError, ToolError
+        If OpenSTA is missing or fails (the log is kept).
+    """
+    clock_ns = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
+    pdk = _pdk_of(synthesis, pdk, pdk_root)
+    key = _analysis_key("timing", synthesis, pdk, clock_ns=clock_ns)
+    if cache_results:
+        stored = cache.load("timing", key)
+        if stored is not None:
+            stored["path"] = tuple(tuple(point) for point in stored["path"])
+            return TimingReport(**dict(stored, cached=True))
+    with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
+        setup = _prepare(synthesis, pdk, clock_ns, workdir)
+        output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n",
+                         workdir=workdir, log_name="timing")
+        path = parse_checks(output)
+        if path is None:  # no timed path at all (e.g. constant outputs)
+            arrival, slack, start, end, points = 0.0, clock_ns, "", "", ()
+        else:
+            arrival, slack = path.arrival_ns, path.slack_ns
+            start, end, points = path.startpoint, path.endpoint, path.points
+        min_period = max(clock_ns - slack, 1e-6)
+        report = TimingReport(
+            design=synthesis.design, corner=synthesis.corner, clock_ns=clock_ns,
+            critical_path_ns=arrival, slack_ns=slack, min_period_ns=min_period,
+            fmax_mhz=1e3 / min_period, startpoint=start, endpoint=end, path=points,
+            log=output)
+    cache.store("timing", key, report.as_dict())
+    return report
+
+
+# -- operands ---------------------------------------------------------------------------------
+
+def uniform_operands(synthesis, count=4096, seed=0):
+    """Uniformly random values for every input port but the clock, ``count`` cycles."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+        raise ValueError(f"count must be an int of at least 2, not {count!r}")
+    rng = np.random.default_rng(seed)
+    return {name: rng.integers(0, 1 << width, size=count, dtype=np.int64)
+            for name, width in synthesis.inputs.items() if name != synthesis.clock_port}
+
+
+def _normalise_operands(synthesis, operands):
+    if isinstance(operands, Stimulus):
+        return operands
+    if isinstance(operands, str):
+        if operands != "uniform":
+            raise ValueError(f"operands must be 'uniform', a dict, a tuple of arrays or a "
+                             f"2-D array, not {operands!r}")
+        return uniform_operands(synthesis)
+    ports = [name for name in synthesis.inputs if name != synthesis.clock_port]
+    if isinstance(operands, dict):
+        result = dict(operands)
+    else:
+        if isinstance(operands, (tuple, list)):
+            columns = list(operands)
+        else:
+            array = np.asarray(operands)
+            if array.ndim != 2:
+                raise ValueError(f"operands must be a 2-D array (cycles x ports), not an array "
+                                 f"of shape {array.shape}")
+            columns = list(array.T)
+        if len(columns) != len(ports):
+            raise ValueError(f"operands must give {len(ports)} columns (ports "
+                             f"{', '.join(ports)}), not {len(columns)}")
+        result = dict(zip(ports, columns, strict=True))
+    for name, values in result.items():
+        if name not in synthesis.inputs:
+            raise ValueError(f"operands name port {name!r}, which is not an input of "
+                             f"{synthesis.design} ({', '.join(ports)})")
+        values = np.asarray(values)
+        if values.dtype.kind not in "iub":
+            raise TypeError(f"operands for port {name!r} must be integers, not {values.dtype}")
+        width = synthesis.inputs[name]
+        if values.size and (values.min() < -(1 << (width - 1)) or values.max() >= 1 << width):
+            raise ValueError(f"operands for port {name!r} must fit in {width} bits, not "
+                             f"{int(values.max() if values.max() >= 1 << width else values.min())}")
+        result[name] = values.astype(np.int64).reshape(-1)
+    return result
+
+
+def _operand_digest(operands):
+    digest = hashlib.sha256()
+    if isinstance(operands, Stimulus):
+        digest.update(repr(operands.measure).encode())
+        operands = operands.ports
+    for name in sorted(operands):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(operands[name]).tobytes())
+    return digest.hexdigest()
+
+
+# -- power ------------------------------------------------------------------------------------
+
+def _port_bits(synthesis):
+    """OpenSTA's names for each input bit: ``a[3]`` for buses, ``a`` for single bits."""
+    return {name: [name] if width == 1 else [f"{name}[{bit}]" for bit in range(width)]
+            for name, width in synthesis.inputs.items() if name != synthesis.clock_port}
+
+
+def _tcl_port(bit):
+    return "{" + bit + "}"
+
+
+def _vectorless_tcl(synthesis, activity, model, port_activity):
+    if model == "global":
+        return f"set_power_activity -global -activity {activity:.8g} -duty 0.5\n"
+    bits = _port_bits(synthesis)
+    settings = {bit: (activity, 0.5) for names in bits.values() for bit in names}
+    for port, indices, port_value, duty in port_activity:
+        for index, bit in enumerate(bits.get(port, [])):
+            if indices is None or index in indices:
+                settings[bit] = (activity if port_value is None else port_value, duty)
+    # OpenSTA gives the default input activity to register outputs it cannot resolve (state
+    # held in a loop): with a port profile, held state must default to not toggling.
+    base = 0.0 if port_activity else activity
+    lines = [f"set_power_activity -input -activity {base:.8g} -duty 0.5"]
+    for bit, (value, duty) in settings.items():
+        lines.append(f"set_power_activity -input_ports [get_ports {_tcl_port(bit)}] "
+                     f"-activity {value:.8g} -duty {duty:.8g}")
+    return "\n".join(lines) + "\n"
+
+
+def analyze_power(synthesis, *, activity=None, operands=None, clock_ns=None,
+                  activity_model="inputs", port_activity=(), timing=None, pdk=None,
+                  pdk_root=None, cache_results=True):
+    """Power and energy per operation of a synthesized design.
+
+    Parameters
+    ----------
+    synthesis : SynthesisReport
+    activity : float or None
+        Vectorless power: toggles per clock cycle (of the input ports, or of every net; see
+        ``activity_model``). Defaults to 0.5 when ``operands`` is not given.
+    operands : "uniform", dict, tuple of arrays, 2-D array, Stimulus, or None
+        Power from data. For a combinational design: one value per clock cycle for every
+        input port, as ``{port: array}``, as arrays in port order (``(a, b)`` for a
+        multiplier), or as a ``(cycles, ports)`` array; ``"uniform"`` draws 4,096 uniformly
+        random cycles. For a clocked design: a :class:`~dcim.flow.activity.Stimulus` (see
+        :func:`~dcim.flow.macro_stimulus`; :func:`~dcim.flow.ppa` makes one for a macro).
+    clock_ns : float or None
+        Clock period; defaults to the synthesis clock, else the design's minimum period.
+    activity_model : str
+        ``"inputs"`` or ``"global"`` (vectorless only).
+    port_activity : sequence of (port, bit indices or None, activity or None, duty)
+        Vectorless ``"inputs"`` model: per-port overrides (``None`` activity: ``activity``).
+    timing : TimingReport or None
+        Saves a timing run when the clock defaults to the minimum period.
+    pdk, pdk_root :
+        Override the PDK recorded in ``synthesis``.
+    cache_results : bool
+
+    Returns
+    -------
+    PowerReport
+
+    Raises
+    ------
+    ValueError
+        If both or neither of ``activity`` and ``operands`` make sense, for a bad
+        ``activity_model``, for operands that do not fit the ports, or for data on a clocked
+        design.
+    ToolNotFoundError, ToolError
+        If OpenSTA is missing or fails.
+    """
+    if activity is not None and operands is not None:
+        raise ValueError("give either activity (vectorless) or operands (from data), not both")
+    if activity_model not in ACTIVITY_MODELS:
+        raise ValueError(f"activity_model must be one of {', '.join(ACTIVITY_MODELS)}, "
+                         f"not {activity_model!r}")
+    if operands is None:
+        activity = DEFAULT_ACTIVITY if activity is None else activity
+        if isinstance(activity, bool) or not isinstance(activity, (int, float)) \
+                or not 0 <= activity <= 2:
+            raise ValueError(f"activity must be a number of toggles per cycle from 0 to 2, "
+                             f"not {activity!r}")
+    clock_ns = _check_period("clock_ns", clock_ns) or synthesis.clock_ns
+    pdk = _pdk_of(synthesis, pdk, pdk_root)
+    if clock_ns is None:
+        timing = timing or analyze_timing(synthesis, pdk=pdk, cache_results=cache_results)
+        clock_ns = timing.min_period_ns
+    if operands is None:
+        return _vectorless(synthesis, pdk, float(activity), activity_model,
+                           tuple(port_activity), clock_ns, cache_results)
+    return _from_data(synthesis, pdk, _normalise_operands(synthesis, operands), clock_ns,
+                      cache_results)
+
+
+def _power_report(synthesis, values, **facts):
+    internal, switching, leakage, total = values
+    return PowerReport(design=synthesis.design, corner=synthesis.corner, internal_w=internal,
+                       switching_w=switching, leakage_w=leakage, total_w=total,
+                       ops_per_cycle=synthesis.ops_per_cycle, operation=synthesis.operation,
+                       **facts)
+
+
+def _vectorless(synthesis, pdk, activity, model, port_activity, clock_ns, cache_results):
+    key = _analysis_key("power", synthesis, pdk, activity=activity, model=model,
+                        port_activity=port_activity, clock_ns=clock_ns)
+    if cache_results:
+        stored = cache.load("power", key)
+        if stored is not None:
+            return PowerReport(**dict(_stored_fields(stored), cached=True))
+    with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
+        setup = _prepare(synthesis, pdk, clock_ns, workdir)
+        body = setup + "\n" + _vectorless_tcl(synthesis, activity, model, port_activity)
+        output = run_sta(body + "report_power -digits 8\n", workdir=workdir, log_name="power")
+    report = _power_report(synthesis, parse_power(output), method="vectorless",
+                           activity_model=model, activity=activity, clock_ns=clock_ns,
+                           log=output)
+    cache.store("power", key, report.as_dict())
+    return report
+
+
+def _stored_fields(stored):
+    return {name: value for name, value in stored.items()
+            if name in PowerReport.__dataclass_fields__}
+
+
+_ELECTRICAL_TCL = """
+report_checks -path_delay max -digits 4 > /dev/null
+set corner [sta::cmd_corner]
+set out [open electrical.txt w]
+puts $out "T [sta::time_ui_sta 1.0]"
+foreach inst [get_cells *] {
+  foreach pin [get_pins -of_objects $inst] {
+    set direction [get_property $pin direction]
+    if {$direction == "input"} {
+      puts $out "S [get_full_name $pin] [get_property $pin actual_rise_transition_max]\
+ [get_property $pin actual_fall_transition_max]"
+    } elseif {$direction == "output"} {
+      puts $out "C [get_full_name $pin] [$pin capacitance rise $corner max]\
+ [$pin capacitance fall $corner max]"
+    }
+  }
+}
+close $out
+"""
+
+
+def _read_electrical(text):
+    slews, loads, time_unit = {}, {}, 1e-9
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "T":
+            time_unit = float(parts[1])
+            continue
+        instance, _, pin = parts[1].replace("\\", "").rpartition("/")
+        rise, fall = _number(parts[2]), _number(parts[3])
+        (slews if parts[0] == "S" else loads)[(instance, pin)] = (rise, fall)
+    slews = {key: (rise * time_unit, fall * time_unit) for key, (rise, fall) in slews.items()}
+    return slews, loads
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0  # OpenSTA prints "INF"/"" for pins without a timed slew
+
+
+def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
+    key = _analysis_key("power-data", synthesis, pdk, operands=_operand_digest(operands),
+                        clock_ns=clock_ns)
+    if cache_results:
+        stored = cache.load("power", key)
+        if stored is not None:
+            return PowerReport(**dict(_stored_fields(stored), cached=True))
+    library = pdk.library(synthesis.corner)
+    module = json.loads(synthesis.netlist_json_path.read_text())["modules"][synthesis.top]
+    netlist = MappedNetlist(module, library)
+    clocked = isinstance(operands, Stimulus)
+    if clocked:
+        counts = netlist.count_sequential(operands, clock=synthesis.clock_port)
+    elif netlist.flop_count:
+        raise ValueError(f"{synthesis.design} is clocked ({netlist.flop_count} flip-flops): "
+                         f"power from data needs a Stimulus (see dcim.flow.macro_stimulus), "
+                         f"not operands per port")
+    else:
+        counts = netlist.count(operands)
+    transitions = max(counts.transitions, 1)
+    # Mean toggles per cycle over the nets that cells and input ports (but the clock) drive.
+    driven = _driven_nets(netlist, exclude=netlist.inputs.get(synthesis.clock_port, ()))
+    mean_activity = float(counts.toggles[driven].sum()) / (len(driven) * transitions)
+    bits = _port_bits(synthesis)
+    # State that OpenSTA cannot resolve (held in loops) defaults to the base input activity.
+    base = 0.0 if clocked else mean_activity
+    input_lines = [f"set_power_activity -input -activity {base:.8g} -duty 0.5"]
+    for port, names in bits.items():
+        for index, bit in enumerate(names):
+            net = netlist.inputs[port][index]
+            toggles = counts.toggles[net] / transitions
+            duty = counts.ones[net] / counts.cycles
+            input_lines.append(f"set_power_activity -input_ports [get_ports {_tcl_port(bit)}]"
+                               f" -activity {toggles:.8g} -duty {duty:.8g}")
+    with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
+        setup = _prepare(synthesis, pdk, clock_ns, workdir)
+        body = (setup + _ELECTRICAL_TCL + "\n".join(input_lines) + "\n"
+                "puts DCIM-INPUTS\nreport_power -digits 8\n"
+                f"set_power_activity -global -activity {mean_activity:.8g} -duty 0.5\n"
+                "puts DCIM-GLOBAL\nreport_power -digits 8\n")
+        output = run_sta(body, workdir=workdir, log_name="power")
+        slews, loads = _read_electrical((Path(workdir) / "electrical.txt").read_text())
+    inputs_part, global_part = output.split("DCIM-GLOBAL")
+    opensta_inputs = parse_power(inputs_part.split("DCIM-INPUTS")[1])
+    opensta_global = parse_power(global_part)
+    energy = _price(netlist, counts, slews, loads, library)
+    period = clock_ns * 1e-9
+    internal = energy["internal_j"] / (transitions * period)
+    switching = energy["switching_j"] / (transitions * period)
+    leakage = energy["leakage_w"]
+    checks = {
+        "mean_activity": mean_activity,
+        "opensta_inputs": dict(zip(("internal_w", "switching_w", "leakage_w", "total_w"),
+                                   opensta_inputs, strict=True)),
+        "opensta_global": dict(zip(("internal_w", "switching_w", "leakage_w", "total_w"),
+                                   opensta_global, strict=True)),
+        "switching_at_mean_activity_w": energy["switching_per_toggle_j"] * mean_activity
+        / period,
+    }
+    report = _power_report(synthesis, (internal, switching, leakage,
+                                       internal + switching + leakage),
+                           method="data", activity_model="measured", activity=mean_activity,
+                           clock_ns=clock_ns, cycles=counts.cycles, checks=checks, log=output)
+    cache.store("power", key, report.as_dict())
+    return report
+
+
+def _driven_nets(netlist, exclude=()):
+    nets = {net for nets in netlist.inputs.values() for net in nets}
+    for _, cell, pins in netlist.instances:
+        for pin in cell.outputs:
+            if pin.name in pins:
+                nets.add(pins[pin.name])
+    nets -= {0, 1, *exclude}
+    return np.array(sorted(nets), dtype=np.int64)
+
+
+def _price(netlist, counts, slews, loads, library):
+    """Energy of the counted transitions, with Liberty tables at OpenSTA's slews and loads.
+
+    Returns joules of internal and switching energy over the whole stream, the switching
+    energy of one transition of every output pin together, and the state-weighted leakage.
+    """
+    voltage = library.voltage
+    internal = switching = per_toggle = leakage = 0.0
+    # Batch table look-ups per (cell, pin, group): one interpolation call for all instances.
+    batches = {}
+    for index, (name, cell, pins) in enumerate(netlist.instances):
+        first_output = next((pin.name for pin in cell.outputs if pin.name in pins), None)
+        output_load = loads.get((name, first_output), (0.0, 0.0))
+        for pin in cell.pins.values():
+            if pin.name not in pins:
+                continue
+            if pin.direction == "input":
+                if not pin.internal_power:
+                    continue
+                slew = slews.get((name, pin.name), (0.0, 0.0))
+                load = max(output_load) / library.capacitance_unit
+                for group_index in range(len(pin.internal_power)):
+                    grises, gfalls = counts.power_counts.get((index, pin.name, group_index),
+                                                             (0, 0))
+                    batches.setdefault((cell.name, pin.name, group_index), []).append(
+                        (slew[0], slew[1], load, grises, gfalls, 1.0, 1.0))
+                continue
+            # The net's load as OpenSTA uses it for power: the larger of rise and fall.
+            load_f = max(loads.get((name, pin.name), (0.0, 0.0)))
+            rises, falls = counts.pin_transitions.get((index, pin.name), (0, 0))
+            switching += 0.5 * load_f * voltage ** 2 * (rises + falls)
+            per_toggle += 0.5 * load_f * voltage ** 2
+            related = [(group_index, power) for group_index, power
+                       in enumerate(pin.internal_power) if power.related_pin in pins]
+            if not related:
+                continue
+            matched = [counts.power_counts.get((index, pin.name, group_index), (0, 0))
+                       for group_index, _ in related]
+            total_rise = sum(rise for rise, _ in matched)
+            total_fall = sum(fall for _, fall in matched)
+            for (group_index, power), (grises, gfalls) in zip(related, matched, strict=True):
+                # Scale so that each output transition is priced once, as the average of the
+                # arcs that switched with it (several inputs may switch in one cycle).
+                rise_scale = rises / total_rise if total_rise else rises / len(related)
+                fall_scale = falls / total_fall if total_fall else falls / len(related)
+                if not total_rise:
+                    grises = 1
+                if not total_fall:
+                    gfalls = 1
+                slew_rise, slew_fall = _arc_slews(cell, pin, power,
+                                                  slews.get((name, power.related_pin),
+                                                            (0.0, 0.0)))
+                batches.setdefault((cell.name, pin.name, group_index), []).append(
+                    (slew_rise, slew_fall, load_f / library.capacitance_unit, grises, gfalls,
+                     rise_scale, fall_scale))
+        leakage += _leakage(cell, counts.leakage_counts.get(index, {}), counts.cycles)
+    for (cell_name, pin_name, group_index), rows in batches.items():
+        power = library.cells[cell_name].pins[pin_name].internal_power[group_index]
+        data = np.array(rows, dtype=float)
+        slew_rise = data[:, 0] / library.time_unit
+        slew_fall = data[:, 1] / library.time_unit
+        load = data[:, 2]
+        if power.rise is not None:
+            energy = power.rise.lookup(slew=slew_rise, load=load)
+            internal += float(np.sum(energy * data[:, 3] * data[:, 5]))
+        if power.fall is not None:
+            energy = power.fall.lookup(slew=slew_fall, load=load)
+            internal += float(np.sum(energy * data[:, 4] * data[:, 6]))
+    return {"internal_j": internal * library.energy_unit, "switching_j": switching,
+            "switching_per_toggle_j": per_toggle, "leakage_w": leakage * library.leakage_unit}
+
+
+def _arc_slews(cell, pin, power, related_slews):
+    """Input slews (seconds) for an output rise and fall of an arc, by its unateness."""
+    rise, fall = related_slews
+    sense = unateness(pin.function, power.related_pin) if pin.function else "non"
+    if sense == "positive":
+        return rise, fall
+    if sense == "negative":
+        return fall, rise
+    mean = (rise + fall) / 2
+    return mean, mean
+
+
+def _leakage(cell, held, cycles):
+    conditional = [(index, value) for index, (when, value) in enumerate(cell.leakage)
+                   if when is not None]
+    if conditional:
+        # OpenSTA's rule: conditional groups, when present, replace the default ones.
+        return sum(value * held.get(index, 0) / cycles for index, value in conditional)
+    defaults = [value for when, value in cell.leakage if when is None]
+    if defaults:
+        return sum(defaults)
+    return cell.cell_leakage or 0.0

@@ -1,0 +1,175 @@
+"""The ``dcim synth`` and ``dcim compare`` subcommands: argument parsing and printing only.
+
+Both call :func:`dcim.flow.ppa` and :func:`dcim.flow.compare`; :func:`add_flow_commands`
+registers them with the ``dcim`` parser.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["add_flow_commands"]
+
+
+def _load_operands(path):
+    """Operands from ``.npy`` (cycles x ports) or ``.npz`` (one array per port name)."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        with np.load(path) as data:
+            return {name: data[name] for name in data.files}
+    if path.suffix == ".npy":
+        return np.load(path)
+    raise ValueError(f"--operands must be 'uniform', a .npy or a .npz file, not {str(path)!r}")
+
+
+def _power_options(args):
+    if args.activity is not None and args.operands is not None:
+        raise ValueError("give either --activity or --operands, not both")
+    operands = args.operands
+    if operands is not None and operands != "uniform":
+        operands = _load_operands(operands)
+    return {"activity": args.activity, "operands": operands,
+            "activity_model": args.activity_model}
+
+
+def _design(path, top):
+    from .design import VerilogDesign, load_design
+
+    path = Path(path)
+    if path.suffix == ".toml":
+        return load_design(path)
+    if path.suffix in (".v", ".sv"):
+        return VerilogDesign.from_file(path, top)
+    raise ValueError(f"design must be a .toml design file or a .v Verilog file, "
+                     f"not {str(path)!r}")
+
+
+def _stage_printer(stream):
+    def show(text):
+        stream.write(f"  {text} ...\n")
+        stream.flush()
+    return show
+
+
+def _details(report, out):
+    synthesis, timing, power = report.synthesis, report.timing, report.power
+    out.write(f"\n{report.design}: {synthesis.pdk} corner {synthesis.corner}, "
+              f"{synthesis.cell_count} cells ({synthesis.sequential_cells} sequential)\n")
+    if synthesis.groups:
+        total = synthesis.area_um2 or 1.0
+        parts = ", ".join(f"{group} {area:.1f} um2 ({100 * area / total:.1f} %)"
+                          for group, area in synthesis.groups.items())
+        out.write(f"  area split: {parts}\n")
+    top = sorted(synthesis.cells.items(), key=lambda item: -item[1])[:8]
+    out.write("  most used cells: " + ", ".join(f"{n} {c}" for c, n in top) + "\n")
+    out.write(f"  critical path: {timing.startpoint} -> {timing.endpoint}, "
+              f"{timing.critical_path_ns:.3f} ns (slack {timing.slack_ns:.3f} ns at "
+              f"{timing.clock_ns:g} ns)\n")
+    if power.method == "data":
+        how = f"from {power.cycles:,} simulated cycles (mean activity {power.activity:.3f})"
+    else:
+        how = f"vectorless, activity {power.activity:g} ({power.activity_model})"
+    out.write(f"  power at {power.clock_ns:.4g} ns clock, {how}; "
+              f"{power.energy_per_op_pj:.4f} pJ per {power.operation}\n")
+    versions = synthesis.tool_versions
+    out.write(f"  tools: {versions.get('yosys')} ({versions.get('yosys_path')}); "
+              f"netlist {synthesis.netlist_path}; log {synthesis.log_path}\n")
+
+
+def _cmd_synth(args, out):
+    from .ppa import ppa, ppa_table
+
+    design = _design(args.design, args.top)
+    report = ppa(design, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
+                 cache_results=not args.no_cache, progress=_stage_printer(sys.stderr),
+                 **_power_options(args))
+    if args.json:
+        json.dump(report.as_dict(), out, indent=2, default=str)
+        out.write("\n")
+        return 0
+    out.write(ppa_table([report]) + "\n")
+    _details(report, out)
+    return 0
+
+
+def _cmd_compare(args, out):
+    from ..arith import MULTIPLIER_KINDS, MultiplierSpec
+    from ..cli import _Progress
+    from .design import yosys_multiplier
+    from .ppa import compare, ppa_table
+
+    designs = [_design(path, args.top) for path in args.designs]
+    if not designs:
+        kinds = args.kinds.split(",") if args.kinds else sorted(MULTIPLIER_KINDS)
+        designs = [MultiplierSpec(width=args.width, signed=args.signed, kind=kind)
+                   for kind in kinds]
+        if not args.no_yosys:
+            designs.append(yosys_multiplier(args.width, args.signed))
+    progress = _Progress("dcim compare")
+    reports = compare(designs, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
+                      cache_results=not args.no_cache,
+                      progress=lambda done, total, name: progress(done, total),
+                      **_power_options(args))
+    progress.close()
+    if args.json:
+        json.dump([report.as_dict() for report in reports], out, indent=2, default=str)
+        out.write("\n")
+        return 0
+    first = reports[0].power
+    if first.method == "data":
+        how = f"power from {first.cycles:,} simulated cycles of the given operands"
+    else:
+        how = f"vectorless power at activity {first.activity:g} ({first.activity_model})"
+    clock = (f"a {args.clock:g} ns clock" if args.clock
+             else "each design's maximum frequency")
+    out.write(f"PPA at corner {args.corner} ({reports[0].synthesis.pdk}); {how}; "
+              f"power and energy at {clock}\n")
+    out.write(ppa_table(reports) + "\n")
+    return 0
+
+
+def _add_flow_options(parser):
+    parser.add_argument("--corner", default="typ", help="PDK corner (default typ)")
+    parser.add_argument("--clock", type=float, metavar="NS",
+                        help="clock period: synthesis target and power clock (default: none "
+                             "for synthesis, power at the design's maximum frequency)")
+    parser.add_argument("--pdk", default="nangate45",
+                        help="PDK name or .toml description (default nangate45)")
+    parser.add_argument("--pdk-root", type=Path, metavar="DIR",
+                        help="folder of the technology files (default $DCIM_PDK_ROOT)")
+    parser.add_argument("--activity", type=float,
+                        help="OpenSTA's vectorless power at this many toggles per cycle "
+                             "(default: power from uniformly random operands)")
+    parser.add_argument("--activity-model", default="inputs", choices=("inputs", "global"),
+                        help="vectorless: activity at the input ports or on every net")
+    parser.add_argument("--operands", metavar="uniform|FILE",
+                        help="power from data: 'uniform' random operands (the default), or "
+                             "a .npy (cycles x ports) or .npz (an array per port) file")
+    parser.add_argument("--top", help="top module of a Verilog design")
+    parser.add_argument("--no-cache", action="store_true", help="ignore cached results")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def add_flow_commands(commands):
+    """Add ``synth`` and ``compare`` to the ``dcim`` subcommand parsers ``commands``."""
+    synth = commands.add_parser("synth", help="synthesize a design and print its power, "
+                                              "performance and area")
+    synth.add_argument("design", type=Path,
+                       help="a design file: TOML with [multiplier] or [macro], or Verilog")
+    _add_flow_options(synth)
+    synth.set_defaults(handler=_cmd_synth)
+
+    compare = commands.add_parser("compare", help="one PPA table over several designs, with "
+                                                  "their error metrics")
+    compare.add_argument("designs", nargs="*", type=Path,
+                         help="design files (default: every multiplier kind at --width, and "
+                              "Yosys's own a*b)")
+    compare.add_argument("--width", type=int, default=8, help="operand width (default 8)")
+    compare.add_argument("--signed", action="store_true", help="two's-complement operands")
+    compare.add_argument("--kinds", help="comma-separated multiplier kinds (default: all)")
+    compare.add_argument("--no-yosys", action="store_true",
+                         help="leave out Yosys's own a*b")
+    _add_flow_options(compare)
+    compare.set_defaults(handler=_cmd_compare)

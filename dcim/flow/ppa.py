@@ -1,0 +1,199 @@
+"""Power, performance and area of a design in one call, and tables over several designs.
+
+:func:`ppa` synthesizes a design, times it and estimates its power (each step cached), and
+adds the error metrics of approximate arithmetic, so that one :class:`PPAReport` answers
+"how much energy per multiply does this design save, at what error?". :func:`compare` does
+the same for several designs, and :func:`ppa_table` prints the result.
+"""
+
+import math
+from dataclasses import dataclass
+
+from .activity import Stimulus
+from .analysis import DEFAULT_ACTIVITY, analyze_power, analyze_timing
+from .design import resolve_design
+from .synthesis import synthesize
+
+__all__ = ["PPAReport", "compare", "ppa", "ppa_table"]
+
+
+@dataclass(frozen=True)
+class PPAReport:
+    """Synthesis, timing and power of one design, with its accuracy where it has one.
+
+    Members
+    -------
+    design : str
+    synthesis : SynthesisReport
+    timing : TimingReport
+    power : PowerReport
+    metrics : dict or None
+        Error metrics of approximate arithmetic (MRED, NMED, ...); ``None`` if the design
+        has none.
+    """
+
+    design: str
+    synthesis: object
+    timing: object
+    power: object
+    metrics: object = None
+
+    @property
+    def area_um2(self):
+        return self.synthesis.area_um2
+
+    @property
+    def delay_ns(self):
+        """Critical path delay (the minimum clock period for a clocked design)."""
+        return self.timing.min_period_ns
+
+    @property
+    def energy_per_op_pj(self):
+        return self.power.energy_per_op_pj
+
+    @property
+    def area_delay_product(self):
+        """Area times delay, um^2 ns."""
+        return self.area_um2 * self.delay_ns
+
+    def as_dict(self):
+        """A JSON-ready dictionary of every figure."""
+        return {
+            "design": self.design, "pdk": self.synthesis.pdk, "corner": self.synthesis.corner,
+            "area_um2": self.area_um2, "cells": self.synthesis.cell_count,
+            "sequential_cells": self.synthesis.sequential_cells,
+            "area_groups_um2": self.synthesis.groups,
+            "delay_ns": self.delay_ns, "fmax_mhz": self.timing.fmax_mhz,
+            "slack_ns": self.timing.slack_ns, "clock_ns": self.power.clock_ns,
+            "power_method": self.power.method, "activity": self.power.activity,
+            "internal_w": self.power.internal_w, "switching_w": self.power.switching_w,
+            "leakage_w": self.power.leakage_w, "total_w": self.power.total_w,
+            "operation": self.power.operation, "ops_per_cycle": self.power.ops_per_cycle,
+            "energy_per_op_pj": self.energy_per_op_pj,
+            "area_delay_product": self.area_delay_product,
+            "metrics": self.metrics,
+            "tool_versions": dict(self.synthesis.tool_versions,
+                                  sta=_sta_version()),
+            "netlist": str(self.synthesis.netlist_path),
+            "yosys_log": str(self.synthesis.log_path),
+        }
+
+
+def _sta_version():
+    from . import tools
+
+    try:
+        return tools.tool_version("sta")
+    except tools.ToolNotFoundError:
+        return None
+
+
+def _metrics(flow, metrics):
+    if not metrics or flow.spec is None or not hasattr(flow.spec, "metrics"):
+        return None
+    result = flow.spec.metrics(**({} if metrics is True else dict(metrics)))
+    return {key: (None if isinstance(value, float) and math.isnan(value) else value)
+            for key, value in result.as_dict().items()}
+
+
+def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
+        activity=None, operands=None, activity_model="inputs", metrics=True,
+        cache_results=True, name=None, progress=None):
+    """Synthesize, time and estimate the power of ``design`` (each step cached).
+
+    Parameters
+    ----------
+    design, corner, clock_ns, pdk_root, pdk, name :
+        As for :func:`~dcim.flow.synthesize`.
+    activity, operands, activity_model :
+        As for :func:`~dcim.flow.analyze_power`. Neither given means power from uniformly
+        random operands (``operands="uniform"``) for designs that can be simulated
+        (combinational ones, and macros), else OpenSTA's vectorless estimate at activity 0.5.
+    metrics : bool or dict
+        Add the design's error metrics (keywords for ``spec.metrics`` when a dict).
+    cache_results : bool
+    progress : callable or None
+        Called with a short description before each step (``"synthesis"``, ...).
+
+    Returns
+    -------
+    PPAReport
+    """
+    def step(text):
+        if progress is not None:
+            progress(text)
+
+    flow = resolve_design(design, name)
+    step(f"synthesis of {flow.name} (Yosys)")
+    synthesis = synthesize(flow, corner, clock_ns, pdk_root, pdk=pdk,
+                           cache_results=cache_results)
+    step(f"timing of {flow.name} (OpenSTA)")
+    timing = analyze_timing(synthesis, clock_ns, pdk_root=pdk_root,
+                            cache_results=cache_results)
+    step(f"power of {flow.name}")
+    if activity is None and operands is None:
+        # Power from data wherever the design can be simulated; OpenSTA's estimate otherwise.
+        if synthesis.sequential_cells == 0 or flow.stimulus is not None:
+            operands = "uniform"
+        else:
+            activity = DEFAULT_ACTIVITY
+    if (operands is not None and flow.stimulus is not None and synthesis.sequential_cells
+            and not isinstance(operands, Stimulus)):
+        operands = flow.stimulus(operands)
+    power = analyze_power(synthesis, activity=activity, operands=operands, clock_ns=clock_ns,
+                          activity_model=activity_model, timing=timing,
+                          port_activity=flow.port_activity, pdk_root=pdk_root,
+                          cache_results=cache_results)
+    step(f"error metrics of {flow.name}")
+    return PPAReport(flow.name, synthesis, timing, power, _metrics(flow, metrics))
+
+
+def compare(designs, corner="typ", clock_ns=None, pdk_root=None, *, progress=None,
+            **options):
+    """:func:`ppa` of every design in ``designs``, in order.
+
+    ``progress``, when given, is called as ``progress(done, total, name)`` before each
+    design and once at the end; other keywords go to :func:`ppa`.
+    """
+    designs = list(designs)
+    reports = []
+    for index, design in enumerate(designs):
+        flow = resolve_design(design, options.get("name"))
+        if progress is not None:
+            progress(index, len(designs), flow.name)
+        reports.append(ppa(flow, corner, clock_ns, pdk_root, **options))
+    if progress is not None:
+        progress(len(designs), len(designs), "")
+    return reports
+
+
+def ppa_table(reports, *, metrics=("mred", "nmed")):
+    """A text table of :class:`PPAReport` objects: area, delay, power, energy, errors.
+
+    Powers are in milliwatts; error metrics in percent.
+    """
+    first = reports[0] if reports else None
+    operation = first.power.operation if first else "op"
+    headers = ["design", "area um2", "delay ns", "fmax MHz", "power mW", "internal",
+               "switching", "leakage", f"pJ/{operation}"]
+    show_metrics = [name for name in metrics if any(r.metrics for r in reports)]
+    headers += [name.upper() for name in show_metrics]
+    rows = []
+    for report in reports:
+        power = report.power
+        row = [report.design, f"{report.area_um2:.1f}", f"{report.delay_ns:.3f}",
+               f"{report.timing.fmax_mhz:.0f}", f"{power.total_w * 1e3:.4f}",
+               f"{power.internal_w * 1e3:.4f}", f"{power.switching_w * 1e3:.4f}",
+               f"{power.leakage_w * 1e3:.5f}", f"{report.energy_per_op_pj:.4f}"]
+        for name in show_metrics:
+            value = (report.metrics or {}).get(name)
+            row.append("-" if value is None else f"{100 * value:.3g} %")
+        rows.append(row)
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                       for i, (h, w) in enumerate(zip(headers, widths, strict=True)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""Static timing and power analysis with OpenSTA.
+
+Every analysis runs Debian's ``sta`` (OpenSTA 2.0.17, a 2019 snapshot) on the synthesized,
+flattened netlist with one Tcl script: read the corner's Liberty file, link the netlist, read
+the constraints written by :func:`constraints` (the same SDC that the OpenROAD hand-off
+ships), apply the PDK's wire-load model, then report. Scripts stop at the first Tcl error and
+the run fails with :class:`~dcim.flow.tools.ToolError` pointing at the kept log.
+
+Units: OpenSTA reports in the library's units (nanoseconds for both supported libraries);
+the report objects here use nanoseconds, watts and farads.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import tools
+
+__all__ = ["STA_ERROR_MARK", "TimingPath", "constraints", "run_sta"]
+
+STA_ERROR_MARK = "DCIM-STA-ERROR:"
+CLOCK_NAME = "core_clock"
+
+
+def constraints(*, period_ns, clock_port, inputs, library, pdk, corner):
+    """The SDC constraints of a design: one clock, ideal I/O timing, PDK drive and load.
+
+    Parameters
+    ----------
+    period_ns : float
+        Clock period.
+    clock_port : str or None
+        The clock input; ``None`` makes a virtual clock (combinational designs), against
+        which input-to-output paths are timed.
+    inputs : list of str
+        The other input ports.
+    library : Library
+        The corner's parsed Liberty library (for its capacitance unit).
+    pdk : Pdk
+    corner : str
+
+    Returns
+    -------
+    str
+        SDC text: input and output delays of zero (the whole period is available to the
+        design), every input driven by the PDK's driver cell, every output loaded by the
+        PDK's output load.
+    """
+    load = pdk.output_load_farads(corner) / library.capacitance_unit
+    cell, pin = pdk.driver
+    target = f"[get_ports {clock_port}]" if clock_port else ""
+    lines = [
+        f"# Constraints written by dcim.flow ({pdk.name}, corner {corner}).",
+        f"create_clock -name {CLOCK_NAME} -period {period_ns:.6g} {target}".rstrip(),
+    ]
+    if inputs:
+        ports = " ".join(_port(name) for name in inputs)
+        lines += [f"set_input_delay 0 -clock {CLOCK_NAME} [get_ports {{{ports}}}]",
+                  f"set_driving_cell -lib_cell {cell} -pin {pin} [get_ports {{{ports}}}]"]
+    lines += [f"set_output_delay 0 -clock {CLOCK_NAME} [all_outputs]",
+              f"set_load {load:.6g} [all_outputs]"]
+    return "\n".join(lines) + "\n"
+
+
+def _port(name):
+    # Amaranth port names are plain identifiers; anything else is escaped for Tcl/SDC.
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "{" + name + "}"
+
+
+def setup_script(*, liberty, netlist, top, sdc, wire_load):
+    """Tcl that loads a design into OpenSTA and applies its constraints."""
+    lines = [f"read_liberty {{{liberty}}}", f"read_verilog {{{netlist}}}",
+             f"link_design {top}", f"read_sdc {{{sdc}}}"]
+    if wire_load:
+        lines.append(f"set_wire_load_model -name {{{wire_load}}}")
+    return "\n".join(lines)
+
+
+def run_sta(body, *, workdir, log_name):
+    """Run a Tcl script in OpenSTA; stop at its first error.
+
+    Returns the combined output. Raises :class:`~dcim.flow.tools.ToolError` (with the log
+    kept in ``workdir``) if any command fails, and ``ToolNotFoundError`` if ``sta`` is
+    missing.
+    """
+    workdir = Path(workdir)
+    script = workdir / f"{log_name}.tcl"
+    # OpenSTA reports a failing command and carries on; wrapping the script in a catch makes
+    # the first error fatal so that a half-run analysis is never parsed as a result.
+    script.write_text(
+        "if {[catch {\n" + body + "\n} message]} {\n"
+        f"  puts \"{STA_ERROR_MARK} $message\"\n  exit 1\n}}\nexit 0\n")
+    log = workdir / f"{log_name}.log"
+    output = tools.run_tool(["sta", "-no_init", "-no_splash", "-exit", script.name],
+                            cwd=workdir, log_path=log)
+    if STA_ERROR_MARK in output:
+        tail = "\n".join(output.splitlines()[-20:])
+        raise tools.ToolError(["sta", script.name], 1, tail, log)
+    return output
+
+
+@dataclass(frozen=True)
+class TimingPath:
+    """The worst path of a timing report.
+
+    Members
+    -------
+    startpoint, endpoint : str
+    arrival_ns, required_ns, slack_ns : float
+    points : tuple of (str, float, float)
+        Each point of the path: description, incremental delay and arrival (ns).
+    """
+
+    startpoint: str
+    endpoint: str
+    arrival_ns: float
+    required_ns: float
+    slack_ns: float
+    points: tuple
+
+
+_NUMBER = r"(-?[0-9.]+(?:e[-+]?[0-9]+)?|INF|-INF)"
+
+
+def parse_checks(text):
+    """The worst path of ``report_checks -format full`` output, or ``None`` if none."""
+    if "No paths found" in text or "Startpoint:" not in text:
+        return None
+    start = re.search(r"Startpoint:\s*(\S+)", text)
+    end = re.search(r"Endpoint:\s*(\S+)", text)
+    arrival = re.search(rf"{_NUMBER}\s+data arrival time", text)
+    required = re.search(rf"{_NUMBER}\s+data required time", text)
+    slack = re.search(rf"{_NUMBER}\s+slack", text)
+    if not (arrival and required and slack):
+        raise ValueError(f"cannot read OpenSTA's timing report:\n{text[-2000:]}")
+    points = []
+    body = text[text.index("Startpoint:"):arrival.start()]
+    for match in re.finditer(rf"^\s*{_NUMBER}\s+{_NUMBER}\s+(?:[v^]\s+)?(.+?)\s*$", body,
+                             re.M):
+        points.append((match[3], _float(match[1]), _float(match[2])))
+    return TimingPath(start[1], end[1], _float(arrival[1]), _float(required[1]),
+                      _float(slack[1]), tuple(points))
+
+
+def parse_power(text):
+    """``(internal, switching, leakage, total)`` in watts from ``report_power``."""
+    match = re.search(rf"^Total\s+{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}", text, re.M)
+    if match is None:
+        raise ValueError(f"cannot read OpenSTA's power report:\n{text[-2000:]}")
+    return tuple(_float(match[index]) for index in range(1, 5))
+
+
+def _float(text):
+    if text in ("INF", "-INF"):
+        return math.copysign(math.inf, -1.0 if text.startswith("-") else 1.0)
+    return float(text)

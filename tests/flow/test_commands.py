@@ -1,0 +1,61 @@
+import io
+import json
+
+from dcim.arith import MultiplierSpec
+from dcim.cli import main
+
+
+def run(argv):
+    out = io.StringIO()
+    code = main(argv, out=out)
+    return code, out.getvalue()
+
+
+def test_synth_prints_a_ppa_table(pdk_root, tmp_path, capsys):
+    design = tmp_path / "m.toml"
+    MultiplierSpec(4, kind="log").to_toml(design)
+    code, text = run(["synth", str(design), "--pdk-root", str(pdk_root)])
+    assert code == 0
+    assert "mul4u_log" in text and "pJ/multiply" in text and "critical path" in text
+    assert "synthesis of mul4u_log" in capsys.readouterr().err  # progress on stderr
+    code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--json",
+                      "--activity", "0.3"])
+    data = json.loads(text)
+    assert code == 0 and data["power_method"] == "vectorless" and data["activity"] == 0.3
+    assert data["metrics"]["mred"] > 0
+
+
+def test_synth_errors_name_the_problem(pdk_root, tmp_path, capsys):
+    design = tmp_path / "m.toml"
+    MultiplierSpec(4).to_toml(design)
+    code, _ = run(["synth", str(design), "--pdk-root", str(pdk_root), "--corner", "hot"])
+    assert code == 2
+    assert "corner must be one of typ, fast, slow, not 'hot'" in capsys.readouterr().err
+
+
+def test_compare_prints_one_table(pdk_root):
+    code, text = run(["compare", "--width", "4", "--kinds", "exact,mitchell",
+                      "--pdk-root", str(pdk_root)])
+    assert code == 0
+    lines = text.splitlines()
+    assert any(line.startswith("mul4u_mitchell") for line in lines)
+    assert any(line.startswith("mul4u_yosys") for line in lines)
+    code, text = run(["compare", "--width", "4", "--kinds", "exact", "--no-yosys",
+                      "--pdk-root", str(pdk_root), "--json"])
+    assert [row["design"] for row in json.loads(text)] == ["mul4u_exact"]
+
+
+def test_readme_flow_commands_run(pdk_root, monkeypatch):
+    import re
+    import shlex
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("DCIM_PDK_ROOT", str(pdk_root))
+    lines = re.findall(r"^dcim (synth|compare)(.*?)(?:#.*)?$", (root / "README.md").read_text(),
+                       re.M)
+    assert len(lines) == 2
+    for command, arguments in lines:
+        code, text = run([command, *shlex.split(arguments)])
+        assert code == 0 and "pJ/multiply" in text
