@@ -1,5 +1,6 @@
 """dcim: design, verify and measure approximate digital compute-in-memory hardware."""
 
 from . import arith
+from .macro import DCiMMacro, MacroSpec
 
-__all__ = ["arith"]
+__all__ = ["DCiMMacro", "MacroSpec", "arith"]

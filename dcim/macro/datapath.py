@@ -1,0 +1,200 @@
+"""The macro's datapath lanes, written once over a logic back-end.
+
+A lane computes one column's dot product for one activation vector (or, bit-serially, for one
+activation bit). Its adder tree sums ``rows`` terms, each ``product_width`` bits wide, in one
+column-compression tree whose columns are the bit weights of the sum:
+
+* ``"multiplier"`` lanes: the terms are the products ``f(w[r], x[r])`` of ``rows``
+  multipliers;
+* ``"bitserial"`` lanes: the terms are the weights gated by one activation bit,
+  ``x[r][t] ? w[r] : 0``, i.e. the array's 1-bit products ``x[r][t] & w[r][j]`` at weight
+  ``2**j``. The per-weight-bit popcounts and their shift-and-add are merged into one tree.
+
+Two's-complement terms need no sign extension: the most significant bit of each term, of
+weight ``-2**(p-1)``, enters the tree inverted, and the constant ``-rows * 2**(p-1)`` (modulo
+the tree's width) enters as constant-one bits, as in :mod:`dcim.arith.partial_products`.
+
+:func:`term_columns` builds the tree's input columns on either logic back-end, so the
+hardware (:class:`MultiplierLane`, :class:`BitserialLane`) and the golden model
+(:mod:`dcim.macro.model`) walk the same :class:`~dcim.arith.tree.ReductionPlan`.
+"""
+
+from amaranth.hdl import Cat, Module, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..arith.logic import AmaranthLogic, NumpyLogic
+from ..arith.tree import reduce_columns
+
+__all__ = [
+    "BitserialLane",
+    "MultiplierLane",
+    "from_platform",
+    "lane_signature",
+    "multiplier_signature",
+    "term_columns",
+    "tree_heights",
+]
+
+
+def term_columns(spec, logic, terms):
+    """The adder tree's input columns for ``terms``.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+    logic : NumpyLogic or AmaranthLogic
+    terms : list of list
+        One entry per row: the term's ``spec.product_width`` bits, least significant first;
+        two's complement when ``spec.signed``.
+
+    Returns
+    -------
+    list of list
+        ``spec.tree_width`` columns of bits whose weighted sum is the sum of the terms modulo
+        ``2**spec.tree_width``.
+    """
+    width, term_width = spec.tree_width, spec.product_width
+    columns = [[] for _ in range(width)]
+    for row, bits in enumerate(terms):
+        for position, bit in enumerate(bits):
+            if spec.signed and position == term_width - 1:
+                bit = logic.net(f"term{row}_msb_n", ~bit)
+            columns[position].append(bit)
+    if spec.signed:
+        constant = -(len(terms) << (term_width - 1)) % (1 << width)
+        for position in range(width):
+            if (constant >> position) & 1:
+                columns[position].append(logic.const(1))
+    return columns
+
+
+def tree_heights(spec):
+    """Input bits per column of the adder tree of ``spec``."""
+    logic = NumpyLogic((1,))
+    terms = [[logic.const(0)] * spec.product_width for _ in range(spec.rows)]
+    return tuple(len(column) for column in term_columns(spec, logic, terms))
+
+
+def tree_shape(spec):
+    return signed(spec.tree_width) if spec.signed else unsigned(spec.tree_width)
+
+
+def lane_signature(spec):
+    """The signature of a lane of ``spec`` (:class:`MultiplierLane` or :class:`BitserialLane`)."""
+    members = {"weights": In(data.ArrayLayout(spec.weight_shape, spec.rows))}
+    if spec.datapath == "multiplier":
+        members["acts"] = In(data.ArrayLayout(spec.act_shape, spec.rows))
+    else:
+        members["bits"] = In(spec.rows)
+    members["sum"] = Out(tree_shape(spec))
+    return wiring.Signature(members)
+
+
+def multiplier_signature(mult):
+    """The signature of :class:`~dcim.arith.MultiplierComponent` for ``mult``."""
+    return wiring.Signature({"a": In(mult.operand_shape), "b": In(mult.operand_shape),
+                             "p": Out(mult.product_shape)})
+
+
+def from_platform(platform, hook, argument, signature, default):
+    """The block that ``platform.<hook>(argument)`` supplies, else ``default()``.
+
+    Platform hooks let a flow replace a block of the macro (the weight array, a lane, a
+    multiplier) by another component with the same signature: a hard macro, or an instance
+    of a module emitted once and reused.
+
+    Raises
+    ------
+    TypeError
+        If the platform's block does not have ``signature``.
+    """
+    factory = getattr(platform, hook, None)
+    if factory is None:
+        return default()
+    block = factory(argument)
+    if not isinstance(block, wiring.Component) or block.signature != signature:
+        raise TypeError(f"platform.{hook} must return a component with signature "
+                        f"{signature!r}, not {block!r}")
+    return block
+
+
+def _reduce(spec, module, terms, total):
+    logic = AmaranthLogic(module)
+    bits = reduce_columns(spec.tree_plan, logic, term_columns(spec, logic, terms), name="tree")
+    module.d.comb += total.eq(Cat(*bits))
+
+
+class MultiplierLane(wiring.Component):
+    """One lane of the multiplier datapath: ``rows`` multipliers and the column adder tree.
+
+    Combinational. ``sum`` is ``sum_r f(weights[r], acts[r])`` as the tree computes it,
+    modulo ``2**spec.tree_width``. A platform with a method ``get_multiplier(mult_spec)``
+    supplies the multipliers (see :func:`from_platform`).
+
+    Parameters
+    ----------
+    spec : MacroSpec
+
+    Members
+    -------
+    weights : In(ArrayLayout(spec.weight_shape, spec.rows))
+        The weights of the column being computed (operand ``a`` of each multiplier).
+    acts : In(ArrayLayout(spec.act_shape, spec.rows))
+        The activation vector (operand ``b``).
+    sum : Out(spec.tree_width), signed when ``spec.signed``
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        super().__init__(lane_signature(spec))
+
+    def elaborate(self, platform):
+        spec = self._spec
+        m = Module()
+        terms = []
+        for row in range(spec.rows):
+            multiplier = from_platform(platform, "get_multiplier", spec.mult,
+                                       multiplier_signature(spec.mult), spec.mult.component)
+            m.submodules[f"mul{row}"] = multiplier
+            # Assigning a narrower signed (or unsigned) operand extends it by sign (or zero).
+            m.d.comb += [multiplier.a.eq(self.weights[row]), multiplier.b.eq(self.acts[row])]
+            terms.append([multiplier.p[k] for k in range(spec.product_width)])
+        _reduce(spec, m, terms, self.sum)
+        return m
+
+
+class BitserialLane(wiring.Component):
+    """One lane of the bit-serial datapath: 1-bit products and the column adder tree.
+
+    Combinational. ``sum`` is ``sum_r (bits[r] ? weights[r] : 0)`` as the tree computes it,
+    modulo ``2**spec.tree_width``.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+
+    Members
+    -------
+    weights : In(ArrayLayout(spec.weight_shape, spec.rows))
+        The weights of the column being computed.
+    bits : In(spec.rows)
+        One bit of every row's activation (the read wordlines of the current cycle).
+    sum : Out(spec.tree_width), signed when ``spec.signed``
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        super().__init__(lane_signature(spec))
+
+    def elaborate(self, platform):
+        spec = self._spec
+        m = Module()
+        logic = AmaranthLogic(m)
+        terms = []
+        for row in range(spec.rows):
+            weight = self.weights[row]
+            terms.append([logic.net(f"pp_r{row}_b{j}", self.bits[row] & weight[j])
+                          for j in range(spec.weight_bits)])
+        _reduce(spec, m, terms, self.sum)
+        return m

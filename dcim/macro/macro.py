@@ -1,0 +1,356 @@
+"""The SRAM compute-in-memory macro: weight array, datapath lanes and controller.
+
+See ``docs/macro.md`` for the block diagram and the timing of the streams.
+"""
+
+from amaranth.hdl import Array, Cat, Module, Mux, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from .datapath import BitserialLane, MultiplierLane, from_platform, lane_signature, tree_shape
+from .spec import MacroSpec
+
+__all__ = ["DCiMMacro", "WeightArray", "array_signature"]
+
+
+def array_signature(spec):
+    """The signature of a weight array for ``spec`` (what a platform's array must match).
+
+    Members
+    -------
+    addr : In(spec.addr_width)
+        Row written when any bit of ``en`` is set; rows at or above ``spec.rows`` never are.
+    data : In(ArrayLayout(spec.weight_shape, spec.cols))
+        One weight per column.
+    en : In(spec.cols)
+        Per-column write enables, applied at the next clock edge.
+    weights : Out(ArrayLayout(ArrayLayout(spec.weight_shape, spec.cols), spec.rows))
+        Every stored weight, ``weights[row][col]``, read combinationally by the datapath (the
+        bitcells' compute ports, not an SRAM read port).
+    """
+    return wiring.Signature({
+        "addr": In(spec.addr_width),
+        "data": In(data.ArrayLayout(spec.weight_shape, spec.cols)),
+        "en": In(spec.cols),
+        "weights": Out(data.ArrayLayout(data.ArrayLayout(spec.weight_shape, spec.cols),
+                                        spec.rows)),
+    })
+
+
+class WeightArray(wiring.Component):
+    """The simulation model of the bitcell array: an :class:`amaranth.lib.memory.Memory`.
+
+    One row (word line) per memory row; a write port with one enable per column; one
+    combinational read port per row, because a compute-in-memory array exposes every bitcell
+    to its local compute logic at once. Memory contents are not cleared by reset. A flow
+    replaces this component with a hard array through the platform hook described in
+    :class:`DCiMMacro`.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+
+    Members
+    -------
+    See :func:`array_signature`.
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        super().__init__(array_signature(spec))
+
+    def elaborate(self, platform):
+        spec = self._spec
+        m = Module()
+        m.submodules.memory = memory = Memory(
+            shape=data.ArrayLayout(spec.weight_shape, spec.cols), depth=spec.rows, init=[])
+        write = memory.write_port(granularity=1)
+        in_range = self.addr < spec.rows
+        m.d.comb += [write.addr.eq(self.addr), write.data.eq(self.data),
+                     write.en.eq(Mux(in_range, self.en, 0))]
+        for row in range(spec.rows):
+            read = memory.read_port(domain="comb")
+            m.d.comb += [read.addr.eq(row), self.weights[row].eq(read.data)]
+        return m
+
+
+class DCiMMacro(wiring.Component):
+    """A digital SRAM compute-in-memory macro: ``cols`` dot products of length ``rows``.
+
+    Build it from keyword parameters (those of :class:`MacroSpec`, all with defaults) or from
+    a spec: ``DCiMMacro(rows=64, mult="log")`` or ``DCiMMacro(spec=MacroSpec(...))``.
+
+    Operation: write the weight matrix row by row through ``write``; stream activation vectors
+    into ``act``; collect one result per vector (per column, ``sum_r f(w[r, c], x[r])``,
+    accumulated) from ``result``. All three streams use valid/ready handshakes (a transfer
+    happens in a cycle where both are high); ``result`` honours back-pressure by stalling the
+    pipeline, which in turn holds ``act.ready`` low.
+
+    Accumulation across passes (matrices with more than ``rows`` rows): each activation beat
+    carries ``first`` (start from zero rather than from the accumulator) and ``last`` (emit
+    the accumulator as a result after this beat). Rewrite the weights between the beats of
+    one result; ``write.ready`` stays low while the array is still being read for an earlier
+    beat, so a write never changes a computation in flight. A write accepted in the same
+    cycle as an activation beat takes effect before that beat is computed.
+
+    Pipeline: an activation beat is accepted into the input register, then issued to the
+    lanes for ``interval = col_mux * steps`` cycles (``steps`` is ``act_bits`` bit-serially,
+    else 1), each issue's tree sum is registered, and the following cycle updates the
+    accumulators (bit-serially: shift-accumulates, and adds into the accumulator after the
+    last bit). Hence :attr:`latency` is ``interval + 2`` cycles from the ``act`` transfer to
+    ``result.valid``, and a new vector is accepted every ``interval`` cycles.
+
+    Reset (the ``sync`` domain's) empties the pipeline and clears the accumulators; the stored
+    weights are kept.
+
+    Platform hooks: when the platform passed to ``elaborate`` has a method
+    ``get_dcim_array(spec)``, the macro uses the component it returns as its weight array
+    (it must have the signature :func:`array_signature` ``(spec)``), e.g. a wrapper of an
+    ``Instance`` of a hard bitcell array. Otherwise (simulation, and ``platform=None``) it
+    uses :class:`WeightArray`, the :class:`~amaranth.lib.memory.Memory` model. Likewise
+    ``get_dcim_lane(spec)`` may supply the lanes (signature
+    :func:`~dcim.macro.datapath.lane_signature`) and ``get_multiplier(mult_spec)`` the
+    multipliers of the lanes, e.g. as instances of modules emitted once (see
+    :func:`dcim.macro.macro_verilog`).
+
+    Parameters
+    ----------
+    spec : MacroSpec, optional
+    **parameters
+        Keyword parameters of :class:`MacroSpec` (when ``spec`` is not given).
+
+    Members
+    -------
+    write : In(stream.Signature(write_layout))
+        Weight writes. Payload fields: ``addr`` (row), ``data`` (one weight per column),
+        ``mask`` (per-column write enables). Rows at or above ``rows`` are not written.
+    act : In(stream.Signature(act_layout))
+        Activation vectors. Payload fields: ``data`` (one activation per row), ``first``,
+        ``last``.
+    result : Out(stream.Signature(ArrayLayout(out_shape, cols)))
+        One result per activation beat with ``last`` set: the accumulator of every column.
+    busy : Out(1)
+        High while an accepted beat is still being computed or its result is not yet taken.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid parameters (see :class:`MacroSpec`), naming the parameter and its value.
+    """
+
+    def __new__(cls, *, spec=None, **parameters):
+        # Reject bad parameters before the object exists: Amaranth warns about every component
+        # that is created and never elaborated, which a rejected one never could be.
+        cls._spec_from(spec, parameters)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, *, spec=None, **parameters):
+        spec = self._spec_from(spec, parameters)
+        self._spec = spec
+        super().__init__({
+            "write": In(stream.Signature(self.write_layout)),
+            "act": In(stream.Signature(self.act_layout)),
+            "result": Out(stream.Signature(self.result_layout)),
+            "busy": Out(1),
+        })
+
+    @staticmethod
+    def _spec_from(spec, parameters):
+        if spec is None:
+            return MacroSpec(**parameters)
+        if parameters:
+            raise TypeError(f"give either spec or keyword parameters, not both: "
+                            f"{sorted(parameters)!r}")
+        if not isinstance(spec, MacroSpec):
+            raise TypeError(f"spec must be a MacroSpec, not {spec!r}")
+        return spec
+
+    # -- parameters and derived facts ------------------------------------------------------
+
+    @property
+    def spec(self):
+        return self._spec
+
+    @property
+    def name(self):
+        """Stable name, also the Verilog module name (see :attr:`MacroSpec.name`)."""
+        return self._spec.name
+
+    @property
+    def rows(self):
+        return self._spec.rows
+
+    @property
+    def cols(self):
+        return self._spec.cols
+
+    @property
+    def latency(self):
+        """Cycles from an ``act`` transfer to its ``result.valid``: ``interval + 2``."""
+        return self._spec.latency
+
+    @property
+    def interval(self):
+        """Cycles between accepted activation vectors at full rate: ``col_mux * steps``."""
+        return self._spec.interval
+
+    @property
+    def throughput(self):
+        """Multiply-accumulates per cycle at full rate: ``rows * cols / interval``."""
+        return self._spec.throughput
+
+    @property
+    def out_width(self):
+        """Bits of each result (the accumulator width)."""
+        return self._spec.out_width
+
+    @property
+    def write_layout(self):
+        return self._spec.write_layout
+
+    @property
+    def act_layout(self):
+        return self._spec.act_layout
+
+    @property
+    def result_layout(self):
+        return self._spec.result_layout
+
+    def model(self, weights, activations):
+        """Bit-exact NumPy results for ``weights`` and ``activations``.
+
+        Parameters
+        ----------
+        weights : int array of shape (R, cols)
+            ``R`` rows; more than ``rows`` are computed in passes of ``rows`` (the last one
+            padded with zeros) accumulated as the hardware does.
+        activations : int array of shape (n, R) or (R,)
+
+        Returns
+        -------
+        array of shape (n, cols), or (cols,) for a single vector
+            int64, or Python ints (``object``) when ``out_width`` exceeds 62 bits.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For mismatched shapes or values out of range, naming the array.
+        """
+        return self._spec.model(weights, activations)
+
+    # -- hardware --------------------------------------------------------------------------
+
+    def elaborate(self, platform):
+        spec = self._spec
+        lanes, col_mux, steps = spec.lanes, spec.col_mux, spec.steps
+        array = from_platform(platform, "get_dcim_array", spec, array_signature(spec),
+                              lambda: WeightArray(spec))
+        m = Module()
+        m.submodules.array = array
+        lane_class = MultiplierLane if spec.datapath == "multiplier" else BitserialLane
+
+        # Stage 1: the accepted activation beat and the (group, bit) being issued.
+        s1_valid = Signal()
+        s1_acts = Signal(data.ArrayLayout(spec.act_shape, spec.rows))
+        s1_first = Signal()
+        s1_last = Signal()
+        s1_group = Signal(range(col_mux))
+        s1_step = Signal(range(steps))
+        # Stage 2: the registered tree sums of every lane.
+        s2_valid = Signal()
+        s2_first = Signal()
+        s2_last = Signal()
+        s2_group = Signal(range(col_mux))
+        s2_step = Signal(range(steps))
+        s2_sums = [Signal(tree_shape(spec), name=f"s2_sum{lane}") for lane in range(lanes)]
+        # Stage 3: the accumulators, which are also the result register.
+        acc = Signal(data.ArrayLayout(spec.out_shape, spec.cols))
+        out_valid = Signal()
+
+        issue_last = (s1_group == col_mux - 1) & (s1_step == 0)
+        # The accumulators hold the pending result: nothing may change them until it is taken.
+        advance = Signal()
+        m.d.comb += [
+            advance.eq(~(s2_valid & out_valid & ~self.result.ready)),
+            self.act.ready.eq(advance & (~s1_valid | issue_last)),
+            self.write.ready.eq(~s1_valid),
+            self.result.valid.eq(out_valid),
+            self.result.payload.eq(acc),
+            self.busy.eq(s1_valid | s2_valid | out_valid),
+        ]
+
+        write = self.write.payload
+        m.d.comb += [
+            array.addr.eq(write.addr),
+            array.data.eq(write.data),
+            array.en.eq(Mux(self.write.valid & self.write.ready, write.mask, 0)),
+        ]
+
+        for lane in range(lanes):
+            unit = from_platform(platform, "get_dcim_lane", spec, lane_signature(spec),
+                                 lambda: lane_class(spec))
+            if spec.datapath == "multiplier":
+                m.d.comb += unit.acts.eq(s1_acts)
+            else:
+                # The read word lines of this cycle: bit `s1_step` of every activation.
+                m.d.comb += unit.bits.eq(Cat(s1_acts[row].bit_select(s1_step, 1)
+                                             for row in range(spec.rows)))
+            m.submodules[f"lane{lane}"] = unit
+            for row in range(spec.rows):
+                # Column `group * lanes + lane` is the one this lane serves in `group`.
+                candidates = [array.weights[row][group * lanes + lane]
+                              for group in range(col_mux)]
+                weight = (candidates[0] if col_mux == 1
+                          else Cat(*candidates).word_select(s1_group, spec.weight_bits))
+                m.d.comb += unit.weights[row].eq(weight)
+            with m.If(advance):
+                m.d.sync += s2_sums[lane].eq(unit.sum)
+
+        with m.If(self.result.valid & self.result.ready):
+            m.d.sync += out_valid.eq(0)
+
+        with m.If(advance):
+            with m.If(self.act.valid & self.act.ready):
+                payload = self.act.payload
+                m.d.sync += [s1_valid.eq(1), s1_acts.eq(payload.data),
+                             s1_first.eq(payload.first), s1_last.eq(payload.last),
+                             s1_group.eq(0), s1_step.eq(steps - 1)]
+            with m.Elif(s1_valid & issue_last):
+                m.d.sync += s1_valid.eq(0)
+            with m.Elif(s1_valid & (s1_step == 0)):
+                m.d.sync += [s1_group.eq(s1_group + 1), s1_step.eq(steps - 1)]
+            with m.Elif(s1_valid):
+                m.d.sync += s1_step.eq(s1_step - 1)
+            m.d.sync += [s2_valid.eq(s1_valid), s2_first.eq(s1_first), s2_last.eq(s1_last),
+                         s2_group.eq(s1_group), s2_step.eq(s1_step)]
+
+        update = advance & s2_valid
+        column_done = update & (s2_step == 0)
+        with m.If(column_done & s2_last & (s2_group == col_mux - 1)):
+            m.d.sync += out_valid.eq(1)
+        for lane in range(lanes):
+            total = self._shift_accumulate(m, lane, s2_sums[lane], s2_step, update)
+            current = (acc[lane] if col_mux == 1
+                       else Array(acc[group * lanes + lane] for group in range(col_mux))[s2_group])
+            following = Signal(spec.out_shape, name=f"acc{lane}_next")
+            m.d.comb += following.eq(Mux(s2_first, 0, current) + total)
+            for group in range(col_mux):
+                with m.If(column_done & (s2_group == group)):
+                    m.d.sync += acc[group * lanes + lane].eq(following)
+        return m
+
+    def _shift_accumulate(self, m, lane, tree_sum, step, update):
+        """The dot product a lane delivers: the tree sum, or bit-serially its shift-sum."""
+        spec = self._spec
+        if spec.datapath == "multiplier":
+            return tree_sum
+        local = Signal(spec.dot_shape, name=f"local{lane}")
+        following = Signal(spec.dot_shape, name=f"local{lane}_next")
+        # Most significant activation bit first; in two's complement it weighs negative.
+        term = (Mux(step == spec.act_bits - 1, -tree_sum, tree_sum) if spec.signed
+                else tree_sum)
+        m.d.comb += following.eq(Mux(step == spec.steps - 1, 0, local << 1) + term)
+        with m.If(update):
+            m.d.sync += local.eq(following)
+        return following

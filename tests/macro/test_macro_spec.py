@@ -1,0 +1,176 @@
+"""MacroSpec: validation, derived facts, names and the TOML round trip."""
+
+import pytest
+from amaranth.back import rtlil
+from amaranth.lib import wiring
+
+from dcim.arith import MULTIPLIER_KINDS, CompressorAssignment, MultiplierSpec
+from dcim.flow.verilog import is_verilog_identifier
+from dcim.macro import DCiMMacro, MacroSpec
+
+
+def test_defaults():
+    spec = MacroSpec(rows=64, mult="log")
+    assert spec.mult == MultiplierSpec(width=8, signed=True, kind="log")
+    assert (spec.cols, spec.weight_bits, spec.act_bits, spec.signed) == (8, 8, 8, True)
+    assert (spec.datapath, spec.col_mux, spec.tree, spec.assignment) == (
+        "multiplier", 1, "dadda", None)
+    assert spec.name == "dcim_r64c8_w8a8s_mul8s_log"
+    assert spec.out_width == spec.acc_width == 16 + 6 + 8
+    assert spec.latency == 3 and spec.interval == 1
+    assert spec.throughput == 64 * 8
+
+
+def test_component_signature():
+    macro = DCiMMacro(rows=4, cols=2, weight_bits=3, act_bits=5, signed=False)
+    members = dict(macro.signature.members)
+    assert set(members) == {"write", "act", "result", "busy"}
+    assert members["write"].flow == wiring.In and members["act"].flow == wiring.In
+    assert members["result"].flow == wiring.Out and members["busy"].flow == wiring.Out
+    assert macro.act.payload.shape() == macro.spec.act_layout
+    assert macro.result.payload.shape() == macro.spec.result_layout
+    assert macro.spec.write_layout["addr"].width == 2
+    assert macro.spec.write_layout["mask"].width == 2
+    assert macro.spec.act_layout.size == 4 * 5 + 2
+    assert macro.spec.result_layout.size == 2 * macro.out_width
+    assert (macro.rows, macro.cols, macro.name) == (4, 2, macro.spec.name)
+    assert (macro.latency, macro.interval, macro.throughput) == (3, 1, 8)
+    rtlil.convert(macro)
+    twin = macro.spec.component()
+    assert isinstance(twin, DCiMMacro) and twin.spec == macro.spec and twin is not macro
+    assert rtlil.convert(twin) == rtlil.convert(DCiMMacro(spec=macro.spec))
+
+
+@pytest.mark.parametrize("datapath, col_mux, interval", [
+    ("multiplier", 1, 1), ("multiplier", 4, 4), ("bitserial", 1, 6), ("bitserial", 2, 12)])
+def test_timing_facts(datapath, col_mux, interval):
+    spec = MacroSpec(rows=16, cols=8, weight_bits=4, act_bits=6, datapath=datapath,
+                     col_mux=col_mux)
+    assert spec.interval == interval
+    assert spec.latency == interval + 2
+    assert spec.throughput == 16 * 8 / interval
+    assert spec.lanes == 8 // col_mux
+
+
+def test_widths():
+    spec = MacroSpec(rows=64, weight_bits=4, act_bits=8, signed=False)
+    assert spec.mult.width == 8 and spec.product_width == 16
+    assert spec.tree_width == 16 + 6 == spec.dot_width
+    bitserial = MacroSpec(rows=100, weight_bits=4, act_bits=8, datapath="bitserial")
+    assert bitserial.product_width == 4 and bitserial.tree_width == 4 + 7
+    assert bitserial.dot_width == 4 + 7 + 8
+    assert MacroSpec(rows=1, weight_bits=1, act_bits=1).mult.width == 2
+
+
+def test_tree_heights_include_sign_constants():
+    unsigned = MacroSpec(rows=4, weight_bits=3, act_bits=3, signed=False)
+    assert unsigned.tree_heights == (4,) * 6 + (0, 0)
+    signed = MacroSpec(rows=4, weight_bits=3, act_bits=3, signed=True)
+    # -4 * 2**5 modulo 2**8 is 128: one constant bit in column 7.
+    assert signed.tree_heights == (4,) * 6 + (0, 1)
+
+
+@pytest.mark.parametrize("spec", [
+    MacroSpec(),
+    MacroSpec(rows=64, mult="log", col_mux=2, tree="wallace", acc_width=40),
+    MacroSpec(rows=8, cols=3, weight_bits=4, act_bits=2, signed=False, datapath="bitserial",
+              assignment=CompressorAssignment.uniform("acci1", 3)),
+    MacroSpec(rows=5, weight_bits=6, act_bits=5,
+              mult=MultiplierSpec(width=6, signed=True, kind="approx",
+                                  options={"compressor": "kong2", "columns": 4})),
+])
+def test_toml_round_trip(spec):
+    text = spec.to_toml()
+    assert text.startswith("[macro]")
+    assert MacroSpec.from_toml(text) == spec
+    assert MacroSpec.from_dict(spec.to_dict()) == spec
+    assert is_verilog_identifier(spec.name)
+
+
+def test_toml_file(tmp_path):
+    spec = MacroSpec(rows=32, mult="mitchell", datapath="multiplier")
+    path = tmp_path / "macro.toml"
+    spec.to_toml(path)
+    assert MacroSpec.from_toml(str(path)) == spec
+
+
+def test_mult_as_table():
+    spec = MacroSpec(weight_bits=6, act_bits=6, mult={"kind": "drum", "options": {"k": 4}})
+    assert spec.mult == MultiplierSpec(width=6, signed=True, kind="drum", options={"k": 4})
+
+
+def test_names_are_distinct():
+    specs = [MacroSpec(), MacroSpec(mult="log"), MacroSpec(datapath="bitserial"),
+             MacroSpec(col_mux=2), MacroSpec(signed=False), MacroSpec(tree="wallace"),
+             MacroSpec(acc_width=48), MacroSpec(assignment=CompressorAssignment.uniform("ha", 4)),
+             MacroSpec(rows=32), MacroSpec(cols=4), MacroSpec(weight_bits=4)]
+    names = [spec.name for spec in specs]
+    assert len(set(names)) == len(names)
+    assert all(is_verilog_identifier(name) for name in names)
+
+
+def test_replace_rederives():
+    spec = MacroSpec(rows=8)
+    wider = spec.replace(weight_bits=12)
+    assert wider.mult.width == 12 and wider.acc_width == wider.dot_width + 8
+
+
+def test_spec_and_parameters_exclusive():
+    with pytest.raises(TypeError, match="either spec or keyword parameters"):
+        DCiMMacro(spec=MacroSpec(), rows=4)
+    with pytest.raises(TypeError, match="spec must be a MacroSpec"):
+        DCiMMacro(spec="rows=4")
+
+
+@pytest.mark.parametrize("parameters, error, message", [
+    ({"rows": 0}, ValueError, r"rows must be from 1 to 1024, not 0"),
+    ({"rows": 1025}, ValueError, r"rows must be from 1 to 1024, not 1025"),
+    ({"rows": 4.0}, TypeError, r"rows must be an int, not 4.0"),
+    ({"cols": 0}, ValueError, r"cols must be from 1 to 4096, not 0"),
+    ({"weight_bits": 33}, ValueError, r"weight_bits must be from 1 to 32, not 33"),
+    ({"act_bits": 40}, ValueError, r"act_bits must be from 1 to 32, not 40"),
+    ({"act_bits": 0}, ValueError, r"act_bits must be from 1 to 32, not 0"),
+    ({"signed": 1}, TypeError, r"signed must be a bool, not 1"),
+    ({"mult": "wallace"}, ValueError, r"mult must be a MultiplierSpec or one of .*exact.*"
+                                      r"not 'wallace'"),
+    ({"mult": 3}, TypeError, r"mult must be a kind name, a dict or a MultiplierSpec, not 3"),
+    ({"mult": MultiplierSpec(8, signed=False)}, ValueError,
+     r"mult.signed must equal signed \(True\), not False"),
+    ({"mult": MultiplierSpec(4, signed=True)}, ValueError,
+     r"mult.width must be at least max\(weight_bits, act_bits\) = 8, not 4"),
+    ({"datapath": "analog"}, ValueError, r"datapath must be one of .*, not 'analog'"),
+    ({"datapath": "bitserial", "mult": "log"}, ValueError,
+     r"mult must be of kind 'exact' for datapath 'bitserial'.* not 'log'"),
+    ({"cols": 6, "col_mux": 4}, ValueError, r"col_mux must divide cols \(6\), not 4"),
+    ({"col_mux": 0}, ValueError, r"col_mux must be from 1 to 8, not 0"),
+    ({"tree": "array"}, ValueError, r"tree must be one of .*, not 'array'"),
+    ({"assignment": "acci1"}, TypeError, r"assignment must be a CompressorAssignment"),
+    ({"assignment": CompressorAssignment.uniform("acci1", [40])}, ValueError,
+     r"assignment names column 40, beyond the 22 columns of the adder tree"),
+    ({"acc_width": 10}, ValueError, r"acc_width must be at least dot_width = 22 .* not 10"),
+    ({"acc_width": 300}, ValueError, r"acc_width must be .* at most 256, not 300"),
+])
+def test_invalid_parameters(parameters, error, message):
+    with pytest.raises(error, match=message):
+        MacroSpec(**parameters)
+    with pytest.raises(error, match=message):
+        DCiMMacro(**parameters)   # raises before a component exists: nothing left unused
+
+
+def test_unknown_keys():
+    with pytest.raises(ValueError, match=r"unknown keys \['depth'\]"):
+        MacroSpec.from_dict({"rows": 4, "depth": 3})
+    with pytest.raises(ValueError, match=r"has no \[macro\] table"):
+        MacroSpec.from_toml("[multiplier]\nwidth = 4\n")
+
+
+def test_every_registered_kind_is_accepted():
+    for kind in sorted(MULTIPLIER_KINDS):
+        assert MacroSpec(mult=kind).mult.kind == kind
+
+
+def test_describe():
+    facts = MacroSpec(rows=16, datapath="bitserial").describe()
+    assert facts["macs_per_cycle"] == 16 * 8 / 8
+    assert facts["latency"] == 10
+    assert "full_adder" in facts["tree_compressors"]

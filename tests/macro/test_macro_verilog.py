@@ -1,0 +1,78 @@
+"""Verilog of the macro: the hierarchical text the simulators compile, and lint."""
+
+import re
+
+import pytest
+from amaranth.back import verilog
+from macro_helpers import require
+
+from dcim.flow.verilog import emit_verilog
+from dcim.macro import DCiMMacro, MacroSpec
+from dcim.macro.datapath import BitserialLane, MultiplierLane
+from dcim.macro.verilog import macro_verilog
+from dcim.verify.hdl import lint_verilog
+
+PORTS = {"clk", "rst", "write__valid", "write__ready", "write__payload", "act__valid",
+         "act__ready", "act__payload", "result__valid", "result__ready", "result__payload",
+         "busy"}
+
+
+def _modules(text):
+    return re.findall(r"^module (\S+?)\s*\(", text, flags=re.MULTILINE)
+
+
+def _ports(text, module):
+    header = re.search(rf"^module {re.escape(module)}\s*\(([^;]*)\);", text, re.MULTILINE)
+    return {port.strip() for port in header.group(1).split(",")}
+
+
+def test_hierarchical_verilog_of_the_multiplier_datapath(tmp_path):
+    spec = MacroSpec(rows=6, cols=4, weight_bits=4, act_bits=4, mult="mitchell", col_mux=2)
+    text = macro_verilog(spec, tmp_path / "macro.v")
+    assert (tmp_path / "macro.v").read_text() == text
+    modules = _modules(text)
+    for name in (spec.name, f"{spec.name}_lane", spec.mult.name):
+        assert modules.count(name) == 1
+    assert _ports(text, spec.name) == PORTS
+    assert _ports(text, f"{spec.name}_lane") == {"weights", "acts", "sum"}
+    assert _ports(text, spec.mult.name) == {"a", "b", "p"}
+    # Each block is written once and instantiated: two lanes, six multipliers per lane.
+    assert len(re.findall(rf"^\s*{re.escape(spec.name)}_lane\s", text, re.MULTILINE)) == 2
+    assert len(re.findall(rf"^\s*{re.escape(spec.mult.name)}\s", text, re.MULTILINE)) == 6
+
+
+def test_hierarchical_verilog_of_the_bitserial_datapath():
+    spec = MacroSpec(rows=3, cols=2, weight_bits=2, act_bits=3, datapath="bitserial")
+    text = macro_verilog(DCiMMacro(spec=spec))
+    assert _modules(text).count(f"{spec.name}_lane") == 1
+    assert spec.mult.name not in _modules(text)
+    assert _ports(text, f"{spec.name}_lane") == {"weights", "bits", "sum"}
+
+
+def test_flat_verilog_has_the_same_ports():
+    spec = MacroSpec(rows=2, cols=2, weight_bits=2, act_bits=2)
+    text = verilog.convert(spec.component(), name=spec.name, emit_src=False)
+    assert _ports(text, spec.name) == PORTS
+
+
+@pytest.mark.parametrize("spec", [
+    MacroSpec(rows=5, cols=2, weight_bits=4, act_bits=3, mult="log"),
+    MacroSpec(rows=6, cols=2, weight_bits=3, act_bits=3, mult="approx",
+              assignment={"columns": {"0": "acci1", "1": "kong2"}}),
+    MacroSpec(rows=5, cols=2, weight_bits=4, act_bits=3, datapath="bitserial", signed=False,
+              assignment={"columns": {"0": "acci1", "1": "acci1"}}),
+], ids=["log", "approx", "bitserial"])
+def test_lanes_are_lint_clean(spec):
+    """The datapath lanes (multipliers and adder tree) are clean under -Wall today."""
+    require("verilator")
+    lane = (MultiplierLane if spec.datapath == "multiplier" else BitserialLane)(spec)
+    name = f"{spec.name}_lane"
+    assert lint_verilog(emit_verilog(lane, name=name), top=name) == ""
+
+
+def test_whole_macro_is_lint_clean():
+    require("verilator")
+    spec = MacroSpec(rows=3, cols=4, weight_bits=3, act_bits=3, col_mux=2)
+    text = emit_verilog(spec)
+    assert _ports(text, spec.name) == PORTS
+    assert lint_verilog(text, top=spec.name) == ""
