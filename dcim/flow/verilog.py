@@ -1,4 +1,4 @@
-"""Verilog for combinational Amaranth designs, clean under ``verilator --lint-only -Wall``.
+"""Verilog for Amaranth designs, clean under ``verilator --lint-only -Wall``.
 
 Amaranth's own back-end (:func:`amaranth.back.verilog.convert`) prints Yosys's word-level
 cells as they are: ``a == 2'h3`` with a 4-bit ``a``, ``a + c`` with operands of different
@@ -13,8 +13,12 @@ matches ``*unused*``): one ``unused_bits`` wire that XORs them together. Approxi
 that ignore input bits therefore lint clean without any waiver.
 
 The writer handles the cells Yosys makes from combinational Verilog (bitwise, arithmetic,
-comparison, reduction, logic, shift, ``$mux`` and ``$pmux``). Designs with registers or
-memories are rejected with a ``ValueError``; their Verilog can still be had from Amaranth.
+comparison, reduction, logic, shift, ``$mux`` and ``$pmux``) and edge-triggered registers
+(``$dff``), each printed as one ``always`` block. Memories (``amaranth.lib.memory.Memory``)
+are first turned into registers and multiplexers by Yosys's ``memory`` pass, so the text is
+flat and self-contained; a flow that substitutes a hard SRAM macro works from the design's
+platform hook, not from this text. Latches and asynchronous resets are rejected with a
+``ValueError``.
 Undefined bits (``x``, ``z``) are printed as 0, which is one of the values they allow.
 """
 
@@ -141,7 +145,7 @@ def _port_order(component):
 
 
 def emit_verilog(design, path=None, *, name=None):
-    """Convert a combinational design to lint-clean Verilog.
+    """Convert a design (combinational or clocked) to lint-clean Verilog.
 
     Parameters
     ----------
@@ -163,8 +167,8 @@ def emit_verilog(design, path=None, *, name=None):
     Raises
     ------
     ValueError
-        If the module name is not a legal Verilog identifier, or the design is not
-        combinational (it contains registers, memories or cells the writer does not know).
+        If the module name is not a legal Verilog identifier, or the design contains cells
+        the writer does not know (latches, asynchronous resets).
     ToolNotFoundError, ToolError
         If Yosys is missing or fails.
     """
@@ -178,7 +182,7 @@ def emit_verilog(design, path=None, *, name=None):
         tools.run_tool(
             ["yosys", "-q", "-p",
              f"read_verilog {source.name}; hierarchy -top {module_name}; proc; flatten; "
-             f"opt_clean; write_json netlist.json"],
+             f"memory; opt_clean; write_json netlist.json"],
             cwd=workdir)
         netlist = Path(workdir, "netlist.json").read_text()
     text = _CombinationalWriter(module_name, netlist, _port_order(component),
@@ -200,8 +204,10 @@ class _CombinationalWriter:
         order = {port: index for index, port in enumerate(port_order)}
         self.ports = sorted(module["ports"].items(),
                             key=lambda item: order.get(item[0], len(order)))
-        self.cells = [cell for cell in module["cells"].values()
-                      if cell["type"] not in _IGNORED]
+        cells = [cell for cell in module["cells"].values() if cell["type"] not in _IGNORED]
+        # Registers break combinational paths: they are printed apart, as always blocks.
+        self.registers = [cell for cell in cells if cell["type"] == "$dff"]
+        self.cells = [cell for cell in cells if cell["type"] != "$dff"]
         self.netnames = module["netnames"]
         self.used_names = set(_KEYWORDS) | {port for port, _ in self.ports}
         # Verilator ignores unread bits of nets named *unused* (its --unused-regexp).
@@ -214,12 +220,14 @@ class _CombinationalWriter:
     def _check_cells(self):
         for cell in self.cells:
             kind = cell["type"]
+            if kind == "$dff":
+                continue
             known = (kind in _TRUNCATABLE or kind in _SINGLE_BIT or kind in _SHIFT_RIGHT
                      or kind in _DIVIDE)
             if not known:
                 raise ValueError(
                     f"design {self.name!r} contains a {kind} cell, which emit_verilog does not "
-                    f"support: it writes combinational logic (no registers or memories)")
+                    f"support: it writes combinational logic and edge-triggered registers")
             signed_shift = kind in ("$shift", "$shiftx") and _param(cell, "B_SIGNED")
             if signed_shift:
                 raise ValueError(f"design {self.name!r} shifts by a signed amount ({kind}), "
@@ -246,6 +254,10 @@ class _CombinationalWriter:
         """Choose each cell's computed width and operands, reading from the outputs back."""
         used = {bit for _, port in self.ports if port["direction"] == "output"
                 for bit in port["bits"] if isinstance(bit, int)}
+        # Every register's next state is computed; an unread register output goes to the sink.
+        used |= {bit for cell in self.registers
+                 for port in ("CLK", "D") for bit in cell["connections"][port]
+                 if isinstance(bit, int)}
         for cell in cells:
             if cell["type"] in _SINGLE_BIT:
                 for bit in cell["connections"]["Y"][1:]:
@@ -264,6 +276,21 @@ class _CombinationalWriter:
         return plans, used
 
     # -- naming and rendering -------------------------------------------------------------
+
+    def _register_name(self, q_bits):
+        for net_name, net in self.netnames:
+            if tuple(net["bits"]) == tuple(q_bits):
+                return self._fresh(net_name)
+        return self._fresh("register")
+
+    def _register_init(self, q_bits):
+        """The power-on value Amaranth gave the register (its ``init``), as a literal."""
+        for _, net in self.netnames:
+            init = net.get("attributes", {}).get("init")
+            if tuple(net["bits"]) == tuple(q_bits) and isinstance(init, str) \
+                    and set(init) <= {"0", "1"}:
+                return f"{len(init)}'b{init}"
+        return None
 
     def _fresh(self, base):
         base = re.sub(r"[^A-Za-z0-9_]", "_", base).strip("_") or "n"
@@ -402,6 +429,18 @@ class _CombinationalWriter:
                     self.home.setdefault(bit, (name, index, len(port["bits"])))
 
         declarations, assignments, unused = [], [], []
+        registers = []
+        for cell in self.registers:
+            q_bits = cell["connections"]["Q"]
+            wire = self._register_name(q_bits)
+            init = self._register_init(q_bits)
+            declarations.append(f"  reg {_range(len(q_bits))}{wire}"
+                                f"{f' = {init}' if init else ''};")
+            for index, bit in enumerate(q_bits):
+                self.home.setdefault(bit, (wire, index, len(q_bits)))
+            registers.append((wire, cell))
+            unused += [(wire, index, len(q_bits)) for index, bit in enumerate(q_bits)
+                       if bit not in used]
         for plan in plans:
             y_bits = plan["cell"]["connections"]["Y"]
             width = plan["width"]
@@ -415,8 +454,8 @@ class _CombinationalWriter:
             unused += [(wire, index, width) for index in range(width)
                        if index >= len(kept) or kept[index] not in used]
 
-        lines = [f"// Generated by dcim.flow.verilog from {self.origin}: combinational, "
-                 f"one assign per operation.", ""]
+        lines = [f"// Generated by dcim.flow.verilog from {self.origin}: one assign per "
+                 f"operation, one always block per register.", ""]
         lines.append(f"module {self.name} ({', '.join(name for name, _ in self.ports)});")
         for name, port in self.ports:
             lines.append(f"  {port['direction']} wire {_range(len(port['bits']))}{name};")
@@ -425,6 +464,11 @@ class _CombinationalWriter:
             lines.append(f"  assign {wire} = {self._expression(plan)};")
         for bits, name in outputs.items():
             lines.append(f"  assign {name} = {self.render(list(bits))};")
+        for wire, cell in registers:
+            edge = "posedge" if _param(cell, "CLK_POLARITY") else "negedge"
+            clock = self.render(cell["connections"]["CLK"])
+            lines.append(f"  always @({edge} {clock}) {wire} <= "
+                         f"{self.render(cell['connections']['D'])};")
 
         for name, port in self.ports:
             if port["direction"] == "input":

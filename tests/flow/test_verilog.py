@@ -141,7 +141,9 @@ def test_multiplier_matches_amaranth(tmp_path, is_signed):
     assert_equivalent(tmp_path, ExactMultiplier(5, is_signed), text, "mul")
 
 
-def test_sequential_designs_are_rejected():
-    with pytest.raises(ValueError, match=r"contains a \$dff cell, which emit_verilog does not "
-                                         r"support"):
-        emit_verilog(Registered())
+def test_registers_become_always_blocks():
+    text = emit_verilog(Registered())
+    # The synchronous reset becomes a multiplexer in front of the register.
+    assert re.search(r"assign (\w+) = rst \? 4'b0000 : a;\n.*always @\(posedge clk\) \w+ <= \1;",
+                     text, re.S)
+    assert lint_verilog(text, top="registered") == ""
