@@ -436,10 +436,12 @@ def _build(spec, engine):
     return final
 
 
-def _compile(spec, engine, work, tools):
+def _compile(spec, engine, work, tools, text=None):
+    """Build the simulator of ``spec`` in ``work``, from ``text`` (default: macro_verilog)."""
     from .verilog import macro_verilog
 
-    text = macro_verilog(spec)
+    if text is None:
+        text = macro_verilog(spec)
     (work / "tb.sv").write_text(_testbench(spec))
     if engine == "verilator":
         # Verilator writes C++ for every instance of a module; a rows=64, cols=8 macro has 512
@@ -489,10 +491,11 @@ def _hier_blocks(spec):
     return blocks
 
 
-def _run_compiled(spec, engine, program, ready, valid, max_cycles):
+def _run_compiled(spec, engine, program, ready, valid, max_cycles, directory=None):
     from ..flow import tools
 
-    directory = _build(spec, engine)
+    if directory is None:
+        directory = _build(spec, engine)
     with tempfile.TemporaryDirectory(prefix="dcim-sim-") as workdir:
         program_path = Path(workdir, "program.txt")
         trace_path = Path(workdir, "trace.txt")
