@@ -7,14 +7,14 @@ files and Verilog modules, and its TOML form. What a kind means lives in a
 """
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 
 import numpy as np
-import tomli_w
 from amaranth.hdl import Module, Shape, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from ..toml_io import read_toml, write_toml
 
 __all__ = [
     "MULTIPLIER_KINDS",
@@ -236,24 +236,12 @@ class MultiplierSpec:
 
     def to_toml(self, path=None):
         """TOML text with a ``[multiplier]`` table; also written to ``path`` when given."""
-        text = tomli_w.dumps({"multiplier": self.to_dict()})
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
-        return text
+        return write_toml({"multiplier": self.to_dict()}, path)
 
     @classmethod
     def from_toml(cls, text_or_path):
         """Load from TOML text or a ``.toml`` file holding a ``[multiplier]`` table."""
-        text = str(text_or_path)
-        if text.endswith(".toml"):
-            with open(text, "rb") as file:
-                data = tomllib.load(file)
-        else:
-            data = tomllib.loads(text)
-        if "multiplier" not in data:
-            raise ValueError(f"TOML {text_or_path!r} has no [multiplier] table")
-        return cls.from_dict(data["multiplier"])
+        return cls.from_dict(read_toml(text_or_path, "multiplier"))
 
 
 class MultiplierComponent(wiring.Component):

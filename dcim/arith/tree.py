@@ -6,12 +6,10 @@ and the bit-exact model (:class:`~dcim.arith.logic.NumpyLogic`) walk the very sa
 """
 
 import hashlib
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
 
-import tomli_w
-
+from ..toml_io import read_toml, write_toml
 from .compressor import COMPRESSORS
 
 __all__ = [
@@ -129,20 +127,12 @@ class CompressorAssignment:
 
     def to_toml(self, path=None):
         """The assignment as TOML text; also written to ``path`` when given."""
-        text = tomli_w.dumps(self.to_dict())
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
-        return text
+        return write_toml(self.to_dict(), path)
 
     @classmethod
     def from_toml(cls, text_or_path):
         """Load from TOML text or from a ``.toml`` file path."""
-        text = str(text_or_path)
-        if text.endswith(".toml"):
-            with open(text, "rb") as file:
-                return cls.from_dict(tomllib.load(file))
-        return cls.from_dict(tomllib.loads(text))
+        return cls.from_dict(read_toml(text_or_path))
 
 
 def _normalise(parameter, entries, key_length):

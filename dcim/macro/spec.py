@@ -6,17 +6,16 @@ Verilog module name and the TOML file) derives from one frozen, hashable :class:
 
 import dataclasses
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 
-import tomli_w
 from amaranth.hdl import Shape, signed, unsigned
 from amaranth.lib import data
 from amaranth.utils import ceil_log2
 
 from ..arith.multiplier import MULTIPLIER_KINDS, MultiplierSpec
 from ..arith.tree import TREE_SCHEDULES, CompressorAssignment, plan_reduction
+from ..toml_io import read_toml, write_toml
 
 __all__ = ["DATAPATHS", "MAX_BITS", "MAX_COLS", "MAX_ROWS", "MacroSpec"]
 
@@ -355,24 +354,12 @@ class MacroSpec:
 
     def to_toml(self, path=None):
         """TOML text with a ``[macro]`` table; also written to ``path`` when given."""
-        text = tomli_w.dumps({"macro": self.to_dict()})
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
-        return text
+        return write_toml({"macro": self.to_dict()}, path)
 
     @classmethod
     def from_toml(cls, text_or_path):
         """Load from TOML text or a ``.toml`` file holding a ``[macro]`` table."""
-        text = str(text_or_path)
-        if text.endswith(".toml"):
-            with open(text, "rb") as file:
-                data = tomllib.load(file)
-        else:
-            data = tomllib.loads(text)
-        if "macro" not in data:
-            raise ValueError(f"TOML {text_or_path!r} has no [macro] table")
-        return cls.from_dict(data["macro"])
+        return cls.from_dict(read_toml(text_or_path, "macro"))
 
     def replace(self, **changes):
         """A copy with some parameters changed.
