@@ -163,7 +163,7 @@ def test_approximate_errors_stay_within_compressor_columns():
         assert error.max() < 2 ** 7, name
 
 
-@pytest.mark.parametrize(("width", "is_signed"), itertools.product([3, 5], [False, True]))
+@pytest.mark.parametrize(("width", "is_signed"), list(itertools.product([3, 5], [False, True])))
 def test_or_low_makes_low_bits_an_or(width, is_signed):
     spec = MultiplierSpec(width, is_signed, "approx", {"columns": 0, "or_low": 2})
     a, b = _all_pairs(spec)
