@@ -1,50 +1,12 @@
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from amaranth.back import verilog as amaranth_verilog
-from amaranth.hdl import Module, signed, unsigned
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from doubles import FakeSpec, Multiplier
 
 from dcim.flow.tools import ToolError, ToolNotFoundError
 from dcim.flow.verilog import emit_verilog
 from dcim.verify.hdl import LintError, lint_verilog, simulate_icarus
-
-
-class Multiplier(wiring.Component):
-    """Test double: ``p = a * b``, or with ``wrong`` the LSB of p flipped at a=3, b=5."""
-
-    def __init__(self, width, is_signed, wrong=False):
-        shape = signed if is_signed else unsigned
-        self._wrong = wrong
-        super().__init__({"a": In(shape(width)), "b": In(shape(width)),
-                          "p": Out(shape(2 * width))})
-
-    def elaborate(self, platform):
-        m = Module()
-        product = self.a * self.b
-        if self._wrong:
-            product = product ^ ((self.a == 3) & (self.b == 5))
-        m.d.comb += self.p.eq(product)
-        return m
-
-
-@dataclass(frozen=True)
-class FakeSpec:
-    width: int
-    signed: bool
-    wrong: bool = False
-
-    @property
-    def name(self):
-        return f"mul{self.width}{'s' if self.signed else 'u'}{'_wrong' if self.wrong else ''}"
-
-    def component(self):
-        return Multiplier(self.width, self.signed, self.wrong)
-
-    def model(self, a, b):
-        return np.asarray(a, dtype=np.int64) * np.asarray(b, dtype=np.int64)
 
 
 @pytest.mark.parametrize("spec", [FakeSpec(8, False), FakeSpec(8, True), FakeSpec(5, True, True),
