@@ -14,6 +14,7 @@ from amaranth.hdl import Module, Shape, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..checks import check_integer_range
 from ..toml_io import read_toml, write_toml
 
 __all__ = [
@@ -176,13 +177,7 @@ class MultiplierSpec:
         low, high = self.operand_range
         arrays = []
         for label, value in (("a", a), ("b", b)):
-            array = np.asarray(value)
-            if array.dtype.kind not in "iub":
-                raise TypeError(f"operand {label} must hold integers, not {array.dtype}")
-            if array.size and (array.min() < low or array.max() > high):
-                bad = array[(array < low) | (array > high)].flat[0]
-                raise ValueError(f"operand {label} must lie in [{low}, {high}] for "
-                                 f"{self.name}, not {int(bad)!r}")
+            array = check_integer_range(f"operand {label}", value, low, high, self.name)
             arrays.append(array.astype(np.int64))
         return np.broadcast_arrays(*arrays)
 

@@ -14,6 +14,7 @@ import numpy as np
 from ..arith.compressor import COMPRESSORS
 from ..arith.logic import NumpyLogic
 from ..arith.tree import reduce_columns
+from ..checks import check_integer_range
 from .datapath import term_columns
 
 __all__ = ["check_operands", "dot_model", "macro_model", "result_dtype"]
@@ -164,17 +165,10 @@ def check_operands(spec, weights, activations):
     ValueError, TypeError
         Naming the array and the bad shape or value.
     """
-    weights = np.asarray(weights)
-    activations = np.asarray(activations)
-    for label, array, bits in (("weights", weights, spec.weight_bits),
-                               ("activations", activations, spec.act_bits)):
-        if array.dtype.kind not in "iub":
-            raise TypeError(f"{label} must hold integers, not {array.dtype}")
-        low, high = spec.value_range(bits)
-        if array.size and (array.min() < low or array.max() > high):
-            bad = array[(array < low) | (array > high)].flat[0]
-            raise ValueError(f"{label} must lie in [{low}, {high}] for {spec.name}, "
-                             f"not {int(bad)!r}")
+    weights = check_integer_range("weights", weights, *spec.value_range(spec.weight_bits),
+                                  spec.name)
+    activations = check_integer_range("activations", activations,
+                                      *spec.value_range(spec.act_bits), spec.name)
     if weights.ndim != 2 or weights.shape[1] != spec.cols or weights.shape[0] < 1:
         raise ValueError(f"weights must have shape (rows, {spec.cols}) with at least one "
                          f"row, not {weights.shape!r}")

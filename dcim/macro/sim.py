@@ -44,6 +44,7 @@ import numpy as np
 from amaranth.hdl import ClockDomain, Module
 from amaranth.sim import Simulator
 
+from ..checks import check_integer_range
 from .macro import DCiMMacro
 from .model import check_operands, result_dtype, wrap
 from .spec import MacroSpec
@@ -165,14 +166,7 @@ def _encode(spec, operation):
 
 
 def _check_values(spec, label, values, bits):
-    low, high = spec.value_range(bits)
-    values = np.asarray(values)
-    if values.dtype.kind not in "iub":
-        raise TypeError(f"{label} must hold integers, not {values.dtype}")
-    if values.size and (values.min() < low or values.max() > high):
-        bad = values[(values < low) | (values > high)].flat[0]
-        raise ValueError(f"{label} must lie in [{low}, {high}] for {spec.name}, "
-                         f"not {int(bad)!r}")
+    check_integer_range(label, values, *spec.value_range(bits), spec.name)
 
 
 def _decode(spec, words):
