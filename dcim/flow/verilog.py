@@ -76,6 +76,8 @@ _LOGIC = ("$logic_not", "$logic_and", "$logic_or")
 _SHIFT_LEFT = ("$shl", "$sshl")
 _SHIFT_RIGHT = ("$shr", "$sshr", "$shift", "$shiftx")
 _DIVIDE = {"$div": "/", "$mod": "%"}
+# Binary operators printed alike: with $signed() on both operands when the cell is signed.
+_SIGNABLE_BINARY = {**_ARITHMETIC, **_DIVIDE, **_COMPARE}
 # Operations whose low result bits depend only on the low operand bits: their results can be
 # computed at just the width that is read.
 _TRUNCATABLE = {*_BITWISE, *_ARITHMETIC, *_UNARY, *_SHIFT_LEFT, "$mux", "$pmux"}
@@ -371,20 +373,12 @@ class _CombinationalWriter:
         if kind in _BITWISE:
             text = f"{ops[0]} {_BITWISE[kind]} {ops[1]}"
             return f"~({text})" if kind == "$xnor" else text
-        if kind in _ARITHMETIC:
+        if kind in _SIGNABLE_BINARY:
             if plan["signed"]:
-                return f"$signed({ops[0]}) {_ARITHMETIC[kind]} $signed({ops[1]})"
-            return f"{ops[0]} {_ARITHMETIC[kind]} {ops[1]}"
+                return f"$signed({ops[0]}) {_SIGNABLE_BINARY[kind]} $signed({ops[1]})"
+            return f"{ops[0]} {_SIGNABLE_BINARY[kind]} {ops[1]}"
         if kind in _UNARY:
             return f"{_UNARY[kind]}{ops[0]}"
-        if kind in _DIVIDE:
-            if plan["signed"]:
-                return f"$signed({ops[0]}) {_DIVIDE[kind]} $signed({ops[1]})"
-            return f"{ops[0]} {_DIVIDE[kind]} {ops[1]}"
-        if kind in _COMPARE:
-            if plan["signed"]:
-                return f"$signed({ops[0]}) {_COMPARE[kind]} $signed({ops[1]})"
-            return f"{ops[0]} {_COMPARE[kind]} {ops[1]}"
         if kind in _REDUCE:
             bits = plan["operands"][0]
             if len(bits) == 1:
