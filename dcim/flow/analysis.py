@@ -28,7 +28,9 @@ minimum period (it runs at its maximum frequency).
 
 import hashlib
 import json
+import math
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +40,19 @@ from . import cache, tools
 from .activity import MappedNetlist, Stimulus
 from .liberty import unateness
 from .pdk import load_pdk
-from .sta import constraints, parse_checks, parse_power, run_sta, setup_script
+from .sta import (
+    constraints,
+    link_inputs,
+    parse_checks,
+    parse_power,
+    run_sta,
+    setup_script,
+    tcl_port,
+)
 
-__all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "analyze_power",
-           "analyze_timing", "uniform_operands"]
+__all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "TimingViolationWarning",
+           "analyze_power", "analyze_timing", "check_power_options", "uniform_operands",
+           "warn_if_violated"]
 
 ACTIVITY_MODELS = ("inputs", "global")
 """Vectorless activity models: toggles at the input ports, or on every net."""
@@ -76,6 +87,8 @@ class TimingReport:
     log : str
         The OpenSTA log.
     cached : bool
+    sta_version : str
+        The version line of the OpenSTA that made the report.
     """
 
     design: str
@@ -90,6 +103,7 @@ class TimingReport:
     path: tuple
     log: str = ""
     cached: bool = False
+    sta_version: str = ""
 
     def as_dict(self):
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -177,18 +191,61 @@ def _prepare(synthesis, pdk, period_ns, workdir):
     sdc = constraints(period_ns=period_ns, clock_port=synthesis.clock_port, inputs=inputs,
                       library=library, pdk=pdk, corner=synthesis.corner)
     (Path(workdir) / "constraint.sdc").write_text(sdc)
-    return setup_script(liberty=pdk.analysis_liberty(synthesis.corner),
-                        netlist=synthesis.netlist_path, top=synthesis.top,
+    link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(synthesis.corner),
+                          "netlist.v": synthesis.netlist_path})
+    return setup_script(liberty="cells.lib", netlist="netlist.v", top=synthesis.top,
                         sdc="constraint.sdc", wire_load=pdk.wire_load)
 
 
 def _check_period(name, value):
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of nanoseconds or None, "
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or not value > 0:
+        raise ValueError(f"{name} must be a finite positive number of nanoseconds or None, "
                          f"not {value!r}")
     return float(value)
+
+
+def check_power_options(activity, operands, activity_model):
+    """Validate the power options before any tool runs; returns the activity as a float.
+
+    Raises
+    ------
+    ValueError
+        If both ``activity`` and ``operands`` are given, ``activity`` is not a number of
+        toggles per cycle from 0 to 2, ``activity_model`` is unknown, or ``operands`` is a
+        string other than ``"uniform"``.
+    """
+    if activity is not None and operands is not None:
+        raise ValueError("give either activity (vectorless) or operands (from data), not both")
+    if activity_model not in ACTIVITY_MODELS:
+        raise ValueError(f"activity_model must be one of {', '.join(ACTIVITY_MODELS)}, "
+                         f"not {activity_model!r}")
+    if isinstance(operands, str) and operands != "uniform":
+        raise ValueError(f"operands must be 'uniform', a dict, a tuple of arrays or a "
+                         f"2-D array, not {operands!r}")
+    if activity is None:
+        return None
+    if isinstance(activity, bool) or not isinstance(activity, (int, float, np.integer,
+                                                               np.floating)) \
+            or not 0 <= activity <= 2:
+        raise ValueError(f"activity must be a number of toggles per cycle from 0 to 2, "
+                         f"not {activity!r}")
+    return float(activity)
+
+
+class TimingViolationWarning(UserWarning):
+    """Power or energy is asked for at a clock the design cannot meet (negative slack)."""
+
+
+def warn_if_violated(design, clock_ns, min_period_ns, stacklevel=3):
+    """Warn that figures at ``clock_ns`` are not attainable when it is below the minimum."""
+    if clock_ns is not None and clock_ns < min_period_ns:
+        warnings.warn(f"clock_ns={clock_ns:g} is shorter than the minimum period of {design} "
+                      f"({min_period_ns:.4g} ns, slack {clock_ns - min_period_ns:.4g} ns): the "
+                      f"design cannot run at that clock, and its power there is not real",
+                      TimingViolationWarning, stacklevel=stacklevel)
 
 
 def _analysis_key(step, synthesis, pdk, **parts):
@@ -244,7 +301,7 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
             design=synthesis.design, corner=synthesis.corner, clock_ns=clock_ns,
             critical_path_ns=arrival, slack_ns=slack, min_period_ns=min_period,
             fmax_mhz=1e3 / min_period, startpoint=start, endpoint=end, path=points,
-            log=output)
+            log=output, sta_version=tools.tool_version("sta"))
     cache.store("timing", key, report.as_dict())
     return report
 
@@ -318,10 +375,6 @@ def _port_bits(synthesis):
             for name, width in synthesis.inputs.items() if name != synthesis.clock_port}
 
 
-def _tcl_port(bit):
-    return "{" + bit + "}"
-
-
 def _vectorless_tcl(synthesis, activity, model, port_activity):
     if model == "global":
         return f"set_power_activity -global -activity {activity:.8g} -duty 0.5\n"
@@ -336,7 +389,7 @@ def _vectorless_tcl(synthesis, activity, model, port_activity):
     base = 0.0 if port_activity else activity
     lines = [f"set_power_activity -input -activity {base:.8g} -duty 0.5"]
     for bit, (value, duty) in settings.items():
-        lines.append(f"set_power_activity -input_ports [get_ports {_tcl_port(bit)}] "
+        lines.append(f"set_power_activity -input_ports [get_ports {tcl_port(bit)}] "
                      f"-activity {value:.8g} -duty {duty:.8g}")
     return "\n".join(lines) + "\n"
 
@@ -383,22 +436,16 @@ def analyze_power(synthesis, *, activity=None, operands=None, clock_ns=None,
     ToolNotFoundError, ToolError
         If OpenSTA is missing or fails.
     """
-    if activity is not None and operands is not None:
-        raise ValueError("give either activity (vectorless) or operands (from data), not both")
-    if activity_model not in ACTIVITY_MODELS:
-        raise ValueError(f"activity_model must be one of {', '.join(ACTIVITY_MODELS)}, "
-                         f"not {activity_model!r}")
-    if operands is None:
-        activity = DEFAULT_ACTIVITY if activity is None else activity
-        if isinstance(activity, bool) or not isinstance(activity, (int, float)) \
-                or not 0 <= activity <= 2:
-            raise ValueError(f"activity must be a number of toggles per cycle from 0 to 2, "
-                             f"not {activity!r}")
+    activity = check_power_options(activity, operands, activity_model)
+    if operands is None and activity is None:
+        activity = DEFAULT_ACTIVITY
     clock_ns = _check_period("clock_ns", clock_ns) or synthesis.clock_ns
     pdk = _pdk_of(synthesis, pdk, pdk_root)
     if clock_ns is None:
         timing = timing or analyze_timing(synthesis, pdk=pdk, cache_results=cache_results)
         clock_ns = timing.min_period_ns
+    elif timing is not None:
+        warn_if_violated(synthesis.design, clock_ns, timing.min_period_ns)
     if operands is None:
         return _vectorless(synthesis, pdk, float(activity), activity_model,
                            tuple(port_activity), clock_ns, cache_results)
@@ -513,7 +560,7 @@ def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
             net = netlist.inputs[port][index]
             toggles = counts.toggles[net] / transitions
             duty = counts.ones[net] / counts.cycles
-            input_lines.append(f"set_power_activity -input_ports [get_ports {_tcl_port(bit)}]"
+            input_lines.append(f"set_power_activity -input_ports [get_ports {tcl_port(bit)}]"
                                f" -activity {toggles:.8g} -duty {duty:.8g}")
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
         setup = _prepare(synthesis, pdk, clock_ns, workdir)

@@ -1,27 +1,37 @@
-"""The on-disk cache of flow results.
+"""The on-disk cache of flow results, keyed by content.
 
 Synthesis, timing and power results are stored as JSON under a key that is the SHA-256 of
-everything that determines them: the design's stable name (or a hash of its Verilog), the
-PDK and corner, the hash of the Liberty file, the clock, the analysis options, the tool
-versions and :data:`FLOW_VERSION`. A repeated run, or a design-space search that meets a
-design again, reads the result instead of running the tools. Each entry is a folder holding
-``result.json`` and whatever files the step produced (netlists, logs).
+everything that determines them: the exact Verilog given to Yosys and the script that reads
+it, the PDK description and corner, the hash of the Liberty file, the clock, the analysis
+options, the tool versions and :data:`FLOW_VERSION`. A design's name is never a key on its
+own: a re-registered compressor or an edited source changes the Verilog, and so the key. A
+repeated run, or a design-space search that meets a design again, reads the result instead
+of running the tools. Each entry is a folder holding ``result.json`` and whatever files the
+step produced (netlists, logs).
 
-The cache lives in ``$DCIM_CACHE_DIR``, or ``~/.cache/dcim`` when that is not set. Deleting
-the folder is always safe.
+The cache lives in ``$DCIM_CACHE_DIR``, or ``~/.cache/dcim`` when that is not set. Entries
+are written to a staging folder and renamed into place, so an interrupted run leaves no half
+entry behind; folders are created readable by everyone (as the umask allows), so that a
+team can share one cache. Deleting the folder is always safe.
 """
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["FLOW_VERSION", "cache_dir", "cache_key", "clear_cache", "entry", "load", "store"]
+__all__ = ["FLOW_VERSION", "cache_dir", "cache_key", "clear_cache", "entry", "keep_failure",
+           "load", "publish", "staging_folder", "store", "text_digest"]
 
-FLOW_VERSION = "1"
+FLOW_VERSION = "2"
 """Changes whenever the flow's scripts or report formats change, so old entries are ignored."""
+
+_KIND = re.compile(r"[a-z][a-z0-9-]*")
+_KEY = re.compile(r"[0-9a-f]{16,64}")
 
 
 def cache_dir():
@@ -38,8 +48,21 @@ def cache_key(**parts):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def text_digest(text):
+    """SHA-256 (hex) of ``text``: how a Verilog source or a script enters a cache key."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def entry(kind, key):
-    """The folder of cache entry ``key`` of ``kind`` (``"synth"``, ``"timing"``, ...)."""
+    """The folder of cache entry ``key`` of ``kind`` (``"synth"``, ``"timing"``, ...).
+
+    Both are checked, so that an entry can never lie outside the cache folder.
+    """
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        raise ValueError(f"cache kind must be lower-case letters, digits and dashes, "
+                         f"not {kind!r}")
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError(f"cache key must be a hexadecimal digest, not {key!r}")
     return cache_dir() / kind / key[:2] / key
 
 
@@ -52,26 +75,74 @@ def load(kind, key):
         return None
 
 
+def _shareable(folder):
+    # mkdtemp creates 0700 folders; a renamed staging folder would keep that mode and hide
+    # the entry from the other users of a shared cache.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(folder, 0o777 & ~umask)
+
+
+@contextlib.contextmanager
+def staging_folder(final):
+    """A fresh folder beside ``final`` that is removed on any exit, interrupts included.
+
+    Write an entry there, then :func:`publish` it; whatever is left is deleted, so an
+    interrupted or failed step never leaves a partial entry.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name[:24]}-", dir=final.parent))
+    _shareable(staging)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(staging, final):
+    """Rename a complete ``staging`` folder to ``final``; keep ``final`` if it exists."""
+    if Path(final).exists():
+        # Another process stored the same entry first; its result is equally valid.
+        return final
+    try:
+        Path(staging).rename(final)
+    except OSError:
+        if not Path(final).exists():
+            raise
+    return final
+
+
 def store(kind, key, result, files=None):
     """Store ``result`` (JSON-serialisable) and ``files`` (``{name: path}``) under ``key``.
 
-    The entry is written to a temporary folder and renamed into place, so concurrent runs
-    never see half an entry. Returns the entry's folder.
+    The entry is written to a staging folder and renamed into place, so concurrent or
+    interrupted runs never see half an entry. Returns the entry's folder.
     """
     final = entry(kind, key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{key[:8]}-", dir=final.parent))
-    for name, source in (files or {}).items():
-        shutil.copyfile(source, staging / name)
-    (staging / "result.json").write_text(json.dumps(result, indent=1, default=str))
-    if final.exists():
-        shutil.rmtree(final, ignore_errors=True)
-    try:
-        staging.rename(final)
-    except OSError:
-        # Another process stored the same entry first; its result is equally valid.
-        shutil.rmtree(staging, ignore_errors=True)
+    with staging_folder(final) as staging:
+        for name, source in (files or {}).items():
+            shutil.copyfile(source, staging / name)
+        (staging / "result.json").write_text(json.dumps(result, indent=1, default=str))
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        publish(staging, final)
     return final
+
+
+def keep_failure(workdir, step, key, ignore=()):
+    """Copy a failed run's ``workdir`` to ``<cache>/failed/<step>-<key>`` and return it.
+
+    Temporary folders vanish when the run ends; the copy is what an error message names, so
+    the log it points at is still there when the user looks.
+    """
+    if not _KIND.fullmatch(step):
+        raise ValueError(f"step must be lower-case letters, digits and dashes, not {step!r}")
+    kept = cache_dir() / "failed" / f"{step}-{key[:16]}"
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(workdir, kept, ignore=shutil.ignore_patterns(*ignore))
+    return kept
 
 
 def clear_cache(kind=None):

@@ -17,15 +17,32 @@ Accepted designs:
 - a :class:`VerilogDesign`, Verilog text or a ``.v`` file.
 """
 
-import hashlib
+import math
 import re
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from amaranth.hdl import Elaboratable
 
-__all__ = ["FlowDesign", "VerilogDesign", "load_design", "resolve_design", "yosys_multiplier"]
+__all__ = ["FlowDesign", "VerilogDesign", "check_identifier", "load_design", "resolve_design",
+           "yosys_multiplier"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_identifier(parameter, value):
+    """``value`` if it is a plain Verilog identifier, else ``ValueError`` naming ``parameter``.
+
+    Module and design names reach Yosys and Tcl scripts and file names; a plain identifier
+    (letters, digits, underscores, not starting with a digit) needs no quoting in any of
+    them, so nothing a user types can become a command or a path outside the cache.
+    """
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise ValueError(f"{parameter} must be a Verilog identifier (letters, digits and "
+                         f"underscores, not starting with a digit), not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -56,22 +73,35 @@ class VerilogDesign:
     def __post_init__(self):
         if not isinstance(self.text, str) or "module" not in self.text:
             raise ValueError("text must be Verilog source with at least one module")
-        if not re.search(rf"\bmodule\s+\\?{re.escape(self.top)}\b", self.text):
+        check_identifier("top", self.top)
+        if not re.search(rf"\bmodule\s+{self.top}\b", self.text):
             raise ValueError(f"top must name a module of the Verilog, not {self.top!r}")
         if self.name is None:
             object.__setattr__(self, "name", self.top)
-        if not self.ops_per_cycle > 0:
-            raise ValueError(f"ops_per_cycle must be positive, not {self.ops_per_cycle!r}")
+        check_identifier("name", self.name)
+        if isinstance(self.ops_per_cycle, bool) \
+                or not isinstance(self.ops_per_cycle, (int, float)) \
+                or not math.isfinite(self.ops_per_cycle) or not self.ops_per_cycle > 0:
+            raise ValueError(f"ops_per_cycle must be a finite positive number, "
+                             f"not {self.ops_per_cycle!r}")
+        if not isinstance(self.operation, str) or not self.operation.strip():
+            raise ValueError(f"operation must be a non-empty string, not {self.operation!r}")
 
     @classmethod
     def from_file(cls, path, top=None, **kwargs):
         """Read a Verilog file; ``top`` defaults to its only (or last) module."""
-        text = Path(path).read_text()
-        return cls(text, top or _last_module(text, path), **kwargs)
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise ValueError(f"Verilog file {str(path)!r} does not exist") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{str(path)!r} is not a Verilog text file") from None
+        return cls(text, top or _last_module(text, str(path)), **kwargs)
 
 
 def _last_module(text, origin):
-    modules = re.findall(r"^\s*module\s+\\?([^\s(#;]+)", text, re.M)
+    modules = re.findall(r"^\s*module\s+(\\?[^\s(#;]+)", text, re.M)
     if not modules:
         raise ValueError(f"{origin} holds no Verilog module")
     return modules[-1]
@@ -103,13 +133,10 @@ class FlowDesign:
     Members
     -------
     name : str
-        Stable name: the Verilog top module and the label in reports.
-    identity : str
-        What the cache key is made of: the name for specs (their names are unique and stable),
-        the name plus a hash of the Verilog otherwise.
+        Stable name: the Verilog top module and the label in reports (an identifier).
     top : str
     verilog : callable
-        Returns the Verilog text (only called when the cache has no result).
+        Returns the Verilog text; its content (not the name) is what results are cached by.
     spec : object or None
         The multiplier or macro spec, when the design came from one.
     ops_per_cycle : float
@@ -127,7 +154,6 @@ class FlowDesign:
     """
 
     name: str
-    identity: str
     top: str
     verilog: object
     spec: object = None
@@ -137,13 +163,49 @@ class FlowDesign:
     port_activity: tuple = ()
     stimulus: object = None
 
+    def __post_init__(self):
+        check_identifier("name", self.name)
+        check_identifier("top", self.top)
+
     @property
     def keep_hierarchy(self):
         return bool(self.groups)
 
 
-def _digest(text):
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+_VERILOG_MEMO = OrderedDict()
+_VERILOG_MEMO_SIZE = 256
+
+
+def _registries():
+    """What a spec's Verilog depends on beyond the spec: the registered compressors and kinds.
+
+    Identities, not names: re-registering ``my42`` with another truth table gives another
+    object. The memo keeps the objects alive, so their ids cannot be reused while it holds
+    them.
+    """
+    from ..arith import COMPRESSORS, MULTIPLIER_KINDS
+
+    objects = (*COMPRESSORS.items(), *MULTIPLIER_KINDS.items())
+    return tuple((name, id(value)) for name, value in objects), objects
+
+
+def _spec_verilog(spec, generate):
+    """Verilog of ``spec``, generated once per process for the same spec and registries.
+
+    Generating runs Amaranth's WebAssembly Yosys (about a second even for a small
+    multiplier); results are cached by the Verilog's content, so a search that meets a
+    design again would otherwise pay that second for every cached look-up.
+    """
+    fingerprint, objects = _registries()
+    key = (spec, fingerprint)
+    if key in _VERILOG_MEMO:
+        _VERILOG_MEMO.move_to_end(key)
+        return _VERILOG_MEMO[key][0]
+    text = generate()
+    _VERILOG_MEMO[key] = (text, objects)
+    if len(_VERILOG_MEMO) > _VERILOG_MEMO_SIZE:
+        _VERILOG_MEMO.popitem(last=False)
+    return text
 
 
 def _snake_case(name):
@@ -175,8 +237,9 @@ def _macro_design(spec):
         ("result__ready", None, 0.0, 1.0),
     )
     return FlowDesign(
-        name=name, identity=name, top=name,
-        verilog=lambda: _amaranth_verilog(DCiMMacro(spec=spec), name), spec=spec,
+        name=name, top=name,
+        verilog=lambda: _spec_verilog(
+            spec, lambda: _amaranth_verilog(DCiMMacro(spec=spec), name)), spec=spec,
         ops_per_cycle=float(spec.throughput), operation="MAC",
         groups={"storage": ("array",), "arithmetic": ("lane*",)},
         port_activity=port_activity,
@@ -206,8 +269,9 @@ def resolve_design(design, name=None):
     if isinstance(design, FlowDesign):
         return design
     if isinstance(design, MultiplierSpec):
-        return FlowDesign(name=design.name, identity=design.name, top=design.name,
-                          verilog=lambda: emit_verilog(design), spec=design,
+        return FlowDesign(name=design.name, top=design.name,
+                          verilog=lambda: _spec_verilog(design, lambda: emit_verilog(design)),
+                          spec=design,
                           ops_per_cycle=1.0, operation="multiply")
     if isinstance(design, MacroSpec):
         return _macro_design(design)
@@ -217,13 +281,12 @@ def resolve_design(design, name=None):
         design._MustUse__used = True
         return _macro_design(design.spec)
     if isinstance(design, Elaboratable):
-        top = name or _snake_case(type(design).__name__)
+        top = check_identifier("name", name or _snake_case(type(design).__name__))
         try:
             text = emit_verilog(design, name=top)
         except ValueError:
             text = _amaranth_verilog(design, top)  # clocked: Amaranth's own Verilog
-        return FlowDesign(name=top, identity=f"{top}-{_digest(text)}", top=top,
-                          verilog=lambda: text)
+        return FlowDesign(name=top, top=top, verilog=lambda: text)
     if isinstance(design, (str, Path)):
         text = str(design)
         if isinstance(design, str) and "module" in design and "\n" in design:
@@ -234,29 +297,44 @@ def resolve_design(design, name=None):
             design = VerilogDesign.from_file(design, name=name)
     if isinstance(design, VerilogDesign):
         text = design.text
-        return FlowDesign(name=design.name, identity=f"{design.name}-{_digest(text)}",
-                          top=design.top, verilog=lambda: text,
+        return FlowDesign(name=design.name, top=design.top, verilog=lambda: text,
                           ops_per_cycle=design.ops_per_cycle, operation=design.operation)
     raise TypeError(f"design must be a MultiplierSpec, MacroSpec, DCiMMacro, Amaranth "
                     f"component, VerilogDesign, Verilog text or a file, not {design!r}")
 
 
 def load_design(path):
-    """Read a design TOML file: a ``[multiplier]`` or a ``[macro]`` table.
+    """Read a design TOML file: one ``[multiplier]`` or one ``[macro]`` table.
 
     Raises
     ------
     ValueError
-        If the file has neither table.
+        If the file is missing or not TOML, has neither table, both, or other top-level
+        tables (each names the file).
     """
     from ..arith import MultiplierSpec
     from ..macro import MacroSpec
 
-    with open(path, "rb") as file:
-        data = tomllib.load(file)
-    if "multiplier" in data:
+    path = Path(path)
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        raise ValueError(f"design file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"design file {str(path)!r} is a folder, not a TOML file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"design file {str(path)!r} is not valid TOML: {error}") from None
+    tables = [table for table in ("multiplier", "macro") if table in data]
+    unknown = sorted(set(data) - {"multiplier", "macro"})
+    if unknown:
+        raise ValueError(f"design file {str(path)!r} has unknown top-level entries "
+                         f"{', '.join(unknown)}; a design file holds one [multiplier] or one "
+                         f"[macro] table")
+    if len(tables) != 1:
+        found = "both a [multiplier] and a [macro] table" if tables else \
+            "neither a [multiplier] nor a [macro] table"
+        raise ValueError(f"design file {str(path)!r} has {found}; it must hold exactly one")
+    if tables == ["multiplier"]:
         return MultiplierSpec.from_dict(data["multiplier"])
-    if "macro" in data:
-        return MacroSpec.from_dict(data["macro"])
-    raise ValueError(f"design file {str(path)!r} has neither a [multiplier] nor a [macro] "
-                     f"table")
+    return MacroSpec.from_dict(data["macro"])

@@ -25,7 +25,7 @@ from . import tools
 from .analysis import analyze_timing
 from .design import resolve_design
 from .pdk import load_pdk
-from .sta import constraints, run_sta, setup_script
+from .sta import constraints, link_inputs, run_sta, setup_script
 from .synthesis import synthesize
 
 __all__ = ["OrfsExport", "OrfsReport", "check_orfs_export", "export_orfs", "run_orfs"]
@@ -234,9 +234,11 @@ def check_orfs_export(export, *, corner="typ", pdk="nangate45", pdk_root=None):
         done.append(f"Yosys reads {export.verilog.name} with top module {export.top}")
         synthesis = export.synthesis or synthesize(_design_of(export), corner, None,
                                                    pdk_root, pdk=pdk)
-        body = setup_script(liberty=pdk.analysis_liberty(corner),
-                            netlist=synthesis.netlist_path, top=export.top,
-                            sdc=export.sdc.resolve(), wire_load=None)
+        link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(corner),
+                              "netlist.v": synthesis.netlist_path,
+                              "constraint.sdc": export.sdc})
+        body = setup_script(liberty="cells.lib", netlist="netlist.v", top=export.top,
+                            sdc="constraint.sdc", wire_load=None)
         output = run_sta(body + "\nreport_checks -path_delay max\n", workdir=workdir,
                          log_name="sdc")
         problems = [line for line in output.splitlines()

@@ -225,10 +225,12 @@ def _drop_cells(text, patterns):
 
 def _pair(data, key, length, source):
     value = data.get(key)
+    # The names reach Yosys and Tcl scripts, so they must be plain identifiers there.
     if (not isinstance(value, list) or len(value) != length
-            or not all(isinstance(part, str) for part in value)):
-        raise ValueError(f"PDK description {source}: cells.{key} must be a list of {length} "
-                         f"names, not {value!r}")
+            or not all(isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part)
+                       for part in value)):
+        raise ValueError(f"PDK description {str(source)!r}: cells.{key} must be a list of "
+                         f"{length} cell or pin names (identifiers), not {value!r}")
     return tuple(value)
 
 
@@ -240,6 +242,9 @@ def resolve_pdk_root(pdk_root=None):
     PdkError
         If neither is set, or the folder does not exist.
     """
+    if pdk_root is not None and not isinstance(pdk_root, (str, os.PathLike)):
+        raise TypeError(f"pdk_root must be a folder path (str or Path) or None, "
+                        f"not {pdk_root!r}")
     if pdk_root is None:
         pdk_root = os.environ.get(PDK_ROOT_VARIABLE)
         if not pdk_root:
@@ -275,6 +280,9 @@ def load_pdk(pdk="nangate45", pdk_root=None):
     """
     if isinstance(pdk, Pdk):
         return pdk
+    if not isinstance(pdk, (str, os.PathLike)):
+        raise TypeError(f"pdk must be a PDK name ({', '.join(PDKS)}), the path of a .toml "
+                        f"description or a Pdk, not {pdk!r}")
     text = str(pdk)
     if text in PDKS:
         source = _DESCRIPTIONS / f"{text}.toml"
@@ -285,8 +293,11 @@ def load_pdk(pdk="nangate45", pdk_root=None):
     else:
         raise ValueError(f"pdk must be one of {', '.join(PDKS)} or a .toml description, "
                          f"not {pdk!r}")
-    with open(source, "rb") as file:
-        data = tomllib.load(file)
+    try:
+        with open(source, "rb") as file:
+            data = tomllib.load(file)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"PDK description {text!r} is not valid TOML: {error}") from None
     root = resolve_pdk_root(pdk_root)
     name = data.get("name", source.stem)
     folder = root / data.get("folder", name)

@@ -10,9 +10,16 @@ import math
 from dataclasses import dataclass
 
 from .activity import Stimulus
-from .analysis import DEFAULT_ACTIVITY, analyze_power, analyze_timing
+from .analysis import (
+    DEFAULT_ACTIVITY,
+    analyze_power,
+    analyze_timing,
+    check_power_options,
+    warn_if_violated,
+)
 from .design import resolve_design
-from .synthesis import synthesize
+from .pdk import load_pdk
+from .synthesis import check_clock, synthesize
 
 __all__ = ["PPAReport", "compare", "ppa", "ppa_table"]
 
@@ -64,7 +71,11 @@ class PPAReport:
             "sequential_cells": self.synthesis.sequential_cells,
             "area_groups_um2": self.synthesis.groups,
             "delay_ns": self.delay_ns, "fmax_mhz": self.timing.fmax_mhz,
-            "slack_ns": self.timing.slack_ns, "clock_ns": self.power.clock_ns,
+            # Slack at the clock the power is given at; for a single clock with zero I/O
+            # delays it is that period less the minimum period, whatever clock was timed.
+            "clock_ns": self.power.clock_ns,
+            "slack_ns": self.power.clock_ns - self.timing.min_period_ns,
+            "timing_met": self.power.clock_ns >= self.timing.min_period_ns,
             "power_method": self.power.method, "activity": self.power.activity,
             "internal_w": self.power.internal_w, "switching_w": self.power.switching_w,
             "leakage_w": self.power.leakage_w, "total_w": self.power.total_w,
@@ -73,19 +84,10 @@ class PPAReport:
             "area_delay_product": self.area_delay_product,
             "metrics": self.metrics,
             "tool_versions": dict(self.synthesis.tool_versions,
-                                  sta=_sta_version()),
+                                  sta=self.timing.sta_version),
             "netlist": str(self.synthesis.netlist_path),
             "yosys_log": str(self.synthesis.log_path),
         }
-
-
-def _sta_version():
-    from . import tools
-
-    try:
-        return tools.tool_version("sta")
-    except tools.ToolNotFoundError:
-        return None
 
 
 def _metrics(flow, metrics):
@@ -113,24 +115,42 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         Add the design's error metrics (keywords for ``spec.metrics`` when a dict).
     cache_results : bool
     progress : callable or None
-        Called with a short description before each step (``"synthesis"``, ...).
+        Called with a short description of each step: before Yosys runs, and after each step
+        saying whether its result came from the cache.
 
     Returns
     -------
     PPAReport
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad corner, clock, activity, activity model, operands or metrics, before any
+        tool runs.
+    TimingViolationWarning
+        (A warning.) When ``clock_ns`` is shorter than the design's minimum period.
     """
     def step(text):
         if progress is not None:
             progress(text)
 
+    # Everything that can be refused is checked before the first tool runs.
+    pdk_description = load_pdk(pdk, pdk_root)
+    pdk_description.corner(corner)
+    clock_ns = check_clock(clock_ns)
+    check_power_options(activity, operands, activity_model)
+    if not isinstance(metrics, (bool, dict)):
+        raise TypeError(f"metrics must be True, False or a dict of keywords for "
+                        f"spec.metrics, not {metrics!r}")
     flow = resolve_design(design, name)
-    step(f"synthesis of {flow.name} (Yosys)")
-    synthesis = synthesize(flow, corner, clock_ns, pdk_root, pdk=pdk,
-                           cache_results=cache_results)
-    step(f"timing of {flow.name} (OpenSTA)")
-    timing = analyze_timing(synthesis, clock_ns, pdk_root=pdk_root,
+    synthesis = synthesize(flow, corner, clock_ns, pdk_root, pdk=pdk_description,
+                           cache_results=cache_results, progress=progress)
+    if synthesis.cached:
+        step(f"synthesis of {flow.name}: cached")
+    timing = analyze_timing(synthesis, clock_ns, pdk=pdk_description,
                             cache_results=cache_results)
-    step(f"power of {flow.name}")
+    step(f"timing of {flow.name}: {'cached' if timing.cached else 'OpenSTA'}")
+    warn_if_violated(flow.name, clock_ns, timing.min_period_ns)
     if activity is None and operands is None:
         # Power from data wherever the design can be simulated; OpenSTA's estimate otherwise.
         if synthesis.sequential_cells == 0 or flow.stimulus is not None:
@@ -142,9 +162,9 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         operands = flow.stimulus(operands)
     power = analyze_power(synthesis, activity=activity, operands=operands, clock_ns=clock_ns,
                           activity_model=activity_model, timing=timing,
-                          port_activity=flow.port_activity, pdk_root=pdk_root,
+                          port_activity=flow.port_activity, pdk=pdk_description,
                           cache_results=cache_results)
-    step(f"error metrics of {flow.name}")
+    step(f"power of {flow.name}: {'cached' if power.cached else power.method}")
     return PPAReport(flow.name, synthesis, timing, power, _metrics(flow, metrics))
 
 

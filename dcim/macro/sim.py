@@ -390,43 +390,47 @@ def _digest(*parts):
     return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
-def _build_dir(spec, engine):
-    """Where the simulator of ``spec`` for ``engine`` is (or will be) cached."""
+def _build_dir(spec, engine, text):
+    """Where the simulator of ``spec`` for ``engine`` built from Verilog ``text`` is cached.
+
+    The key is the Verilog itself, not the spec: a compressor re-registered under the same
+    name changes the circuit but not the spec's TOML.
+    """
     from ..flow import tools
 
     tool = "verilator" if engine == "verilator" else "iverilog"
     digest = _digest(_TESTBENCH_VERSION, engine, tools.tool_version(tool), _source_fingerprint(),
-                     _MAKE, spec.to_toml())
+                     _MAKE, _testbench(spec), hashlib.sha256(text.encode()).hexdigest())
     return cache_dir() / f"{spec.name}-{engine}-{digest}"
 
 
 def _built(spec, engine):
-    return (_build_dir(spec, engine) / "done").exists()
+    from .verilog import macro_verilog
+
+    return (_build_dir(spec, engine, macro_verilog(spec)) / "done").exists()
 
 
 def _build(spec, engine):
     """Compile (or find in the cache) the simulator of ``spec``; returns its directory."""
     from ..flow import tools
+    from ..flow.cache import publish, staging_folder
+    from .verilog import macro_verilog
 
     tools.find_tool("verilator" if engine == "verilator" else "iverilog")
     if engine == "iverilog":
         tools.find_tool("vvp")
-    final = _build_dir(spec, engine)
+    text = macro_verilog(spec)
+    final = _build_dir(spec, engine, text)
     if not (final / "done").exists():
-        final.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=final.parent))
-        try:
-            _compile(spec, engine, work, tools)
+        # The staging folder goes on any exit, Ctrl-C included: no half-built simulator is
+        # ever found in the cache.
+        with staging_folder(final) as work:
+            _compile(spec, engine, work, tools, text)
             (work / "done").write_text("")
-            try:
-                work.rename(final)
-            except OSError:
-                # Another process finished the same build first; its result is as good.
-                if not (final / "done").exists():
-                    raise
-        finally:
-            if work.exists():
-                shutil.rmtree(work, ignore_errors=True)
+            publish(work, final)
+            if not (final / "done").exists():
+                raise RuntimeError(f"the simulator build folder {str(final)!r} exists but is "
+                                   f"incomplete; delete it and run again")
     return final
 
 

@@ -94,7 +94,7 @@ def test_power_errors(mul4):
         analyze_power(mul4, operands={"a": [16, 1], "b": [1, 1]})
     with pytest.raises(ValueError, match="must give 2 columns"):
         analyze_power(mul4, operands=(np.arange(4),))
-    with pytest.raises(ValueError, match="clock_ns must be a positive number"):
+    with pytest.raises(ValueError, match="clock_ns must be a finite positive number"):
         analyze_power(mul4, clock_ns=0)
 
 
