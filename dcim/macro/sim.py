@@ -30,6 +30,7 @@ during resets). The run ends in the first cycle in which the program is consumed
 is low; that cycle's number is the reported cycle count.
 """
 
+import contextlib
 import hashlib
 import os
 import re
@@ -424,14 +425,40 @@ def _build(spec, engine):
     if not (final / "done").exists():
         # The staging folder goes on any exit, Ctrl-C included: no half-built simulator is
         # ever found in the cache.
-        with staging_folder(final) as work:
-            _compile(spec, engine, work, tools, text)
+        with staging_folder(final) as work, _make_safe_folder(work) as build:
+            _compile(spec, engine, build, tools, text)
+            if build != work:
+                shutil.copytree(build, work, dirs_exist_ok=True, symlinks=True)
             (work / "done").write_text("")
             publish(work, final)
             if not (final / "done").exists():
                 raise RuntimeError(f"the simulator build folder {str(final)!r} exists but is "
                                    f"incomplete; delete it and run again")
     return final
+
+
+_MAKE_SAFE = re.compile(r"[A-Za-z0-9_./+-]+")
+
+
+@contextlib.contextmanager
+def _make_safe_folder(folder):
+    """``folder`` itself when ``make`` can build in it, else a temporary folder that can.
+
+    Verilator's generated makefiles break on paths with spaces, ``$`` or non-ASCII letters,
+    which many users' home folders (and so their caches) have; the built simulator does not
+    depend on where it was built, so it is built elsewhere and copied.
+    """
+    if _MAKE_SAFE.fullmatch(str(Path(folder).resolve())):
+        yield folder
+        return
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp"):
+        if _MAKE_SAFE.fullmatch(str(Path(base).resolve())) and os.access(base, os.W_OK):
+            with tempfile.TemporaryDirectory(prefix="dcim-build-", dir=base) as build:
+                yield Path(build)
+            return
+    raise RuntimeError(f"Verilator cannot build in {str(folder)!r} (its makefiles break on "
+                       f"spaces, $ and non-ASCII letters) and no plain temporary folder is "
+                       f"writable; set TMPDIR to one")
 
 
 def _compile(spec, engine, work, tools, text=None):
