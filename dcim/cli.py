@@ -157,6 +157,8 @@ def _add_design_arguments(parser):
 
 
 def build_parser():
+    from .macro.commands import add_macro_commands
+
     parser = argparse.ArgumentParser(prog="dcim", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -187,6 +189,7 @@ def build_parser():
 
     from .flow.commands import add_flow_commands  # synth, compare
     add_flow_commands(commands)
+    add_macro_commands(commands)  # macro
     return parser
 
 

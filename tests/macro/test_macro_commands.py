@@ -1,0 +1,100 @@
+"""``dcim macro`` through main()."""
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from dcim.cli import main
+from dcim.macro import MacroSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+BITSERIAL = str(ROOT / "designs" / "macro_r16_bitserial_acci1.toml")
+SMALL = MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=4)
+
+
+def run(*argv):
+    out = io.StringIO()
+    code = main([str(arg) for arg in argv], out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.toml"
+    SMALL.to_toml(path)
+    return path
+
+
+# -- dcim macro ------------------------------------------------------------------------------
+
+def test_macro_describes_the_design_without_synthesis():
+    code, text = run("macro", BITSERIAL)
+    assert code == 0
+    spec = MacroSpec.from_toml(BITSERIAL)
+    assert f"name: {spec.name}" in text
+    assert "rows: 16" in text and "cols: 4" in text and "datapath: bitserial" in text
+    assert f"latency: {spec.latency}" in text and f"interval: {spec.interval}" in text
+    assert f"macs_per_cycle: {spec.throughput}" in text
+    assert "acci1" in text and f"tree_width: {spec.tree_width}" in text
+    assert "add --ppa" in text and "um2" not in text
+
+
+def test_macro_json(small):
+    code, text = run("macro", small, "--json")
+    design = json.loads(text)["design"]
+    assert code == 0 and design["name"] == SMALL.name and design["macs_per_cycle"] == 8.0
+    assert "ppa" not in json.loads(text)
+
+
+def test_macro_ppa_prints_the_area_split_and_the_table(tmp_path):
+    pdk_root = os.environ.get("DCIM_PDK_ROOT") or str(ROOT.parent / "shared" / "pdk")
+    path = tmp_path / "tiny.toml"
+    MacroSpec(rows=2, cols=2, weight_bits=2, act_bits=2).to_toml(path)
+    code, text = run("macro", path, "--ppa", "--pdk-root", pdk_root, "--json")
+    data = json.loads(text)
+    assert code == 0
+    split = data["area_split_um2"]
+    assert set(split) == {"storage", "arithmetic", "control"}
+    assert sum(split.values()) == pytest.approx(data["ppa"]["area_um2"], rel=1e-6)
+    code, text = run("macro", path, "--ppa", "--pdk-root", pdk_root)   # cached now
+    assert code == 0 and "area split (nangate45, corner typ)" in text
+    assert "storage:" in text and "pJ/MAC" in text and "dcim_r2c2" in text
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--corner", "fast"], "--corner: only used with --ppa"),
+    (["--pdk-root", "/x", "--clock", "5"], "--clock, --pdk-root: only used with --ppa"),
+    (["--no-cache"], "--no-cache: only used with --ppa"),
+])
+def test_macro_refuses_flow_options_without_ppa(small, argv, message, capsys):
+    code, _ = run("macro", small, *argv)
+    assert code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("m.txt", "[macro]\nrows = 4\n", "design must be a .toml design file, not '.*m.txt'"),
+    ("m.toml", "[macro\nrows = 4\n", "design file '.*m.toml' is not valid TOML"),
+    ("m.toml", "[multiplier]\nwidth = 8\n", "design file '.*m.toml' has no \\[macro\\] table"),
+    ("m.toml", "[multiplier]\nwidth = 8\n[macro]\nrows = 4\n",
+     "has both a \\[multiplier\\] and a \\[macro\\] table"),
+    ("m.toml", "[macro]\nrows = 3000\n", "rows must be from 1 to 1024, not 3000"),
+    ("m.toml", "[macro]\nrowz = 4\n", "unknown keys \\['rowz'\\]"),
+])
+@pytest.mark.parametrize("command", ["macro"])
+def test_bad_design_files_are_named(tmp_path, command, name, text, message, capsys):
+    path = tmp_path / name
+    path.write_text(text)
+    code, _ = run(command, path)
+    error = capsys.readouterr().err
+    assert code == 2 and f"dcim {command}: error:" in error
+    assert re.search(message, error), error
+    assert "PosixPath" not in error
+
+
+def test_a_missing_design_file_is_named(tmp_path, capsys):
+    code, _ = run("macro", tmp_path / "nope.toml")
+    assert code == 2 and "design file '" in capsys.readouterr().err
