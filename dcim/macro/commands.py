@@ -1,7 +1,8 @@
-"""The ``dcim macro`` subcommand: argument parsing and printing only.
+"""The ``dcim macro`` and ``dcim simulate`` subcommands: argument parsing and printing only.
 
-The work is done by :func:`dcim.macro.summary.summarize_macro`; :func:`add_macro_commands`
-registers the subcommand with the ``dcim`` parser.
+The work is done by :func:`dcim.macro.summary.summarize_macro` and
+:func:`dcim.macro.check.check_macro`; :func:`add_macro_commands` registers the subcommands
+with the ``dcim`` parser.
 """
 
 import json
@@ -9,9 +10,13 @@ import sys
 import tomllib
 from pathlib import Path
 
+from .sim import ENGINES
 from .spec import MacroSpec
 
 __all__ = ["add_macro_commands", "macro_design"]
+
+SIMULATE_VECTORS = 16
+"""Activation vectors ``dcim simulate`` streams by default."""
 
 
 def _read_design(path):
@@ -61,6 +66,20 @@ def _dump(data, out):
     out.write("\n")
 
 
+def _write_check(report, out):
+    out.write(f"{report.design}: {report.vectors:,} vectors ({report.operands}), "
+              f"{report.cycles:,} cycles, {report.mismatches} mismatches against the model; "
+              f"engine {report.engine}, {report.seconds:.3f} s\n")
+    for vector, column, hardware, model in report.examples:
+        out.write(f"  mismatch: vector {vector} column {column}: hardware={hardware} "
+                  f"model={model}\n")
+
+
+def _announce(spec, engine, vectors):
+    # Building a Verilator model takes up to half a minute: say what is happening meanwhile.
+    sys.stderr.write(f"  simulating {spec.name} ({vectors} vectors, engine {engine}) ...\n")
+    sys.stderr.flush()
+
 
 # -- dcim macro ------------------------------------------------------------------------------
 
@@ -108,8 +127,57 @@ def _cmd_macro(args, out):
     return 0
 
 
+# -- dcim simulate ---------------------------------------------------------------------------
+
+def _operands(args, spec):
+    from .check import load_operands
+
+    if (args.weights is None) != (args.activations is None):
+        raise ValueError("give both --weights and --activations, or neither (random operands)")
+    if args.weights is None:
+        return None, None, None
+    if args.vectors is not None or args.seed is not None:
+        raise ValueError("--vectors and --seed draw random operands; they do not apply with "
+                         "--weights and --activations")
+    weights, activations = load_operands(spec, args.weights, args.activations)
+    return weights, activations, f"{args.weights}, {args.activations}"
+
+
+def _run_check(args, out, spec, vectors, extremes):
+    from .check import check_macro
+
+    weights, activations, source = _operands(args, spec)
+    vectors = vectors if args.vectors is None else args.vectors
+    engine = args.engine or "auto"
+    if weights is not None:
+        vectors = 1 if activations.ndim == 1 else len(activations)
+    _announce(spec, engine, vectors)
+    report = check_macro(spec, weights, activations, vectors=vectors,
+                         seed=0 if args.seed is None else args.seed, engine=engine,
+                         extremes=extremes, operands=source)
+    if args.json:
+        _dump(report.as_dict(), out)
+    else:
+        _write_check(report, out)
+    return 0 if report.ok else 1
+
+
+def _cmd_simulate(args, out):
+    spec = _require_macro(args.design)
+    return _run_check(args, out, spec, SIMULATE_VECTORS, extremes=False)
+
+
+def _add_simulation_arguments(parser, vectors):
+    parser.add_argument("--engine", choices=ENGINES,
+                        help="simulator: auto (default; Amaranth for small macros, else "
+                             "Verilator), amaranth, verilator or iverilog")
+    parser.add_argument("--vectors", type=int, metavar="N",
+                        help=f"random activation vectors (default {vectors})")
+    parser.add_argument("--seed", type=int, help="seed of the random operands (default 0)")
+
+
 def add_macro_commands(commands):
-    """Add ``macro`` to the ``dcim`` subcommand parsers ``commands``."""
+    """Add ``macro`` and ``simulate`` to the ``dcim`` subcommand parsers ``commands``."""
     macro = commands.add_parser("macro", help="describe a compute-in-memory macro: shape, "
                                               "latency, throughput, adder tree, area split")
     macro.add_argument("design", type=Path, help="a TOML file with a [macro] table")
@@ -127,3 +195,14 @@ def add_macro_commands(commands):
                        help="with --ppa: ignore cached results")
     macro.add_argument("--json", action="store_true", help="machine-readable output")
     macro.set_defaults(handler=_cmd_macro)
+
+    simulate = commands.add_parser("simulate", help="run a macro cycle by cycle and compare "
+                                                    "every result with its model")
+    simulate.add_argument("design", type=Path, help="a TOML file with a [macro] table")
+    _add_simulation_arguments(simulate, SIMULATE_VECTORS)
+    simulate.add_argument("--weights", type=Path, metavar="FILE.npy",
+                          help="weights, shape (R, cols); with --activations")
+    simulate.add_argument("--activations", type=Path, metavar="FILE.npy",
+                          help="activations, shape (n, R) or (R,); with --weights")
+    simulate.add_argument("--json", action="store_true", help="machine-readable output")
+    simulate.set_defaults(handler=_cmd_simulate)

@@ -1,15 +1,18 @@
-"""``dcim macro`` through main()."""
+"""``dcim macro`` and ``dcim simulate`` through main()."""
 
 import io
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dcim.cli import main
-from dcim.macro import MacroSpec
+from dcim.macro import MacroSpec, SimulationResult
+from dcim.macro import check as check_module
 
 ROOT = Path(__file__).resolve().parents[2]
 BITSERIAL = str(ROOT / "designs" / "macro_r16_bitserial_acci1.toml")
@@ -84,7 +87,7 @@ def test_macro_refuses_flow_options_without_ppa(small, argv, message, capsys):
     ("m.toml", "[macro]\nrows = 3000\n", "rows must be from 1 to 1024, not 3000"),
     ("m.toml", "[macro]\nrowz = 4\n", "unknown keys \\['rowz'\\]"),
 ])
-@pytest.mark.parametrize("command", ["macro"])
+@pytest.mark.parametrize("command", ["macro", "simulate"])
 def test_bad_design_files_are_named(tmp_path, command, name, text, message, capsys):
     path = tmp_path / name
     path.write_text(text)
@@ -98,3 +101,70 @@ def test_bad_design_files_are_named(tmp_path, command, name, text, message, caps
 def test_a_missing_design_file_is_named(tmp_path, capsys):
     code, _ = run("macro", tmp_path / "nope.toml")
     assert code == 2 and "design file '" in capsys.readouterr().err
+
+
+# -- dcim simulate ---------------------------------------------------------------------------
+
+def test_simulate_random_operands(small):
+    code, text = run("simulate", small, "--engine", "amaranth", "--vectors", "5", "--seed", "2")
+    assert code == 0
+    assert f"{SMALL.name}: 5 vectors (random, seed 2)" in text
+    assert "0 mismatches against the model; engine amaranth" in text
+
+
+def test_simulate_json_on_icarus():
+    if shutil.which("iverilog") is None:
+        pytest.skip("iverilog is not installed (apt-get install iverilog)")
+    code, text = run("simulate", BITSERIAL, "--engine", "iverilog", "--vectors", "3", "--json")
+    data = json.loads(text)
+    assert code == 0 and data["ok"] and data["engine"] == "iverilog" and data["vectors"] == 3
+    assert data["cycles"] > 3 * MacroSpec.from_toml(BITSERIAL).interval
+
+
+def test_simulate_given_operands(small, tmp_path):
+    np.save(tmp_path / "w.npy", np.array([[7, -8]] * 4))
+    np.save(tmp_path / "a.npy", np.array([[-8, 7, 1, 0], [7, 7, 7, 7]]))
+    code, text = run("simulate", small, "--engine", "amaranth", "--weights",
+                     tmp_path / "w.npy", "--activations", tmp_path / "a.npy", "--json")
+    data = json.loads(text)
+    assert code == 0 and data["ok"] and data["vectors"] == 2
+    assert data["operands"].endswith("a.npy")
+
+
+def test_simulate_exits_1_on_a_mismatch(small, monkeypatch):
+    real = check_module.simulate
+
+    def off_by_one(spec, weights, activations, **options):
+        outcome = real(spec, weights, activations, **options)
+        return SimulationResult(outcome.results + 1, outcome.cycles, outcome.act_cycles,
+                                outcome.result_cycles, outcome.engine)
+
+    monkeypatch.setattr(check_module, "simulate", off_by_one)
+    code, text = run("simulate", small, "--engine", "amaranth", "--vectors", "2")
+    assert code == 1
+    assert "4 mismatches" in text and "mismatch: vector 0 column 0" in text
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--vectors", "0"], "vectors must be at least 1, not 0"),
+    (["--seed", "-3"], "seed must be at least 0, not -3"),
+    (["--weights", "w.npy"], "give both --weights and --activations, or neither"),
+    (["--weights", "w.npy", "--activations", "a.npy", "--vectors", "3"],
+     "--vectors and --seed draw random operands"),
+    (["--weights", "w.npy", "--activations", "nope.npy"],
+     "--activations file '.*nope.npy' does not exist"),
+])
+def test_simulate_errors_name_the_parameter(small, tmp_path, argv, message, capsys,
+                                            monkeypatch):
+    np.save(tmp_path / "w.npy", np.zeros((4, 2), int))
+    monkeypatch.chdir(tmp_path)
+    code, _ = run("simulate", small, "--engine", "amaranth", *argv)
+    error = capsys.readouterr().err
+    assert code == 2 and re.search(message, error), error
+
+
+def test_simulate_refuses_an_unknown_engine(small, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run("simulate", small, "--engine", "spice")
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'spice'" in capsys.readouterr().err
