@@ -1,8 +1,9 @@
-"""The ``dcim macro`` and ``dcim simulate`` subcommands: argument parsing and printing only.
+"""The ``dcim macro`` and ``dcim simulate`` subcommands, and ``dcim verify`` of macro designs.
 
-The work is done by :func:`dcim.macro.summary.summarize_macro` and
-:func:`dcim.macro.check.check_macro`; :func:`add_macro_commands` registers the subcommands
-with the ``dcim`` parser.
+Argument parsing and printing only: the work is done by :func:`dcim.macro.summary.
+summarize_macro` and :func:`dcim.macro.check.check_macro`. :func:`add_macro_commands`
+registers the subcommands with the ``dcim`` parser, :func:`add_macro_verify_arguments` adds
+the macro options to ``dcim verify``, and :func:`verify_macro` is its dispatch.
 """
 
 import json
@@ -13,8 +14,10 @@ from pathlib import Path
 from .sim import ENGINES
 from .spec import MacroSpec
 
-__all__ = ["add_macro_commands", "macro_design"]
+__all__ = ["add_macro_commands", "add_macro_verify_arguments", "macro_design", "verify_macro"]
 
+VERIFY_VECTORS = 64
+"""Activation vectors ``dcim verify`` streams through a macro by default."""
 SIMULATE_VECTORS = 16
 """Activation vectors ``dcim simulate`` streams by default."""
 
@@ -127,11 +130,13 @@ def _cmd_macro(args, out):
     return 0
 
 
-# -- dcim simulate ---------------------------------------------------------------------------
+# -- dcim simulate and dcim verify ------------------------------------------------------------
 
 def _operands(args, spec):
     from .check import load_operands
 
+    if not hasattr(args, "weights"):   # dcim verify draws random operands only
+        return None, None, None
     if (args.weights is None) != (args.activations is None):
         raise ValueError("give both --weights and --activations, or neither (random operands)")
     if args.weights is None:
@@ -155,7 +160,7 @@ def _run_check(args, out, spec, vectors, extremes):
     report = check_macro(spec, weights, activations, vectors=vectors,
                          seed=0 if args.seed is None else args.seed, engine=engine,
                          extremes=extremes, operands=source)
-    if args.json:
+    if getattr(args, "json", False):
         _dump(report.as_dict(), out)
     else:
         _write_check(report, out)
@@ -167,6 +172,24 @@ def _cmd_simulate(args, out):
     return _run_check(args, out, spec, SIMULATE_VECTORS, extremes=False)
 
 
+def verify_macro(args, out):
+    """``dcim verify`` of a macro design: its simulation against the model.
+
+    Returns the exit code, or ``None`` when ``args.design`` is not a macro design (the
+    multiplier check then runs as before).
+    """
+    spec = None if args.design is None else macro_design(args.design)
+    if spec is None:
+        given = [f"--{name}" for name in ("engine", "vectors", "seed")
+                 if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} only apply to macro designs (a design file "
+                             f"with a [macro] table)")
+        return None
+    # Random operands with the extreme values among them: the widest sums are always checked.
+    return _run_check(args, out, spec, VERIFY_VECTORS, extremes=True)
+
+
 def _add_simulation_arguments(parser, vectors):
     parser.add_argument("--engine", choices=ENGINES,
                         help="simulator: auto (default; Amaranth for small macros, else "
@@ -174,6 +197,12 @@ def _add_simulation_arguments(parser, vectors):
     parser.add_argument("--vectors", type=int, metavar="N",
                         help=f"random activation vectors (default {vectors})")
     parser.add_argument("--seed", type=int, help="seed of the random operands (default 0)")
+
+
+def add_macro_verify_arguments(verify):
+    """Add the options of macro designs to the ``dcim verify`` parser ``verify``."""
+    group = verify.add_argument_group("macro designs")
+    _add_simulation_arguments(group, VERIFY_VECTORS)
 
 
 def add_macro_commands(commands):

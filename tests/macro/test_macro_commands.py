@@ -1,4 +1,4 @@
-"""``dcim macro`` and ``dcim simulate`` through main()."""
+"""``dcim macro``, ``dcim simulate`` and ``dcim verify`` of macro designs, through main()."""
 
 import io
 import json
@@ -168,3 +168,49 @@ def test_simulate_refuses_an_unknown_engine(small, capsys):
         run("simulate", small, "--engine", "spice")
     assert exit_info.value.code == 2
     assert "invalid choice: 'spice'" in capsys.readouterr().err
+
+
+# -- dcim verify -----------------------------------------------------------------------------
+
+def test_verify_simulates_a_macro_design(small):
+    code, text = run("verify", small, "--engine", "amaranth", "--vectors", "4")
+    assert code == 0
+    assert f"{SMALL.name}: 4 vectors (random, seed 0)" in text and "0 mismatches" in text
+
+
+def test_verify_of_a_macro_checks_the_extremes(small, monkeypatch):
+    seen = {}
+    real = check_module.simulate
+
+    def spy(spec, weights, activations, **options):
+        seen["activations"] = activations
+        return real(spec, weights, activations, **options)
+
+    monkeypatch.setattr(check_module, "simulate", spy)
+    code, text = run("verify", small, "--engine", "amaranth")
+    assert code == 0 and "64 vectors" in text
+    assert seen["activations"][:3].tolist() == [[0] * 4, [7] * 4, [-8] * 4]
+
+
+def test_verify_of_a_macro_fails_on_a_mismatch(small, monkeypatch):
+    real = check_module.simulate
+
+    def off_by_one(spec, weights, activations, **options):
+        outcome = real(spec, weights, activations, **options)
+        return SimulationResult(outcome.results - 1, outcome.cycles, outcome.act_cycles,
+                                outcome.result_cycles, outcome.engine)
+
+    monkeypatch.setattr(check_module, "simulate", off_by_one)
+    code, text = run("verify", small, "--engine", "amaranth", "--vectors", "1")
+    assert code == 1 and "2 mismatches" in text
+
+
+def test_verify_keeps_checking_multiplier_designs():
+    code, text = run("verify", "--width", "4")
+    assert code == 0 and "256 vectors, 0 mismatches" in text
+
+
+def test_verify_refuses_macro_options_for_a_multiplier(capsys):
+    code, _ = run("verify", "--width", "4", "--engine", "amaranth", "--seed", "1")
+    error = capsys.readouterr().err
+    assert code == 2 and "--engine, --seed only apply to macro designs" in error
