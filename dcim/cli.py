@@ -160,9 +160,11 @@ def _add_design_arguments(parser):
 
 
 def build_parser():
+    from .flow.admin_commands import add_version_option
     from .macro.commands import add_macro_commands, add_macro_verify_arguments
 
     parser = argparse.ArgumentParser(prog="dcim", description=__doc__.splitlines()[0])
+    add_version_option(parser)
     commands = parser.add_subparsers(dest="command", required=True)
 
     compressors = commands.add_parser("compressors", help="truth tables and error statistics")
