@@ -160,7 +160,7 @@ def _add_design_arguments(parser):
 
 
 def build_parser():
-    from .flow.admin_commands import add_version_option
+    from .flow.admin_commands import add_admin_commands, add_version_option
     from .macro.commands import add_macro_commands, add_macro_verify_arguments
 
     parser = argparse.ArgumentParser(prog="dcim", description=__doc__.splitlines()[0])
@@ -196,6 +196,7 @@ def build_parser():
     from .flow.commands import add_flow_commands  # synth, compare
     add_flow_commands(commands)
     add_macro_commands(commands)  # macro, simulate
+    add_admin_commands(commands)  # cache
     return parser
 
 

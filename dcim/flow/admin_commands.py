@@ -1,11 +1,14 @@
-"""``dcim --version``: argument parsing and printing only.
+"""``dcim --version`` and the ``dcim cache`` subcommand: argument parsing and printing only.
 
-:func:`add_version_option` adds the option to the ``dcim`` parser.
+The work is done by :func:`dcim.flow.cache.cache_info` and :func:`dcim.flow.cache.
+clear_cache`. :func:`add_version_option` adds ``--version`` to the ``dcim`` parser and
+:func:`add_admin_commands` registers the subcommands.
 """
 
+import json
 from importlib import metadata
 
-__all__ = ["add_version_option", "package_version"]
+__all__ = ["add_admin_commands", "add_version_option", "package_version"]
 
 
 def package_version():
@@ -25,3 +28,77 @@ def package_version():
 def add_version_option(parser):
     """Add ``--version`` to the top-level ``dcim`` parser ``parser``."""
     parser.add_argument("--version", action="version", version=f"dcim {package_version()}")
+
+
+def _dump(data, out):
+    json.dump(data, out, indent=2, default=str)
+    out.write("\n")
+
+
+def _size(count):
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
+
+
+def _entries(count):
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
+def _time(stamp):
+    return "-" if stamp is None else stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# -- dcim cache ------------------------------------------------------------------------------
+
+def _cmd_cache_info(args, out):
+    from ..report import format_table
+    from .cache import cache_info
+
+    info = cache_info()
+    if args.json:
+        _dump(info.as_dict(), out)
+        return 0
+    out.write(f"cache folder: {info.folder}\n")
+    rows = [[k.kind, k.entries, _size(k.bytes), _time(k.oldest), _time(k.newest)]
+            for k in info.kinds]
+    rows.append(["total", info.entries, _size(info.bytes), _time(info.oldest),
+                 _time(info.newest)])
+    out.write(format_table(["kind", "entries", "size", "oldest", "newest"], rows) + "\n")
+    return 0
+
+
+def _cmd_cache_clear(args, out):
+    from .cache import clear_cache
+
+    removed = clear_cache(args.kind)
+    if args.json:
+        _dump(removed.as_dict(), out)
+        return 0
+    what = "the cache" if args.kind is None else f"the {args.kind} entries of the cache"
+    if not removed.bytes:
+        out.write(f"{what} in {removed.folder} was already empty\n")
+        return 0
+    out.write(f"removed {_entries(removed.entries)} ({_size(removed.bytes)}) from {what} in "
+              f"{removed.folder}:\n")
+    for kind in removed.kinds:
+        if kind.bytes:
+            out.write(f"  {kind.kind}: {_entries(kind.entries)}, {_size(kind.bytes)}\n")
+    return 0
+
+
+def add_admin_commands(commands):
+    """Add ``cache`` to the ``dcim`` subcommand parsers ``commands``."""
+    from .cache import CACHE_KINDS
+
+    cache = commands.add_parser("cache", help="what the result cache holds; clear it")
+    actions = cache.add_subparsers(dest="action", required=True)
+    info = actions.add_parser("info", help="folder, size, entries per kind, oldest and newest")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    info.set_defaults(handler=_cmd_cache_info)
+    clear = actions.add_parser("clear", help="delete cached results (asks nothing)")
+    clear.add_argument("--kind", help=f"only this kind: {', '.join(CACHE_KINDS)}")
+    clear.add_argument("--json", action="store_true", help="machine-readable output")
+    clear.set_defaults(handler=_cmd_cache_clear)
