@@ -1,12 +1,14 @@
-"""``dcim --version`` and the ``dcim cache`` subcommand: argument parsing and printing only.
+"""``dcim --version`` and the ``dcim cache`` and ``dcim pdk`` subcommands.
 
-The work is done by :func:`dcim.flow.cache.cache_info` and :func:`dcim.flow.cache.
-clear_cache`. :func:`add_version_option` adds ``--version`` to the ``dcim`` parser and
+Argument parsing and printing only: the work is done by :func:`dcim.flow.cache.cache_info`,
+:func:`dcim.flow.cache.clear_cache` and :func:`dcim.flow.pdk.check_pdk`.
+:func:`add_version_option` adds ``--version`` to the ``dcim`` parser and
 :func:`add_admin_commands` registers the subcommands.
 """
 
 import json
 from importlib import metadata
+from pathlib import Path
 
 __all__ = ["add_admin_commands", "add_version_option", "package_version"]
 
@@ -89,9 +91,41 @@ def _cmd_cache_clear(args, out):
     return 0
 
 
+# -- dcim pdk --------------------------------------------------------------------------------
+
+def _write_pdk_check(report, out):
+    out.write(f"{report.pdk} (description {report.source}): files under {report.folder}\n")
+    for file in report.files:
+        where = f"corner {file.corner}" if file.corner else "every corner"
+        state = "found  " if file.found else "MISSING"
+        path = (file.path.relative_to(report.folder) if file.path.is_relative_to(report.folder)
+                else file.path)
+        out.write(f"  {state}  {where:<14} {path}: {file.what}\n")
+
+
+def _cmd_pdk_check(args, out):
+    from .pdk import PDKS, check_pdk
+
+    reports = [check_pdk(pdk, args.root) for pdk in (args.pdk or PDKS)]
+    missing = sum(len(report.missing) for report in reports)
+    if args.json:
+        _dump([report.as_dict() for report in reports], out)
+        return 1 if missing else 0
+    for report in reports:
+        _write_pdk_check(report, out)
+    total = sum(len(report.files) for report in reports)
+    if not missing:
+        out.write(f"all {total} files found\n")
+        return 0
+    out.write(f"{missing} of {total} files missing; README.md (Technology files) says where "
+              f"each comes from\n")
+    return 1
+
+
 def add_admin_commands(commands):
-    """Add ``cache`` to the ``dcim`` subcommand parsers ``commands``."""
+    """Add ``cache`` and ``pdk`` to the ``dcim`` subcommand parsers ``commands``."""
     from .cache import CACHE_KINDS
+    from .pdk import PDKS
 
     cache = commands.add_parser("cache", help="what the result cache holds; clear it")
     actions = cache.add_subparsers(dest="action", required=True)
@@ -102,3 +136,15 @@ def add_admin_commands(commands):
     clear.add_argument("--kind", help=f"only this kind: {', '.join(CACHE_KINDS)}")
     clear.add_argument("--json", action="store_true", help="machine-readable output")
     clear.set_defaults(handler=_cmd_cache_clear)
+
+    pdk = commands.add_parser("pdk", help="the technology files a PDK needs")
+    pdk_actions = pdk.add_subparsers(dest="action", required=True)
+    check = pdk_actions.add_parser("check", help="which files each PDK description needs, "
+                                                 "which are found and which are missing")
+    check.add_argument("root", nargs="?", type=Path, metavar="DIR",
+                       help="the PDK root to look in (default $DCIM_PDK_ROOT)")
+    check.add_argument("--pdk", action="append",
+                       help=f"a PDK name ({', '.join(PDKS)}) or .toml description; repeatable "
+                            f"(default: every PDK that ships with dcim)")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(handler=_cmd_pdk_check)

@@ -100,3 +100,50 @@ def test_cache_clear_refuses_an_unknown_kind(cache_folder, capsys):
     assert ("kind must be one of synth, timing, power, liberty, macro-sim, failed, "
             "not '../synth'") in error
     assert (cache_folder / "synth").is_dir()
+
+
+# -- dcim pdk check ----------------------------------------------------------------------------
+
+def test_pdk_check_finds_every_file_of_the_shared_root(pdk_root):
+    code, text = run("pdk", "check", pdk_root)
+    assert code == 0 and text.endswith("all 7 files found\n")
+    assert "nangate45 (description " in text
+    assert f"files under {pdk_root / 'nangate45'}" in text
+    assert "  found    corner slow    nangate45_slow.lib.gz: Liberty" in text
+    assert "  found    every corner   NangateOpenCellLibrary.tech.lef: technology LEF" in text
+    assert "MISSING" not in text
+
+
+def test_pdk_check_lists_what_an_empty_folder_misses(tmp_path):
+    code, text = run("pdk", "check", tmp_path)
+    assert code == 1
+    assert text.count("MISSING") == 7
+    assert "  MISSING  corner typ     sky130hd_tt.lib.gz" in text
+    assert text.endswith("7 of 7 files missing; README.md (Technology files) says where each "
+                         "comes from\n")
+
+
+def test_pdk_check_of_one_pdk_from_the_environment(pdk_root, monkeypatch):
+    monkeypatch.setenv("DCIM_PDK_ROOT", str(pdk_root))
+    code, text = run("pdk", "check", "--pdk", "sky130hd", "--json")
+    data = json.loads(text)
+    assert code == 0 and [report["pdk"] for report in data] == ["sky130hd"]
+    assert data[0]["ok"] and data[0]["files"][0]["found"]
+
+
+def test_pdk_check_json_exits_1_when_files_are_missing(tmp_path):
+    code, text = run("pdk", "check", tmp_path, "--pdk", "nangate45", "--json")
+    assert code == 1 and not json.loads(text)[0]["ok"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["/no/such/folder"], "PDK root '/no/such/folder' (from pdk_root='/no/such/folder') is "
+                          "not a folder"),
+    (["--pdk", "tsmc7"], "pdk must be one of nangate45, sky130hd or a .toml description, "
+                         "not 'tsmc7'"),
+])
+def test_pdk_check_errors_name_the_bad_value(argv, message, capsys, pdk_root, monkeypatch):
+    monkeypatch.setenv("DCIM_PDK_ROOT", str(pdk_root))
+    code, _ = run("pdk", "check", *argv)
+    error = capsys.readouterr().err
+    assert code == 2 and message in error and "PosixPath" not in error
