@@ -2,6 +2,8 @@
 
 import io
 import json
+import re
+import shlex
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -147,3 +149,19 @@ def test_pdk_check_errors_name_the_bad_value(argv, message, capsys, pdk_root, mo
     code, _ = run("pdk", "check", *argv)
     error = capsys.readouterr().err
     assert code == 2 and message in error and "PosixPath" not in error
+
+
+def test_the_readme_pdk_cache_and_version_commands_run(pdk_root, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DCIM_PDK_ROOT", str(pdk_root))
+    monkeypatch.setenv("DCIM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(ROOT)
+    lines = re.findall(r"^dcim ((?:pdk|cache|--version)\b.*?)\s*(?:#.*)?$",
+                       (ROOT / "README.md").read_text(), re.M)
+    assert len(lines) == 5
+    for line in lines:
+        argv = [str(pdk_root) if arg == "../shared/pdk" else arg for arg in shlex.split(line)]
+        try:
+            code, _ = run(*argv)
+        except SystemExit as exit_info:   # --version ends the parser
+            code = exit_info.code
+        assert code == 0, line

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -214,3 +215,16 @@ def test_verify_refuses_macro_options_for_a_multiplier(capsys):
     code, _ = run("verify", "--width", "4", "--engine", "amaranth", "--seed", "1")
     error = capsys.readouterr().err
     assert code == 2 and "--engine, --seed only apply to macro designs" in error
+
+
+def test_the_readme_macro_commands_run(monkeypatch):
+    pdk_root = os.environ.get("DCIM_PDK_ROOT") or str(ROOT.parent / "shared" / "pdk")
+    monkeypatch.setenv("DCIM_PDK_ROOT", pdk_root)
+    monkeypatch.chdir(ROOT)
+    lines = re.findall(r"^dcim ((?:macro|simulate|verify) designs/macro_\S+.*?)\s*(?:#.*)?$",
+                       (ROOT / "README.md").read_text(), re.M)
+    assert len(lines) == 4
+    for line in lines:
+        code, text = run(*shlex.split(line))
+        assert code == 0, line
+        assert ("0 mismatches" in text) if line.split()[0] != "macro" else ("latency" in text)
