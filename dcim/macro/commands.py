@@ -186,6 +186,14 @@ def verify_macro(args, out):
             raise ValueError(f"{', '.join(given)} only apply to macro designs (a design file "
                              f"with a [macro] table)")
         return None
+    # The multiplier options have defaults, so only values other than those can be told apart.
+    given = [option for option, changed in (("--width", args.width != 8),
+                                            ("--signed", args.signed),
+                                            ("--kind", args.kind != "exact"),
+                                            ("--option", bool(args.option))) if changed]
+    if given:
+        raise ValueError(f"multiplier options ({', '.join(given)}) do not apply to design file "
+                         f"{str(args.design)!r}, which describes a macro")
     # Random operands with the extreme values among them: the widest sums are always checked.
     return _run_check(args, out, spec, VERIFY_VECTORS, extremes=True)
 

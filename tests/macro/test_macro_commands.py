@@ -206,6 +206,17 @@ def test_verify_of_a_macro_fails_on_a_mismatch(small, monkeypatch):
     assert code == 1 and "2 mismatches" in text
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--width", "16"], "multiplier options (--width) do not apply"),
+    (["--signed", "--kind", "log"], "multiplier options (--signed, --kind) do not"),
+    (["--option", "k=4"], "multiplier options (--option) do not apply"),
+])
+def test_verify_of_a_macro_refuses_multiplier_options(small, argv, message, capsys):
+    code, _ = run("verify", small, *argv)
+    error = capsys.readouterr().err
+    assert code == 2 and message in error and "small.toml', which describes a macro" in error
+
+
 def test_verify_keeps_checking_multiplier_designs():
     code, text = run("verify", "--width", "4")
     assert code == 0 and "256 vectors, 0 mismatches" in text
