@@ -111,8 +111,10 @@ def _load_array(parameter, path):
     path = Path(path)
     if path.suffix != ".npy":
         raise ValueError(f"{parameter} must be a .npy file, not {str(path)!r}")
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{parameter} file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise ValueError(f"{parameter} file {str(path)!r} is not a file")
     try:
         # No pickles: an operand file is data and must never run code when loaded.
         array = np.load(path, allow_pickle=False)

@@ -26,8 +26,10 @@ def _read_design(path):
     path = Path(path)
     if path.suffix != ".toml":
         raise ValueError(f"design must be a .toml design file, not {str(path)!r}")
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"design file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise ValueError(f"design file {str(path)!r} is not a file")
     try:
         with open(path, "rb") as file:
             data = tomllib.load(file)

@@ -101,7 +101,10 @@ def test_bad_design_files_are_named(tmp_path, command, name, text, message, caps
 
 def test_a_missing_design_file_is_named(tmp_path, capsys):
     code, _ = run("macro", tmp_path / "nope.toml")
-    assert code == 2 and "design file '" in capsys.readouterr().err
+    assert code == 2 and "nope.toml' does not exist" in capsys.readouterr().err
+    (tmp_path / "folder.toml").mkdir()
+    code, _ = run("macro", tmp_path / "folder.toml")
+    assert code == 2 and "folder.toml' is not a file" in capsys.readouterr().err
 
 
 # -- dcim simulate ---------------------------------------------------------------------------
