@@ -196,7 +196,7 @@ def build_parser():
     from .flow.commands import add_flow_commands  # synth, compare
     add_flow_commands(commands)
     add_macro_commands(commands)  # macro, simulate
-    add_admin_commands(commands)  # cache
+    add_admin_commands(commands)  # cache, pdk
     return parser
 
 
