@@ -3,4 +3,7 @@
 from . import arith
 from .macro import DCiMMacro, MacroSpec
 
-__all__ = ["DCiMMacro", "MacroSpec", "arith"]
+__all__ = ["DCiMMacro", "MacroSpec", "__version__", "arith"]
+
+__version__ = "0.1.0"
+"""The package version; a test keeps it equal to ``pyproject.toml``'s."""

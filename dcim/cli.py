@@ -125,8 +125,11 @@ def _cmd_mult(args, out):
 
 
 def _cmd_verify(args, out):
+    from .macro.commands import verify_macro
     from .verify.netlist import check_exhaustive
 
+    if (code := verify_macro(args, out)) is not None:  # a [macro] design: simulate it
+        return code
     spec = _spec_from_args(args)
     progress = _Progress(f"checking {spec.name}")
     report = check_exhaustive(spec, progress=progress)
@@ -157,7 +160,11 @@ def _add_design_arguments(parser):
 
 
 def build_parser():
+    from .flow.admin_commands import add_admin_commands, add_version_option
+    from .macro.commands import add_macro_commands, add_macro_verify_arguments
+
     parser = argparse.ArgumentParser(prog="dcim", description=__doc__.splitlines()[0])
+    add_version_option(parser)
     commands = parser.add_subparsers(dest="command", required=True)
 
     compressors = commands.add_parser("compressors", help="truth tables and error statistics")
@@ -179,6 +186,7 @@ def build_parser():
     verify = commands.add_parser("verify", help="check the gate netlist against the model "
                                                 "for every operand pair")
     _add_design_arguments(verify)
+    add_macro_verify_arguments(verify)
     verify.set_defaults(handler=_cmd_verify)
 
     demo = commands.add_parser("demo", help="build, verify and emit example designs")
@@ -187,6 +195,8 @@ def build_parser():
 
     from .flow.commands import add_flow_commands  # synth, compare
     add_flow_commands(commands)
+    add_macro_commands(commands)  # macro, simulate
+    add_admin_commands(commands)  # cache, pdk
     return parser
 
 

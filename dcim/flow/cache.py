@@ -13,6 +13,8 @@ The cache lives in ``$DCIM_CACHE_DIR``, or ``~/.cache/dcim`` when that is not se
 are written to a staging folder and renamed into place, so an interrupted run leaves no half
 entry behind; folders are created readable by everyone (as the umask allows), so that a
 team can share one cache. Deleting the folder is always safe.
+:func:`cache_info` says what it holds per kind (``dcim cache info``), :func:`clear_cache`
+removes entries (``dcim cache clear``).
 """
 
 import contextlib
@@ -22,16 +24,23 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["FLOW_VERSION", "cache_dir", "cache_key", "clear_cache", "entry", "keep_failure",
-           "load", "publish", "staging_folder", "store", "text_digest"]
+__all__ = ["CACHE_KINDS", "FLOW_VERSION", "CacheInfo", "KindInfo", "cache_dir", "cache_entries",
+           "cache_info", "cache_key", "clear_cache", "entry", "keep_failure", "load", "publish",
+           "staging_folder", "store", "text_digest"]
 
 FLOW_VERSION = "2"
 """Changes whenever the flow's scripts or report formats change, so old entries are ignored."""
 
 _KIND = re.compile(r"[a-z][a-z0-9-]*")
 _KEY = re.compile(r"[0-9a-f]{16,64}")
+CACHE_KINDS = ("synth", "timing", "power", "liberty", "macro-sim", "failed")
+"""The folders dcim keeps in the cache: flow results, parsed and filtered Liberty files,
+compiled macro simulators, and the kept work folders of failed synthesis runs. Only these are
+listed and cleared: whatever else is in the folder is not dcim's."""
 
 
 def cache_dir():
@@ -145,7 +154,154 @@ def keep_failure(workdir, step, key, ignore=()):
     return kept
 
 
+@dataclass(frozen=True)
+class KindInfo:
+    """What the cache holds of one kind.
+
+    Members
+    -------
+    kind : str
+    entries : int
+    bytes : int
+        Size of every file of the kind, unfinished entries included.
+    oldest, newest : datetime or None
+        Modification times (UTC) of the oldest and newest entry; ``None`` without entries.
+    """
+
+    kind: str
+    entries: int
+    bytes: int
+    oldest: datetime | None
+    newest: datetime | None
+
+    def as_dict(self):
+        return {"kind": self.kind, "entries": self.entries, "bytes": self.bytes,
+                "oldest": self.oldest and self.oldest.isoformat(),
+                "newest": self.newest and self.newest.isoformat()}
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What the cache folder holds, per kind (:func:`cache_info`, :func:`clear_cache`).
+
+    Members
+    -------
+    folder : Path
+    kinds : tuple of KindInfo
+        One per kind of :data:`CACHE_KINDS` (or the one kind asked for), empty ones included.
+    """
+
+    folder: Path
+    kinds: tuple
+
+    @property
+    def entries(self):
+        return sum(kind.entries for kind in self.kinds)
+
+    @property
+    def bytes(self):
+        return sum(kind.bytes for kind in self.kinds)
+
+    @property
+    def oldest(self):
+        return min((k.oldest for k in self.kinds if k.oldest is not None), default=None)
+
+    @property
+    def newest(self):
+        return max((k.newest for k in self.kinds if k.newest is not None), default=None)
+
+    def as_dict(self):
+        return {"folder": str(self.folder), "entries": self.entries, "bytes": self.bytes,
+                "oldest": self.oldest and self.oldest.isoformat(),
+                "newest": self.newest and self.newest.isoformat(),
+                "kinds": [kind.as_dict() for kind in self.kinds]}
+
+
+def _check_kind(kind):
+    if kind not in CACHE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(CACHE_KINDS)}, not {kind!r}")
+
+
+_SHARD = re.compile(r"[0-9a-f]{2}")
+
+
+def cache_entries(kind):
+    """The entries of ``kind`` in the cache, as paths, sorted.
+
+    Entries stored by :func:`store` and :func:`entry` sit in two-character shard folders
+    (``kind/ab/abcd...``); other kinds keep theirs directly in the kind's folder. Folders
+    whose names start with a dot are entries being written, and are not listed.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of :data:`CACHE_KINDS`.
+    """
+    _check_kind(kind)
+    folder = cache_dir() / kind
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in folder.iterdir():
+        if child.name.startswith("."):
+            continue
+        if _SHARD.fullmatch(child.name) and child.is_dir() and not child.is_symlink():
+            found += [path for path in child.iterdir() if not path.name.startswith(".")]
+        else:
+            found.append(child)
+    return sorted(found)
+
+
+def _size(path):
+    if path.is_symlink() or not path.is_dir():
+        return path.lstat().st_size
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):   # removed meanwhile by a concurrent run
+                total += Path(folder, name).lstat().st_size
+    return total
+
+
+def _kind_info(kind):
+    entries = cache_entries(kind)
+    folder = cache_dir() / kind
+    times = []
+    for path in entries:
+        with contextlib.suppress(OSError):
+            times.append(path.lstat().st_mtime)
+    oldest = datetime.fromtimestamp(min(times), UTC) if times else None
+    newest = datetime.fromtimestamp(max(times), UTC) if times else None
+    size = _size(folder) if folder.exists() else 0
+    return KindInfo(kind, len(entries), size, oldest, newest)
+
+
+def cache_info(kind=None):
+    """What the cache holds: entries, bytes and ages per kind (one ``kind`` when given).
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of :data:`CACHE_KINDS`.
+    """
+    if kind is not None:
+        _check_kind(kind)
+    kinds = CACHE_KINDS if kind is None else (kind,)
+    return CacheInfo(cache_dir(), tuple(_kind_info(name) for name in kinds))
+
+
 def clear_cache(kind=None):
-    """Delete every cache entry (of one ``kind`` when given)."""
-    folder = cache_dir() if kind is None else cache_dir() / kind
-    shutil.rmtree(folder, ignore_errors=True)
+    """Delete every cache entry (of one ``kind`` when given); returns what was removed.
+
+    Only the folders of :data:`CACHE_KINDS` are deleted, so a cache folder pointed at a
+    folder that also holds other files leaves those alone.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of :data:`CACHE_KINDS`.
+    """
+    removed = cache_info(kind)
+    for name in (info.kind for info in removed.kinds):
+        shutil.rmtree(removed.folder / name, ignore_errors=True)
+    return removed

@@ -22,7 +22,8 @@ from pathlib import Path
 from . import cache
 from .liberty import file_digest, read_liberty, read_text
 
-__all__ = ["PDKS", "Corner", "Pdk", "PdkError", "load_pdk", "resolve_pdk_root"]
+__all__ = ["PDKS", "Corner", "Pdk", "PdkCheck", "PdkError", "PdkFile", "check_pdk", "load_pdk",
+           "resolve_pdk_root"]
 
 _DESCRIPTIONS = Path(__file__).parent / "pdks"
 
@@ -329,3 +330,103 @@ def load_pdk(pdk="nangate45", pdk_root=None):
         wire_load=analysis.get("wire_load"),
         layout={key: folder / value for key, value in data.get("layout", {}).items()},
         orfs=dict(data.get("orfs", {})), source=source, root=root)
+
+
+_LAYOUT_ROLES = {
+    "tech_lef": "technology LEF: layers, vias, sites (place and route)",
+    "cell_lef": "cell abstracts, LEF (place and route)",
+    "verilog_models": "Verilog models of the cells (gate-level simulation)",
+}
+
+
+@dataclass(frozen=True)
+class PdkFile:
+    """One technology file a PDK description needs.
+
+    Members
+    -------
+    role : str
+        ``"liberty"``, or the description's ``[layout]`` key (``"tech_lef"``, ...).
+    corner : str or None
+        The corner of a Liberty file; ``None`` for files every corner uses.
+    path : Path
+        Where the description expects it.
+    found : bool
+    what : str
+        What the file is and what the flow uses it for.
+    """
+
+    role: str
+    corner: str | None
+    path: Path
+    found: bool
+    what: str
+
+    def as_dict(self):
+        return {"role": self.role, "corner": self.corner, "path": str(self.path),
+                "found": self.found, "what": self.what}
+
+
+@dataclass(frozen=True)
+class PdkCheck:
+    """Which files of a PDK description are found below a PDK root: :func:`check_pdk`.
+
+    Members
+    -------
+    pdk : str
+    source : Path
+        The description file.
+    root : Path
+        The PDK root searched.
+    folder : Path
+        Where the description expects its files (the root / its ``folder``).
+    files : tuple of PdkFile
+        Each corner's Liberty file, then the files every corner uses.
+    """
+
+    pdk: str
+    source: Path
+    root: Path
+    folder: Path
+    files: tuple
+
+    @property
+    def missing(self):
+        return tuple(file for file in self.files if not file.found)
+
+    @property
+    def ok(self):
+        return not self.missing
+
+    def as_dict(self):
+        return {"pdk": self.pdk, "source": str(self.source), "root": str(self.root),
+                "folder": str(self.folder), "ok": self.ok,
+                "files": [file.as_dict() for file in self.files]}
+
+
+def check_pdk(pdk="nangate45", pdk_root=None):
+    """Say which technology files the description ``pdk`` needs and which are found.
+
+    Parameters
+    ----------
+    pdk, pdk_root :
+        As for :func:`load_pdk`.
+
+    Returns
+    -------
+    PdkCheck
+
+    Raises
+    ------
+    ValueError
+        If ``pdk`` names no known description, or the description is malformed.
+    PdkError
+        If the PDK root is not configured or is not a folder.
+    """
+    loaded = load_pdk(pdk, pdk_root)
+    files = [PdkFile("liberty", corner.name, corner.liberty, corner.liberty.is_file(),
+                     f"Liberty: cells, timing, power ({corner.description or corner.name})")
+             for corner in loaded.corners.values()]
+    files += [PdkFile(role, None, path, path.is_file(), _LAYOUT_ROLES.get(role, role))
+              for role, path in loaded.layout.items()]
+    return PdkCheck(loaded.name, loaded.source, loaded.root, loaded.folder, tuple(files))
