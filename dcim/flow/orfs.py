@@ -154,6 +154,11 @@ def export_orfs(design, path, *, corner="typ", clock_ns=None, pdk="nangate45", p
     ValueError
         If the PDK description names no ORFS platform.
     """
+    path = Path(path)
+    if re.search(r"\s", str(path.resolve())):
+        # ORFS is driven by make, whose file lists split on white space.
+        raise ValueError(f"path must have no spaces for OpenROAD-flow-scripts (make splits "
+                         f"file names on them), not {str(path)!r}")
     pdk = load_pdk(pdk, pdk_root)
     if "platform" not in pdk.orfs:
         raise ValueError(f"PDK {pdk.name!r} names no ORFS platform in its [orfs] table "
@@ -167,7 +172,6 @@ def export_orfs(design, path, *, corner="typ", clock_ns=None, pdk="nangate45", p
     else:
         period = float(clock_ns)
         origin = "the one requested"
-    path = Path(path)
     (path / "src").mkdir(parents=True, exist_ok=True)
     verilog = path / "src" / f"{flow.top}.v"
     verilog.write_text((synthesis.folder / "design.v").read_text())

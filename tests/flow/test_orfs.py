@@ -75,3 +75,8 @@ def test_metrics_are_read_from_the_flow(tmp_path):
     report = read_orfs_metrics(tmp_path, "nangate45", "mul4u_exact")
     assert (report.area_um2, report.setup_slack_ns, report.power_w) == (123.5, -0.01, 0.002)
     assert "other" not in report.metrics
+
+
+def test_export_refuses_a_path_make_cannot_use(tmp_path):
+    with pytest.raises(ValueError, match="path must have no spaces .* not '.*with space"):
+        export_orfs(MultiplierSpec(4), tmp_path / "with space")

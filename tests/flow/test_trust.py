@@ -16,11 +16,10 @@ from dcim.flow import cache, ppa, synthesize, tools
 from dcim.flow.analysis import TimingViolationWarning, analyze_timing
 from dcim.flow.design import VerilogDesign, load_design, resolve_design
 from dcim.flow.pdk import load_pdk
-from dcim.flow.verilog import emit_verilog
 from dcim.flow.sta import run_sta, tcl_port
+from dcim.flow.verilog import emit_verilog
 from dcim.macro import MacroSpec, simulate
 
-ROOT = Path(__file__).resolve().parents[2]
 EXACT_TABLE = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 3]
 SATURATING_TABLE = [0, 1, 1, 2, 1, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 2]
 
