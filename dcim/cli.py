@@ -12,7 +12,10 @@ from pathlib import Path
 
 from .report import format_table
 
-__all__ = ["main"]
+__all__ = ["EXIT_INTERRUPTED", "main"]
+
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C: 128 + SIGINT, as shells report a process killed by it."""
 
 
 def _parse_option(text):
@@ -196,6 +199,10 @@ def main(argv=None, out=None):
     args = parser.parse_args(argv)
     try:
         return args.handler(args, out)
+    except KeyboardInterrupt:
+        # Ctrl-C is a request, not a failure of dcim: one line, and the shell's code for SIGINT.
+        sys.stderr.write(f"\ndcim {args.command}: interrupted\n")
+        return EXIT_INTERRUPTED
     except (ValueError, TypeError, OSError, RuntimeError) as error:
         # Library errors already name the parameter and value; show them without a traceback.
         sys.stderr.write(f"dcim {args.command}: error: {error}\n")

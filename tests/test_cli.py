@@ -1,9 +1,19 @@
 import io
 import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from dcim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*argv):
@@ -65,3 +75,57 @@ def test_bad_option_syntax_is_a_usage_error(capsys):
     with pytest.raises(SystemExit):
         run("mult", "--option", "k")
     assert "key=value" in capsys.readouterr().err
+
+
+def _read_until(fd, marker, deadline):
+    """Text read from ``fd`` until ``marker`` appears or ``deadline`` (monotonic) passes."""
+    text = ""
+    while marker not in text and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                text += os.read(fd, 4096).decode(errors="replace")
+            except OSError:   # the terminal's other end closed: the process ended
+                break
+    return text
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_long_verify_promptly():
+    # Standard error is a terminal, as for a user, so that the progress display is shown.
+    terminal, child_end = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "dcim.cli", "verify", "--width", "14"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=child_end, cwd=ROOT)
+    os.close(child_end)
+    try:
+        shown = _read_until(terminal, "mul14u_exact", time.monotonic() + 120)
+        assert "mul14u_exact" in shown, f"no progress shown: {shown!r}"
+        process.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        code = process.wait(timeout=30)
+        elapsed = time.monotonic() - sent
+        rest = _read_until(terminal, "\0", time.monotonic() + 2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(terminal)
+        printed = process.stdout.read()
+        process.stdout.close()
+    assert code == 130, (code, rest)
+    assert elapsed < 2, f"took {elapsed:.1f} s to stop after Ctrl-C"
+    assert "Traceback" not in rest and "dcim verify: interrupted" in rest
+    assert printed == b""
+
+
+def test_verify_refuses_a_width_out_of_reach_before_synthesis(monkeypatch, capsys):
+    from dcim.flow import tools
+
+    def no_tools(*args, **kwargs):
+        raise AssertionError("synthesis ran before the width check")
+
+    monkeypatch.setattr(tools, "run_tool", no_tools)
+    code, _ = run("verify", "--width", "30")
+    assert code == 2
+    assert "exhaustive check of 30-bit operands" in capsys.readouterr().err
