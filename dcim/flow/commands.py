@@ -5,6 +5,7 @@ registers them with the ``dcim`` parser.
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -22,6 +23,20 @@ def _load_operands(path):
     if path.suffix == ".npy":
         return np.load(path)
     raise ValueError(f"--operands must be 'uniform', a .npy or a .npz file, not {str(path)!r}")
+
+
+def _check_flow_options(args):
+    """Refuse bad flow options before anything is synthesized: synthesis and timing of a large
+    design take minutes, and these would only fail after them."""
+    from .pdk import load_pdk
+
+    if args.clock is not None and not 0 < args.clock < math.inf:
+        raise ValueError(f"--clock must be a positive, finite number of nanoseconds, "
+                         f"not {args.clock!r}")
+    if args.activity is not None and not 0 <= args.activity <= 2:
+        raise ValueError(f"--activity must be a number of toggles per cycle from 0 to 2, "
+                         f"not {args.activity!r}")
+    load_pdk(args.pdk, args.pdk_root).corner(args.corner)
 
 
 def _power_options(args):
@@ -81,10 +96,12 @@ def _details(report, out):
 def _cmd_synth(args, out):
     from .ppa import ppa, ppa_table
 
+    _check_flow_options(args)
+    power = _power_options(args)
     design = _design(args.design, args.top)
     report = ppa(design, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
                  cache_results=not args.no_cache, progress=_stage_printer(sys.stderr),
-                 **_power_options(args))
+                 **power)
     if args.json:
         json.dump(report.as_dict(), out, indent=2, default=str)
         out.write("\n")
@@ -100,6 +117,8 @@ def _cmd_compare(args, out):
     from .design import yosys_multiplier
     from .ppa import compare, ppa_table
 
+    _check_flow_options(args)
+    power = _power_options(args)
     designs = [_design(path, args.top) for path in args.designs]
     if not designs:
         kinds = args.kinds.split(",") if args.kinds else sorted(MULTIPLIER_KINDS)
@@ -111,7 +130,7 @@ def _cmd_compare(args, out):
     reports = compare(designs, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
                       cache_results=not args.no_cache,
                       progress=lambda done, total, name: progress(done, total),
-                      **_power_options(args))
+                      **power)
     progress.close()
     if args.json:
         json.dump([report.as_dict() for report in reports], out, indent=2, default=str)

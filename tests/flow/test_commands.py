@@ -1,6 +1,8 @@
 import io
 import json
 
+import pytest
+
 from dcim.arith import MultiplierSpec
 from dcim.cli import main
 
@@ -59,3 +61,27 @@ def test_readme_flow_commands_run(pdk_root, monkeypatch):
     for command, arguments in lines:
         code, text = run([command, *shlex.split(arguments)])
         assert code == 0 and "pJ/multiply" in text
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--activity", "-1"], "--activity must be a number of toggles per cycle from 0 to 2, "
+                           "not -1.0"),
+    (["--clock", "0"], "--clock must be a positive, finite number of nanoseconds, not 0.0"),
+    (["--clock", "inf"], "--clock must be a positive, finite number of nanoseconds, not inf"),
+    (["--corner", "hot"], "corner must be one of typ, fast, slow, not 'hot'"),
+    (["--activity", "0.5", "--operands", "uniform"], "give either --activity or --operands"),
+])
+@pytest.mark.parametrize("command", ["synth", "compare"])
+def test_flow_options_are_checked_before_synthesis(pdk_root, tmp_path, monkeypatch, capsys,
+                                                   command, options, message):
+    from dcim.flow import tools
+
+    def no_tools(*args, **kwargs):
+        raise AssertionError("a tool ran before the options were checked")
+
+    design = tmp_path / "m.toml"
+    MultiplierSpec(4, kind="log").to_toml(design)
+    monkeypatch.setattr(tools, "run_tool", no_tools)
+    code, _ = run([command, str(design), "--pdk-root", str(pdk_root), "--no-cache", *options])
+    assert code == 2
+    assert message in capsys.readouterr().err
