@@ -4,15 +4,17 @@ Every subcommand calls public library functions and only parses arguments and pr
 """
 
 import argparse
+import contextlib
 import json
 import sys
-import time
 import tomllib
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .report import format_table
 
-__all__ = ["EXIT_INTERRUPTED", "main"]
+__all__ = ["EXIT_INTERRUPTED", "main", "progress_display"]
 
 EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as shells report a process killed by it."""
@@ -30,26 +32,31 @@ def _parse_option(text):
     return key.strip(), parsed
 
 
-class _Progress:
-    """A one-line progress indicator on standard error for long runs."""
+@contextlib.contextmanager
+def progress_display(description, unit):
+    """A ``progress(done, total)`` callback that drives a tqdm bar on standard error.
 
-    def __init__(self, label, stream=sys.stderr):
-        self.label = label
-        self.stream = stream
-        self.started = time.monotonic()
-        self.shown = False
+    The library's long runs report progress in that one shape; only the command line draws it.
+    The bar shows the rate and the time left. It stays hidden when standard error is not a
+    terminal (logs and pipes get no carriage-return noise) and for runs shorter than half a
+    second, and it is removed when the run ends, since the result line follows.
+    """
+    bar = None
 
-    def __call__(self, done, total):
-        if time.monotonic() - self.started < 0.5 and done < total:
-            return  # short runs stay quiet
-        percent = 100.0 * done / total if total else 100.0
-        self.stream.write(f"\r{self.label}: {done:,}/{total:,} ({percent:5.1f} %)")
-        self.stream.flush()
-        self.shown = True
+    def update(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=description, unit=unit, unit_scale=True,
+                       file=sys.stderr, disable=None, delay=0.5, leave=False,
+                       dynamic_ncols=True)
+        bar.total = total
+        bar.update(done - bar.n)
 
-    def close(self):
-        if self.shown:
-            self.stream.write("\n")
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _spec_from_args(args):
@@ -99,9 +106,8 @@ def _cmd_mult(args, out):
         result["compressors_per_column"] = counts
     metrics = None
     if not args.no_metrics:
-        progress = _Progress(f"metrics of {spec.name}")
-        metrics = spec.metrics(samples=args.samples, seed=args.seed, progress=progress)
-        progress.close()
+        with progress_display(f"metrics of {spec.name}", "pairs") as progress:
+            metrics = spec.metrics(samples=args.samples, seed=args.seed, progress=progress)
         result["metrics"] = metrics.as_dict()
     if args.verilog:
         from .flow.verilog import emit_verilog
@@ -131,9 +137,8 @@ def _cmd_verify(args, out):
     from .verify.netlist import check_exhaustive
 
     spec = _spec_from_args(args)
-    progress = _Progress(f"checking {spec.name}")
-    report = check_exhaustive(spec, progress=progress)
-    progress.close()
+    with progress_display(f"checking {spec.name}", "vectors") as progress:
+        report = check_exhaustive(spec, progress=progress)
     out.write(f"{spec.name}: {report.vectors:,} vectors, {report.mismatches} mismatches, "
               f"{report.seconds:.3f} s ({report.vectors_per_second:,.0f} vectors/s)\n")
     for example in report.examples:

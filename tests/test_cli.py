@@ -1,11 +1,15 @@
+import fcntl
 import io
 import json
 import os
 import pty
+import re
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -77,10 +81,10 @@ def test_bad_option_syntax_is_a_usage_error(capsys):
     assert "key=value" in capsys.readouterr().err
 
 
-def _read_until(fd, marker, deadline):
-    """Text read from ``fd`` until ``marker`` appears or ``deadline`` (monotonic) passes."""
+def _read_until(fd, pattern, deadline):
+    """Text read from ``fd`` until ``pattern`` matches or ``deadline`` (monotonic) passes."""
     text = ""
-    while marker not in text and time.monotonic() < deadline:
+    while not re.search(pattern, text) and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
             try:
@@ -94,18 +98,21 @@ def _read_until(fd, marker, deadline):
 def test_ctrl_c_stops_a_long_verify_promptly():
     # Standard error is a terminal, as for a user, so that the progress display is shown.
     terminal, child_end = pty.openpty()
+    fcntl.ioctl(child_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     process = subprocess.Popen([sys.executable, "-m", "dcim.cli", "verify", "--width", "14"],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=child_end, cwd=ROOT)
     os.close(child_end)
     try:
-        shown = _read_until(terminal, "mul14u_exact", time.monotonic() + 120)
-        assert "mul14u_exact" in shown, f"no progress shown: {shown!r}"
+        # tqdm's bar: elapsed<left, the time left estimated from the rate so far.
+        shown = _read_until(terminal, r"checking mul14u_exact.*\d\d:\d\d<\d\d:\d\d",
+                            time.monotonic() + 120)
+        assert re.search(r"\d\d:\d\d<\d\d:\d\d", shown), f"no time left shown: {shown!r}"
         process.send_signal(signal.SIGINT)
         sent = time.monotonic()
         code = process.wait(timeout=30)
         elapsed = time.monotonic() - sent
-        rest = _read_until(terminal, "\0", time.monotonic() + 2)
+        rest = _read_until(terminal, "interrupted", time.monotonic() + 2)
     finally:
         if process.poll() is None:
             process.kill()
@@ -129,3 +136,10 @@ def test_verify_refuses_a_width_out_of_reach_before_synthesis(monkeypatch, capsy
     code, _ = run("verify", "--width", "30")
     assert code == 2
     assert "exhaustive check of 30-bit operands" in capsys.readouterr().err
+
+
+def test_progress_stays_off_when_stderr_is_not_a_terminal(capsys):
+    # 16.8 million pairs: long enough (over half a second) that a terminal would see a bar.
+    code, text = run("mult", "--width", "12", "--kind", "mitchell")
+    assert code == 0 and "all 16,777,216 pairs" in text
+    assert capsys.readouterr().err == ""

@@ -113,7 +113,7 @@ def _cmd_synth(args, out):
 
 def _cmd_compare(args, out):
     from ..arith import MULTIPLIER_KINDS, MultiplierSpec
-    from ..cli import _Progress
+    from ..cli import progress_display
     from .design import yosys_multiplier
     from .ppa import compare, ppa_table
 
@@ -126,12 +126,9 @@ def _cmd_compare(args, out):
                    for kind in kinds]
         if not args.no_yosys:
             designs.append(yosys_multiplier(args.width, args.signed))
-    progress = _Progress("dcim compare")
-    reports = compare(designs, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
-                      cache_results=not args.no_cache,
-                      progress=lambda done, total, name: progress(done, total),
-                      **power)
-    progress.close()
+    with progress_display("dcim compare", "designs") as progress:
+        reports = compare(designs, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
+                          cache_results=not args.no_cache, progress=progress, **power)
     if args.json:
         json.dump([report.as_dict() for report in reports], out, indent=2, default=str)
         out.write("\n")
