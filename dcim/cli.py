@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from .report import format_table
 
-__all__ = ["EXIT_INTERRUPTED", "main", "progress_display"]
+__all__ = ["DEMO_MARKER", "EXIT_INTERRUPTED", "check_output", "main", "progress_display"]
 
 EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as shells report a process killed by it."""
@@ -59,6 +59,43 @@ def progress_display(description, unit):
             bar.close()
 
 
+def check_output(path, flag, *, inputs=(), force=False):
+    """Refuse to write ``path`` over an input file, or over an existing file without --force.
+
+    ``inputs`` are the files the command reads; paths are compared after resolving links and
+    relative parts, so ``./d.toml`` and ``d.toml`` are the same file.
+    """
+    path = Path(path)
+    for source in inputs:
+        source = Path(source)
+        same = (path.resolve() == source.resolve()
+                or (path.exists() and source.exists() and path.samefile(source)))
+        if same:
+            raise ValueError(f"{flag} {str(path)!r} is the input file {str(source)!r}; "
+                             f"refusing to write over an input")
+    if path.is_dir():
+        raise ValueError(f"{flag} {str(path)!r} is a folder, not a file")
+    if path.exists() and not force:
+        raise ValueError(f"{flag} {str(path)!r} already exists; give --force to replace it")
+
+
+DEMO_MARKER = ".dcim-demo"
+"""The file that marks a folder as written by ``dcim demo``, which may then write it again."""
+
+
+def _check_demo_folder(folder, force):
+    """``dcim demo`` writes only its own files, under fixed names. Into a folder that holds
+    other files it could replace one of the user's, so that needs --force; a folder of an
+    earlier demo run (it holds the marker) is written again."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {str(folder)!r} is a file, not a folder")
+    if force or not folder.exists() or (folder / DEMO_MARKER).is_file():
+        return
+    if any(folder.iterdir()):
+        raise ValueError(f"--out {str(folder)!r} holds files that dcim demo did not write; "
+                         f"give --force to write into it, or name a new or empty folder")
+
+
 def _spec_from_args(args):
     from .arith import MultiplierSpec
 
@@ -96,6 +133,9 @@ def _cmd_compressors(args, out):
 
 def _cmd_mult(args, out):
     spec = _spec_from_args(args)
+    if args.verilog:
+        check_output(args.verilog, "--verilog", inputs=[args.design] if args.design else [],
+                     force=args.force)
     facts = spec.describe()
     result = {"design": facts}
     counts = None
@@ -150,7 +190,12 @@ def _cmd_verify(args, out):
 def _cmd_demo(args, out):
     from .demo import run_demo
 
-    return run_demo(Path(args.out), out)
+    folder = Path(args.out)
+    _check_demo_folder(folder, args.force)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARKER).write_text("Written by dcim demo, which may write this folder "
+                                      "again.\n")
+    return run_demo(folder, out)
 
 
 def _add_design_arguments(parser):
@@ -181,6 +226,8 @@ def build_parser():
                       help="pairs sampled when exhaustive evaluation is too large")
     mult.add_argument("--seed", type=int, default=0, help="seed of the sampled metrics")
     mult.add_argument("--verilog", type=Path, help="write the Verilog to this file")
+    mult.add_argument("--force", action="store_true",
+                      help="replace an existing --verilog file")
     mult.add_argument("--json", action="store_true", help="machine-readable output")
     mult.set_defaults(handler=_cmd_mult)
 
@@ -190,7 +237,12 @@ def build_parser():
     verify.set_defaults(handler=_cmd_verify)
 
     demo = commands.add_parser("demo", help="build, verify and emit example designs")
-    demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
+    demo.add_argument("--out", default="demo-out",
+                      help="output folder (default demo-out); a folder of an earlier demo run "
+                           "is written again, any other non-empty one needs --force")
+    demo.add_argument("--force", action="store_true",
+                      help="write into a non-empty folder that an earlier demo did not write "
+                           "(files with the demo's names are replaced; others are kept)")
     demo.set_defaults(handler=_cmd_demo)
 
     from .flow.commands import add_flow_commands  # synth, compare

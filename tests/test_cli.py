@@ -143,3 +143,62 @@ def test_progress_stays_off_when_stderr_is_not_a_terminal(capsys):
     code, text = run("mult", "--width", "12", "--kind", "mitchell")
     assert code == 0 and "all 16,777,216 pairs" in text
     assert capsys.readouterr().err == ""
+
+
+def test_mult_refuses_to_write_verilog_over_its_design_file(tmp_path, monkeypatch, capsys):
+    design = tmp_path / "victim.toml"
+    design.write_text((ROOT / "designs" / "mul8u_exact_dadda.toml").read_text())
+    before = design.read_text()
+    monkeypatch.chdir(tmp_path)
+    for target in ("victim.toml", "./victim.toml", str(design)):
+        code, _ = run("mult", "victim.toml", "--no-metrics", "--verilog", target, "--force")
+        assert code == 2
+        assert (f"--verilog {str(Path(target))!r} is the input file 'victim.toml'; refusing "
+                f"to write over an input") in capsys.readouterr().err
+    assert design.read_text() == before
+
+
+def test_mult_replaces_an_existing_verilog_file_only_with_force(tmp_path, capsys):
+    verilog = tmp_path / "m.v"
+    verilog.write_text("keep me\n")
+    code, _ = run("mult", "--width", "4", "--no-metrics", "--verilog", str(verilog))
+    assert code == 2
+    assert f"--verilog {str(verilog)!r} already exists; give --force" in capsys.readouterr().err
+    assert verilog.read_text() == "keep me\n"
+    code, text = run("mult", "--width", "4", "--no-metrics", "--verilog", str(verilog),
+                     "--force")
+    assert code == 0 and "module mul4u_exact" in verilog.read_text()
+
+
+def _fake_demo(monkeypatch):
+    """Stand-in for the demo (minutes long): writes one file of its own, like the real one."""
+    import dcim.demo
+
+    def run_demo(folder, out):
+        (folder / "mul8u_exact.v").write_text("module mul8u_exact; endmodule\n")
+        return 0
+
+    monkeypatch.setattr(dcim.demo, "run_demo", run_demo)
+
+
+def test_demo_writes_again_into_its_own_folder(tmp_path, monkeypatch):
+    _fake_demo(monkeypatch)
+    folder = tmp_path / "demo-out"
+    assert run("demo", "--out", str(folder))[0] == 0
+    (folder / "notes.txt").write_text("mine\n")   # the user's own file beside the demo's
+    assert run("demo", "--out", str(folder))[0] == 0
+    assert (folder / "notes.txt").read_text() == "mine\n"
+
+
+def test_demo_refuses_a_folder_it_did_not_write_without_force(tmp_path, monkeypatch, capsys):
+    _fake_demo(monkeypatch)
+    (tmp_path / "mul8u_exact.v").write_text("my own design\n")
+    code, _ = run("demo", "--out", str(tmp_path))
+    assert code == 2
+    assert (f"--out {str(tmp_path)!r} holds files that dcim demo did not write; give --force"
+            in capsys.readouterr().err)
+    assert (tmp_path / "mul8u_exact.v").read_text() == "my own design\n"
+    assert run("demo", "--out", str(tmp_path), "--force")[0] == 0
+    assert "endmodule" in (tmp_path / "mul8u_exact.v").read_text()
+    code, _ = run("demo", "--out", str(tmp_path / "mul8u_exact.v"))
+    assert code == 2 and "is a file, not a folder" in capsys.readouterr().err
