@@ -96,13 +96,42 @@ def _check_demo_folder(folder, force):
                          f"give --force to write into it, or name a new or empty folder")
 
 
+def options_dict(pairs):
+    """``--option`` pairs as a dict; a key given twice is an error, not a silent override."""
+    options = {}
+    for key, value in pairs or ():
+        if key in options:
+            raise ValueError(f"--option {key} is given twice, as {options[key]!r} and "
+                             f"{value!r}; give it once")
+        options[key] = value
+    return options
+
+
+def refuse_with_design_file(args, flags):
+    """Settings that a design file fixes must not be given beside it: they would be ignored.
+
+    ``flags`` maps each flag to its ``args`` attribute; a flag counts as given when its value
+    is not None (so these flags default to None and get their defaults later).
+    """
+    given = [flag for flag, attribute in flags.items() if getattr(args, attribute) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} cannot be combined with a design file, which "
+                         f"fixes the design; give either the file or the flags")
+
+
+_DESIGN_FLAGS = {"--width": "width", "--signed": "signed", "--kind": "kind",
+                 "--option": "option"}
+
+
 def _spec_from_args(args):
     from .arith import MultiplierSpec
 
     if args.design:
+        refuse_with_design_file(args, _DESIGN_FLAGS)
         return MultiplierSpec.from_toml(args.design)
-    return MultiplierSpec(width=args.width, signed=args.signed, kind=args.kind,
-                          options=dict(args.option or []))
+    return MultiplierSpec(width=8 if args.width is None else args.width,
+                          signed=bool(args.signed), kind=args.kind or "exact",
+                          options=options_dict(args.option))
 
 
 def _cmd_compressors(args, out):
@@ -201,9 +230,11 @@ def _cmd_demo(args, out):
 def _add_design_arguments(parser):
     parser.add_argument("design", nargs="?", type=Path,
                         help="a TOML file with a [multiplier] table (e.g. designs/*.toml)")
-    parser.add_argument("--width", type=int, default=8, help="operand width (default 8)")
-    parser.add_argument("--signed", action="store_true", help="two's-complement operands")
-    parser.add_argument("--kind", default="exact",
+    # No defaults here: None tells a flag that was not given, which a design file refuses.
+    parser.add_argument("--width", type=int, help="operand width (default 8)")
+    parser.add_argument("--signed", action="store_true", default=None,
+                        help="two's-complement operands")
+    parser.add_argument("--kind",
                         help="exact, approx, mitchell, log, drum, or a registered kind")
     parser.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
                         help="a kind option, e.g. --option k=4 (repeatable)")

@@ -202,3 +202,29 @@ def test_demo_refuses_a_folder_it_did_not_write_without_force(tmp_path, monkeypa
     assert "endmodule" in (tmp_path / "mul8u_exact.v").read_text()
     code, _ = run("demo", "--out", str(tmp_path / "mul8u_exact.v"))
     assert code == 2 and "is a file, not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "named"), [
+    (["--width", "4"], "--width"),
+    (["--kind", "drum"], "--kind"),
+    (["--signed"], "--signed"),
+    (["--option", "k=4"], "--option"),
+    (["--width", "8", "--kind", "exact"], "--width, --kind"),
+])
+@pytest.mark.parametrize("command", ["mult", "verify"])
+def test_design_flags_beside_a_design_file_are_refused(command, flags, named, capsys):
+    code, _ = run(command, "designs/mul8u_exact_dadda.toml", *flags)
+    assert code == 2
+    assert (f"{named} cannot be combined with a design file, which fixes the design"
+            in capsys.readouterr().err)
+
+
+def test_a_repeated_option_is_refused_naming_both_values(capsys):
+    code, _ = run("mult", "--kind", "drum", "--option", "k=4", "--option", "k=5", "--json")
+    assert code == 2
+    assert "--option k is given twice, as 4 and 5; give it once" in capsys.readouterr().err
+
+
+def test_the_defaults_still_apply_without_a_design_file():
+    code, text = run("mult", "--no-metrics", "--json")
+    assert code == 0 and json.loads(text)["design"]["name"] == "mul8u_exact"

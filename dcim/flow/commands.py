@@ -61,6 +61,12 @@ def _design(path, top):
                      f"not {str(path)!r}")
 
 
+def _check_top(top, paths):
+    if top is not None and not any(Path(path).suffix in (".v", ".sv") for path in paths):
+        raise ValueError(f"--top {top!r} names the top module of a Verilog design, but no "
+                         f"Verilog design (.v, .sv) is given")
+
+
 def _stage_printer(stream):
     def show(text):
         stream.write(f"  {text} ...\n")
@@ -98,6 +104,7 @@ def _cmd_synth(args, out):
 
     _check_flow_options(args)
     power = _power_options(args)
+    _check_top(args.top, [args.design])
     design = _design(args.design, args.top)
     report = ppa(design, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
                  cache_results=not args.no_cache, progress=_stage_printer(sys.stderr),
@@ -113,19 +120,24 @@ def _cmd_synth(args, out):
 
 def _cmd_compare(args, out):
     from ..arith import MULTIPLIER_KINDS, MultiplierSpec
-    from ..cli import progress_display
+    from ..cli import progress_display, refuse_with_design_file
     from .design import yosys_multiplier
     from .ppa import compare, ppa_table
 
     _check_flow_options(args)
     power = _power_options(args)
+    if args.designs:
+        refuse_with_design_file(args, {"--width": "width", "--signed": "signed",
+                                       "--kinds": "kinds", "--no-yosys": "no_yosys"})
+        _check_top(args.top, args.designs)
     designs = [_design(path, args.top) for path in args.designs]
     if not designs:
+        width = 8 if args.width is None else args.width
         kinds = args.kinds.split(",") if args.kinds else sorted(MULTIPLIER_KINDS)
-        designs = [MultiplierSpec(width=args.width, signed=args.signed, kind=kind)
+        designs = [MultiplierSpec(width=width, signed=bool(args.signed), kind=kind)
                    for kind in kinds]
         if not args.no_yosys:
-            designs.append(yosys_multiplier(args.width, args.signed))
+            designs.append(yosys_multiplier(width, bool(args.signed)))
     with progress_display("dcim compare", "designs") as progress:
         reports = compare(designs, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
                           cache_results=not args.no_cache, progress=progress, **power)
@@ -182,10 +194,12 @@ def add_flow_commands(commands):
     compare.add_argument("designs", nargs="*", type=Path,
                          help="design files (default: every multiplier kind at --width, and "
                               "Yosys's own a*b)")
-    compare.add_argument("--width", type=int, default=8, help="operand width (default 8)")
-    compare.add_argument("--signed", action="store_true", help="two's-complement operands")
+    # No defaults here: None tells a flag that was not given, which design files refuse.
+    compare.add_argument("--width", type=int, help="operand width (default 8)")
+    compare.add_argument("--signed", action="store_true", default=None,
+                         help="two's-complement operands")
     compare.add_argument("--kinds", help="comma-separated multiplier kinds (default: all)")
-    compare.add_argument("--no-yosys", action="store_true",
+    compare.add_argument("--no-yosys", action="store_true", default=None,
                          help="leave out Yosys's own a*b")
     _add_flow_options(compare)
     compare.set_defaults(handler=_cmd_compare)

@@ -85,3 +85,24 @@ def test_flow_options_are_checked_before_synthesis(pdk_root, tmp_path, monkeypat
     code, _ = run([command, str(design), "--pdk-root", str(pdk_root), "--no-cache", *options])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--width", "4"], "--width cannot be combined with a design file"),
+    (["--kinds", "log"], "--kinds cannot be combined with a design file"),
+    (["--signed", "--no-yosys"], "--signed, --no-yosys cannot be combined with a design file"),
+    (["--top", "x"], "--top 'x' names the top module of a Verilog design, but no Verilog"),
+])
+def test_compare_refuses_flags_that_its_design_files_would_ignore(pdk_root, flags, message,
+                                                                  capsys):
+    code, _ = run(["compare", "designs/mul8u_exact_dadda.toml", "--pdk-root", str(pdk_root),
+                   *flags])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_synth_refuses_top_for_a_design_file(pdk_root, capsys):
+    code, _ = run(["synth", "designs/mul8u_exact_dadda.toml", "--top", "x",
+                   "--pdk-root", str(pdk_root)])
+    assert code == 2
+    assert "--top 'x' names the top module of a Verilog design" in capsys.readouterr().err
