@@ -14,7 +14,14 @@ from tqdm import tqdm
 
 from .report import format_table
 
-__all__ = ["DEMO_MARKER", "EXIT_INTERRUPTED", "check_output", "main", "progress_display"]
+__all__ = [
+    "DEMO_MARKER",
+    "EXIT_INTERRUPTED",
+    "check_input_file",
+    "check_output",
+    "main",
+    "progress_display",
+]
 
 EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as shells report a process killed by it."""
@@ -96,6 +103,21 @@ def _check_demo_folder(folder, force):
                          f"give --force to write into it, or name a new or empty folder")
 
 
+def check_input_file(path, what, suffixes):
+    """Refuse, with the path in the message, an input file that is missing or of the wrong
+    kind, before anything reads it (a path without ``.toml`` was read as TOML)."""
+    path = Path(path)
+    if path.suffix not in suffixes:
+        found = f"not {path.suffix!r}" if path.suffix else "give the name with its suffix"
+        raise ValueError(f"{what} {str(path)!r} must be a {' or '.join(suffixes)} file; "
+                         f"{found}")
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder, not a file")
+    if not path.exists():
+        raise ValueError(f"{what} {str(path)!r} does not exist")
+    return path
+
+
 def options_dict(pairs):
     """``--option`` pairs as a dict; a key given twice is an error, not a silent override."""
     options = {}
@@ -128,7 +150,8 @@ def _spec_from_args(args):
 
     if args.design:
         refuse_with_design_file(args, _DESIGN_FLAGS)
-        return MultiplierSpec.from_toml(args.design)
+        return MultiplierSpec.from_toml(check_input_file(args.design, "design file",
+                                                         (".toml",)))
     return MultiplierSpec(width=8 if args.width is None else args.width,
                           signed=bool(args.signed), kind=args.kind or "exact",
                           options=options_dict(args.option))

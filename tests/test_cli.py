@@ -67,7 +67,13 @@ def test_mult_option_values_are_typed():
 @pytest.mark.parametrize(("argv", "message"), [
     (["mult", "--width", "40"], "width must be 2 to 32, not 40"),
     (["mult", "--kind", "drum", "--option", "k=99"], "k must be at most width"),
-    (["mult", "missing.toml"], "No such file"),
+    (["mult", "missing.toml"], "design file 'missing.toml' does not exist"),
+    (["verify", "missing.toml"], "design file 'missing.toml' does not exist"),
+    (["mult", "designs/mul8u_exact_dadda"], "design file 'designs/mul8u_exact_dadda' must be "
+                                             "a .toml file; give the name with its suffix"),
+    (["mult", "README.md"], "design file 'README.md' must be a .toml file; not '.md'"),
+    (["mult", "designs"], "design file 'designs' must be a .toml file"),
+    (["mult", "designs.toml"], "design file 'designs.toml' does not exist"),
 ])
 def test_mult_errors_are_reported_without_traceback(argv, message, capsys):
     code, _ = run(*argv)

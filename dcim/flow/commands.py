@@ -50,15 +50,13 @@ def _power_options(args):
 
 
 def _design(path, top):
+    from ..cli import check_input_file
     from .design import VerilogDesign, load_design
 
-    path = Path(path)
+    path = check_input_file(path, "design file", (".toml", ".v", ".sv"))
     if path.suffix == ".toml":
         return load_design(path)
-    if path.suffix in (".v", ".sv"):
-        return VerilogDesign.from_file(path, top)
-    raise ValueError(f"design must be a .toml design file or a .v Verilog file, "
-                     f"not {str(path)!r}")
+    return VerilogDesign.from_file(path, top)
 
 
 def _check_top(top, paths):

@@ -106,3 +106,17 @@ def test_synth_refuses_top_for_a_design_file(pdk_root, capsys):
                    "--pdk-root", str(pdk_root)])
     assert code == 2
     assert "--top 'x' names the top module of a Verilog design" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("missing.toml", "design file 'missing.toml' does not exist"),
+    ("missing.v", "design file 'missing.v' does not exist"),
+    ("README.md", "design file 'README.md' must be a .toml or .v or .sv file; not '.md'"),
+    ("designs/mul8u_exact_dadda", "design file 'designs/mul8u_exact_dadda' must be a .toml or "
+                                  ".v or .sv file; give the name with its suffix"),
+])
+@pytest.mark.parametrize("command", ["synth", "compare"])
+def test_design_files_are_checked_up_front(pdk_root, command, path, message, capsys):
+    code, _ = run([command, path, "--pdk-root", str(pdk_root)])
+    assert code == 2
+    assert message in capsys.readouterr().err
