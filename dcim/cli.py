@@ -20,14 +20,17 @@ __all__ = [
     "check_input_file",
     "check_output",
     "main",
+    "options_dict",
+    "parse_option",
     "progress_display",
+    "refuse_with_design_file",
 ]
 
 EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as shells report a process killed by it."""
 
 
-def _parse_option(text):
+def parse_option(text):
     """``key=value`` with a TOML value (``k=4``, ``tree="wallace"``, or a bare word)."""
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--option must look like key=value, not {text!r}")
@@ -259,7 +262,7 @@ def _add_design_arguments(parser):
                         help="two's-complement operands")
     parser.add_argument("--kind",
                         help="exact, approx, mitchell, log, drum, or a registered kind")
-    parser.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
+    parser.add_argument("--option", action="append", type=parse_option, metavar="KEY=VALUE",
                         help="a kind option, e.g. --option k=4 (repeatable)")
 
 

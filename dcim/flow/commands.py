@@ -116,8 +116,53 @@ def _cmd_synth(args, out):
     return 0
 
 
-def _cmd_compare(args, out):
+def _kind_options(pairs, kinds):
+    """``--option KIND.KEY=VALUE`` pairs as ``{kind: {key: value}}``."""
+    from ..arith import MULTIPLIER_KINDS
+    from ..cli import options_dict
+
+    by_kind = {}
+    for key, value in options_dict(pairs).items():
+        kind, dot, name = key.partition(".")
+        if not dot or not name:
+            raise ValueError(f"--option {key}={value!r} must name its kind, as KIND.KEY=VALUE "
+                             f"(e.g. drum.k=3): compare builds several kinds")
+        if kind not in MULTIPLIER_KINDS:
+            raise ValueError(f"--option {key}: kind must be one of "
+                             f"{', '.join(sorted(MULTIPLIER_KINDS))}, not {kind!r}")
+        if kind not in kinds:
+            raise ValueError(f"--option {key}: kind {kind!r} is not compared (the kinds are "
+                             f"{', '.join(kinds)})")
+        by_kind.setdefault(kind, {})[name] = value
+    return by_kind
+
+
+def _kind_specs(args, width, err):
+    """One spec per kind at ``width``. Kinds named in --kinds, or given options, must fit; of
+    the default list (every registered kind), those whose defaults do not fit the width are
+    left out, and ``err`` says which and why."""
     from ..arith import MULTIPLIER_KINDS, MultiplierSpec
+
+    chosen = args.kinds is not None
+    kinds = ([kind.strip() for kind in args.kinds.split(",")] if chosen
+             else sorted(MULTIPLIER_KINDS))
+    options = _kind_options(args.option, kinds)
+    specs = []
+    for kind in kinds:
+        try:
+            specs.append(MultiplierSpec(width=width, signed=bool(args.signed), kind=kind,
+                                        options=options.get(kind)))
+        except ValueError as error:
+            if chosen or kind in options:
+                raise
+            err.write(f"dcim compare: skipped kind {kind}: its default options do not fit "
+                      f"--width {width} ({error}); --option {kind}.KEY=VALUE adapts it\n")
+    if not specs:
+        raise ValueError(f"no multiplier kind fits --width {width} with its default options")
+    return specs
+
+
+def _cmd_compare(args, out):
     from ..cli import progress_display, refuse_with_design_file
     from .design import yosys_multiplier
     from .ppa import compare, ppa_table
@@ -126,14 +171,13 @@ def _cmd_compare(args, out):
     power = _power_options(args)
     if args.designs:
         refuse_with_design_file(args, {"--width": "width", "--signed": "signed",
-                                       "--kinds": "kinds", "--no-yosys": "no_yosys"})
+                                       "--kinds": "kinds", "--option": "option",
+                                       "--no-yosys": "no_yosys"})
         _check_top(args.top, args.designs)
     designs = [_design(path, args.top) for path in args.designs]
     if not designs:
         width = 8 if args.width is None else args.width
-        kinds = args.kinds.split(",") if args.kinds else sorted(MULTIPLIER_KINDS)
-        designs = [MultiplierSpec(width=width, signed=bool(args.signed), kind=kind)
-                   for kind in kinds]
+        designs = _kind_specs(args, width, sys.stderr)
         if not args.no_yosys:
             designs.append(yosys_multiplier(width, bool(args.signed)))
     with progress_display("dcim compare", "designs") as progress:
@@ -180,6 +224,8 @@ def _add_flow_options(parser):
 
 def add_flow_commands(commands):
     """Add ``synth`` and ``compare`` to the ``dcim`` subcommand parsers ``commands``."""
+    from ..cli import parse_option
+
     synth = commands.add_parser("synth", help="synthesize a design and print its power, "
                                               "performance and area")
     synth.add_argument("design", type=Path,
@@ -196,7 +242,11 @@ def add_flow_commands(commands):
     compare.add_argument("--width", type=int, help="operand width (default 8)")
     compare.add_argument("--signed", action="store_true", default=None,
                          help="two's-complement operands")
-    compare.add_argument("--kinds", help="comma-separated multiplier kinds (default: all)")
+    compare.add_argument("--kinds", help="comma-separated multiplier kinds (default: all "
+                                          "whose default options fit --width)")
+    compare.add_argument("--option", action="append", type=parse_option,
+                         metavar="KIND.KEY=VALUE",
+                         help="an option of one kind, e.g. --option drum.k=3 (repeatable)")
     compare.add_argument("--no-yosys", action="store_true", default=None,
                          help="leave out Yosys's own a*b")
     _add_flow_options(compare)

@@ -120,3 +120,44 @@ def test_design_files_are_checked_up_front(pdk_root, command, path, message, cap
     code, _ = run([command, path, "--pdk-root", str(pdk_root)])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_compare_skips_kinds_whose_defaults_do_not_fit_and_takes_kind_options(pdk_root,
+                                                                              capsys):
+    # DRUM's default k = 6 does not fit 4-bit operands: the default list leaves it out.
+    code, text = run(["compare", "--width", "4", "--no-yosys", "--pdk-root", str(pdk_root),
+                      "--json"])
+    assert code == 0
+    names = [row["design"] for row in json.loads(text)]
+    assert names == [MultiplierSpec(4, kind=kind).name
+                     for kind in ("approx", "exact", "log", "mitchell")]
+    err = capsys.readouterr().err
+    assert "dcim compare: skipped kind drum: its default options do not fit --width 4" in err
+    assert "k must be at most width = 4, not 6" in err
+    code, text = run(["compare", "--width", "4", "--kinds", "drum,exact", "--option",
+                      "drum.k=3", "--no-yosys", "--pdk-root", str(pdk_root), "--json"])
+    assert code == 0
+    assert [row["design"] for row in json.loads(text)] == ["mul4u_drum_k3", "mul4u_exact"]
+    assert "skipped" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--option", "k=3"], "--option k=3 must name its kind, as KIND.KEY=VALUE (e.g. drum.k=3)"),
+    (["--option", "fast.k=3"], "--option fast.k: kind must be one of"),
+    (["--kinds", "exact", "--option", "drum.k=3"],
+     "--option drum.k: kind 'drum' is not compared (the kinds are exact)"),
+    (["--kinds", "drum"], "k must be at most width = 4, not 6"),
+    (["--option", "log.foo=1"], "options ['foo'] are unknown for kind 'log'"),
+    (["--option", "drum.k=3", "--option", "drum.k=2"],
+     "--option drum.k is given twice, as 3 and 2"),
+])
+def test_compare_kind_options_are_checked(pdk_root, monkeypatch, capsys, flags, message):
+    from dcim.flow import tools
+
+    def no_tools(*args, **kwargs):
+        raise AssertionError("a tool ran before the options were checked")
+
+    monkeypatch.setattr(tools, "run_tool", no_tools)
+    code, _ = run(["compare", "--width", "4", "--pdk-root", str(pdk_root), *flags])
+    assert code == 2
+    assert message in capsys.readouterr().err
