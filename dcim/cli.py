@@ -6,6 +6,7 @@ Every subcommand calls public library functions and only parses arguments and pr
 import argparse
 import contextlib
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -16,6 +17,7 @@ from .report import format_table
 
 __all__ = [
     "DEMO_MARKER",
+    "EXIT_BROKEN_PIPE",
     "EXIT_INTERRUPTED",
     "check_input_file",
     "check_output",
@@ -28,6 +30,8 @@ __all__ = [
 
 EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as shells report a process killed by it."""
+EXIT_BROKEN_PIPE = 141
+"""Exit status when standard output is closed early: 128 + SIGPIPE, as for ``cat``."""
 
 
 def parse_option(text):
@@ -308,15 +312,32 @@ def build_parser():
 
 
 def main(argv=None, out=None):
+    """Run the ``dcim`` command on ``argv`` (default: the process's), printing to ``out``.
+
+    Returns the exit status: 0 on success, 1 when a check found mismatches, 2 for an error
+    (one line on stderr, no traceback), 130 after Ctrl-C, and 141 when the reader of standard
+    output went away (``dcim ... | head``): 128 + SIGPIPE, what a shell reports for ``cat``
+    or ``yes`` in the same place, so ``set -o pipefail`` scripts see the usual code.
+    """
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args, out)
+        status = args.handler(args, out)
+        out.flush()   # a closed pipe shows here, not in the interpreter's exit-time flush
+        return status
     except KeyboardInterrupt:
         # Ctrl-C is a request, not a failure of dcim: one line, and the shell's code for SIGINT.
         sys.stderr.write(f"\ndcim {args.command}: interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # As the Python documentation advises for SIGPIPE: point standard output at devnull,
+        # so that the interpreter's final flush of the unwritten rest does not fail again.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, RuntimeError) as error:
         # Library errors already name the parameter and value; show them without a traceback.
         sys.stderr.write(f"dcim {args.command}: error: {error}\n")

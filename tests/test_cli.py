@@ -234,3 +234,16 @@ def test_a_repeated_option_is_refused_naming_both_values(capsys):
 def test_the_defaults_still_apply_without_a_design_file():
     code, text = run("mult", "--no-metrics", "--json")
     assert code == 0 and json.loads(text)["design"]["name"] == "mul8u_exact"
+
+
+@pytest.mark.parametrize("argv", [["compressors"], ["mult", "--width", "4", "--json"]])
+def test_a_closed_pipe_ends_quietly_with_141(argv):
+    # The reader closes its end at once, as `head` does after its lines: every write fails.
+    process = subprocess.Popen([sys.executable, "-m", "dcim.cli", *argv], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 141
+    assert err == ""
+
