@@ -13,12 +13,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .report import format_table
+from .report import format_table, write_csv
 
 __all__ = [
     "DEMO_MARKER",
     "EXIT_BROKEN_PIPE",
     "EXIT_INTERRUPTED",
+    "add_format_arguments",
     "check_input_file",
     "check_output",
     "main",
@@ -183,6 +184,9 @@ def _cmd_compressors(args, out):
         json.dump(records, out, indent=2)
         out.write("\n")
         return 0
+    if args.csv:
+        write_csv(records, out)
+        return 0
     out.write(f"Compressors: error rate (ER) and mean error distance (MED) with inputs "
               f"independently 1 with probability {args.p_one}\n")
     out.write(format_table(["name", "in:out", "ER", "MED", "value 2C+S for abcd = 0.."],
@@ -216,6 +220,9 @@ def _cmd_mult(args, out):
     if args.json:
         json.dump(result, out, indent=2, default=str)
         out.write("\n")
+        return 0
+    if args.csv:
+        write_csv([result], out)
         return 0
     for key, value in facts.items():
         out.write(f"{key:>12}: {value}\n")
@@ -270,6 +277,14 @@ def _add_design_arguments(parser):
                         help="a kind option, e.g. --option k=4 (repeatable)")
 
 
+def add_format_arguments(parser, rows):
+    """``--json`` and ``--csv``, one or neither; ``rows`` says what a CSV row is."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
+    group.add_argument("--csv", action="store_true",
+                       help=f"the table as CSV, {rows}; nested fields as dotted columns")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="dcim", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -277,7 +292,7 @@ def build_parser():
     compressors = commands.add_parser("compressors", help="truth tables and error statistics")
     compressors.add_argument("--p-one", type=float, default=0.25,
                              help="probability that an input bit is 1 (default 1/4)")
-    compressors.add_argument("--json", action="store_true")
+    add_format_arguments(compressors, "one row per compressor")
     compressors.set_defaults(handler=_cmd_compressors)
 
     mult = commands.add_parser("mult", help="describe a multiplier, its errors, its Verilog")
@@ -289,7 +304,7 @@ def build_parser():
     mult.add_argument("--verilog", type=Path, help="write the Verilog to this file")
     mult.add_argument("--force", action="store_true",
                       help="replace an existing --verilog file")
-    mult.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_arguments(mult, "one row: the design, its metrics and Verilog file")
     mult.set_defaults(handler=_cmd_mult)
 
     verify = commands.add_parser("verify", help="check the gate netlist against the model "

@@ -1,3 +1,4 @@
+import csv
 import fcntl
 import io
 import json
@@ -247,3 +248,42 @@ def test_a_closed_pipe_ends_quietly_with_141(argv):
     assert process.wait(timeout=120) == 141
     assert err == ""
 
+
+
+def _csv_rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_compressors_csv_has_the_json_figures():
+    _, text = run("compressors", "--csv")
+    rows = {row["name"]: row for row in _csv_rows(text)}
+    _, as_json = run("compressors", "--json")
+    for record in json.loads(as_json):
+        row = rows[record["name"]]
+        assert float(row["error_rate"]) == record["error_rate"]
+        assert json.loads(row["truth_table"]) == record["truth_table"]
+        assert row["description"] == record["description"]   # commas and quotes survive
+
+
+def test_mult_csv_is_one_row_of_design_and_metrics():
+    code, text = run("mult", "--kind", "drum", "--option", "k=4", "--csv")
+    assert code == 0
+    (row,) = _csv_rows(text)
+    assert row["design.name"] == "mul8u_drum_k4" and row["metrics.exhaustive"] == "True"
+    assert 0 < float(row["metrics.mred"]) < 0.1
+
+
+def test_json_and_csv_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        run("compressors", "--json", "--csv")
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_csv_rows_take_the_union_of_columns():
+    from dcim.report import write_csv
+
+    out = io.StringIO()
+    write_csv([{"design": "a, b", "metrics": {"mred": 0.5}, "cells": 3},
+               {"design": "y", "metrics": None, "cells": 4, "groups": [1, 2]}], out)
+    assert out.getvalue().splitlines() == ['design,metrics.mred,cells,groups',
+                                           '"a, b",0.5,3,', 'y,,4,"[1, 2]"']

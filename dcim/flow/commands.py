@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..report import write_csv
+
 __all__ = ["add_flow_commands"]
 
 
@@ -111,6 +113,9 @@ def _cmd_synth(args, out):
         json.dump(report.as_dict(), out, indent=2, default=str)
         out.write("\n")
         return 0
+    if args.csv:
+        write_csv([report.as_dict()], out)
+        return 0
     out.write(ppa_table([report]) + "\n")
     _details(report, out)
     return 0
@@ -187,6 +192,9 @@ def _cmd_compare(args, out):
         json.dump([report.as_dict() for report in reports], out, indent=2, default=str)
         out.write("\n")
         return 0
+    if args.csv:
+        write_csv([report.as_dict() for report in reports], out)
+        return 0
     first = reports[0].power
     if first.method == "data":
         how = f"power from {first.cycles:,} simulated cycles of the given operands"
@@ -200,7 +208,9 @@ def _cmd_compare(args, out):
     return 0
 
 
-def _add_flow_options(parser):
+def _add_flow_options(parser, rows):
+    from ..cli import add_format_arguments
+
     parser.add_argument("--corner", default="typ", help="PDK corner (default typ)")
     parser.add_argument("--clock", type=float, metavar="NS",
                         help="clock period: synthesis target and power clock (default: none "
@@ -219,7 +229,7 @@ def _add_flow_options(parser):
                              "a .npy (cycles x ports) or .npz (an array per port) file")
     parser.add_argument("--top", help="top module of a Verilog design")
     parser.add_argument("--no-cache", action="store_true", help="ignore cached results")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_arguments(parser, rows)
 
 
 def add_flow_commands(commands):
@@ -230,7 +240,7 @@ def add_flow_commands(commands):
                                               "performance and area")
     synth.add_argument("design", type=Path,
                        help="a design file: TOML with [multiplier] or [macro], or Verilog")
-    _add_flow_options(synth)
+    _add_flow_options(synth, "one row of every figure")
     synth.set_defaults(handler=_cmd_synth)
 
     compare = commands.add_parser("compare", help="one PPA table over several designs, with "
@@ -249,5 +259,5 @@ def add_flow_commands(commands):
                          help="an option of one kind, e.g. --option drum.k=3 (repeatable)")
     compare.add_argument("--no-yosys", action="store_true", default=None,
                          help="leave out Yosys's own a*b")
-    _add_flow_options(compare)
+    _add_flow_options(compare, "one row per design")
     compare.set_defaults(handler=_cmd_compare)

@@ -161,3 +161,21 @@ def test_compare_kind_options_are_checked(pdk_root, monkeypatch, capsys, flags, 
     code, _ = run(["compare", "--width", "4", "--pdk-root", str(pdk_root), *flags])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_synth_and_compare_write_csv(pdk_root, tmp_path):
+    import csv
+
+    design = tmp_path / "m.toml"
+    MultiplierSpec(4, kind="log").to_toml(design)
+    code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--csv"])
+    assert code == 0
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["design"] == "mul4u_log" and float(row["area_um2"]) > 0
+    assert float(row["metrics.mred"]) > 0
+    code, text = run(["compare", "--width", "4", "--kinds", "exact", "--pdk-root",
+                      str(pdk_root), "--csv"])
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["design"] for row in rows] == ["mul4u_exact", "mul4u_yosys"]
+    assert rows[0]["metrics.mred"] == "0.0" and rows[1]["metrics.mred"] == ""
