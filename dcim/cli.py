@@ -5,9 +5,11 @@ Every subcommand calls public library functions and only parses arguments and pr
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -22,6 +24,7 @@ __all__ = [
     "add_format_arguments",
     "check_input_file",
     "check_output",
+    "kinds_help",
     "main",
     "options_dict",
     "parse_option",
@@ -165,6 +168,41 @@ def _spec_from_args(args):
                           options=options_dict(args.option))
 
 
+def _tree_plan(spec):
+    """The compressor-tree plan of a spec built as a tree, else None.
+
+    Asked of the options, not of kind names: a tree plan is defined by the tree multipliers'
+    options (``ExactOptions`` and its subclasses), whichever kind registers them, so a new
+    kind needs no edit here.
+    """
+    from .arith.tree_multiplier import ExactOptions, tree_plan
+
+    return tree_plan(spec) if isinstance(spec.options, ExactOptions) else None
+
+
+def kinds_help(syntax="KEY=VALUE"):
+    """Every registered multiplier kind with its options and their defaults, for ``--help``;
+    ``syntax`` is how the command's ``--option`` names one."""
+    from .arith import MULTIPLIER_KINDS
+
+    lines = [f"multiplier kinds and their options (--option {syntax}; defaults in brackets):"]
+    width = max(len(name) for name in MULTIPLIER_KINDS) + 2
+    for name, kind in sorted(MULTIPLIER_KINDS.items()):
+        options = ", ".join(f"{field.name} [{_default_text(field)}]"
+                            for field in dataclasses.fields(kind.Options)) or "(no options)"
+        lines += textwrap.wrap(options, 98, initial_indent=f"  {name:<{width}}",
+                               subsequent_indent=" " * (width + 2))
+    return "\n".join(lines)
+
+
+def _default_text(field):
+    if field.default is not dataclasses.MISSING:
+        return "none" if field.default is None else str(field.default)
+    if field.default_factory is not dataclasses.MISSING:
+        return str(field.default_factory())
+    return "required"
+
+
 def _cmd_compressors(args, out):
     from .arith import COMPRESSORS
 
@@ -202,10 +240,9 @@ def _cmd_mult(args, out):
     facts = spec.describe()
     result = {"design": facts}
     counts = None
-    if spec.kind in ("exact", "approx"):
-        from .arith.tree_multiplier import tree_plan
-
-        counts = [dict(c) for c in tree_plan(spec).compressor_counts()]
+    plan = _tree_plan(spec)
+    if plan is not None:
+        counts = [dict(c) for c in plan.compressor_counts()]
         result["compressors_per_column"] = counts
     metrics = None
     if not args.no_metrics:
@@ -265,14 +302,17 @@ def _cmd_demo(args, out):
 
 
 def _add_design_arguments(parser):
+    from .arith import MULTIPLIER_KINDS
+
     parser.add_argument("design", nargs="?", type=Path,
                         help="a TOML file with a [multiplier] table (e.g. designs/*.toml)")
     # No defaults here: None tells a flag that was not given, which a design file refuses.
     parser.add_argument("--width", type=int, help="operand width (default 8)")
     parser.add_argument("--signed", action="store_true", default=None,
                         help="two's-complement operands")
-    parser.add_argument("--kind",
-                        help="exact, approx, mitchell, log, drum, or a registered kind")
+    parser.add_argument("--kind", metavar="KIND",
+                        help=f"multiplier kind, one of {', '.join(sorted(MULTIPLIER_KINDS))} "
+                             f"(default exact; their options are listed below)")
     parser.add_argument("--option", action="append", type=parse_option, metavar="KEY=VALUE",
                         help="a kind option, e.g. --option k=4 (repeatable)")
 
@@ -295,7 +335,9 @@ def build_parser():
     add_format_arguments(compressors, "one row per compressor")
     compressors.set_defaults(handler=_cmd_compressors)
 
-    mult = commands.add_parser("mult", help="describe a multiplier, its errors, its Verilog")
+    mult = commands.add_parser("mult", help="describe a multiplier, its errors, its Verilog",
+                               epilog=kinds_help(),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_design_arguments(mult)
     mult.add_argument("--no-metrics", action="store_true", help="skip the error metrics")
     mult.add_argument("--samples", type=int, default=1_000_000,
@@ -308,7 +350,9 @@ def build_parser():
     mult.set_defaults(handler=_cmd_mult)
 
     verify = commands.add_parser("verify", help="check the gate netlist against the model "
-                                                "for every operand pair")
+                                                "for every operand pair",
+                                 epilog=kinds_help(),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_design_arguments(verify)
     verify.set_defaults(handler=_cmd_verify)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dcim.arith import MULTIPLIER_KINDS
+from dcim.arith.tree_multiplier import ExactKind
 from dcim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,3 +289,37 @@ def test_csv_rows_take_the_union_of_columns():
                {"design": "y", "metrics": None, "cells": 4, "groups": [1, 2]}], out)
     assert out.getvalue().splitlines() == ['design,metrics.mred,cells,groups',
                                            '"a, b",0.5,3,', 'y,,4,"[1, 2]"']
+
+
+class _TreeKind(ExactKind):
+    """A kind registered by a user that reuses the tree multipliers' options."""
+
+    name = "mytree"
+
+
+@pytest.fixture
+def user_kind(monkeypatch):
+    monkeypatch.setitem(MULTIPLIER_KINDS, "mytree", _TreeKind())
+
+
+def test_help_lists_the_registered_kinds_and_their_options(user_kind, capsys):
+    for command in ("mult", "verify", "compare"):
+        with pytest.raises(SystemExit):
+            run(command, "--help")
+        text = capsys.readouterr().out
+        assert "approx, drum, exact, log, mitchell, mytree" in " ".join(text.split())
+        assert re.search(r"^  drum +k \[6\]$", text, re.M)
+        assert re.search(r"^  mytree +partial_products \[array\], tree \[dadda\]", text, re.M)
+        assert re.search(r"^  log +\(no options\)$", text, re.M)
+    assert "(--option KIND.KEY=VALUE;" in text   # compare's form
+
+
+def test_help_lists_the_corners(capsys):
+    with pytest.raises(SystemExit):
+        run("synth", "--help")
+    assert "typ, fast, slow for nangate45" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_new_tree_kind_shows_its_compressors_without_an_edit_of_the_cli(user_kind):
+    code, text = run("mult", "--kind", "mytree", "--width", "4", "--no-metrics")
+    assert code == 0 and "compressors per column" in text and "full_adder" in text

@@ -4,14 +4,18 @@ Both call :func:`dcim.flow.ppa` and :func:`dcim.flow.compare`; :func:`add_flow_c
 registers them with the ``dcim`` parser.
 """
 
+import argparse
+import importlib.resources
 import json
 import math
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
 
 from ..report import write_csv
+from .pdk import PDKS
 
 __all__ = ["add_flow_commands"]
 
@@ -208,15 +212,27 @@ def _cmd_compare(args, out):
     return 0
 
 
+def _corners_help():
+    """The corners of each PDK that dcim knows by name, read from its description."""
+    folder = importlib.resources.files("dcim.flow") / "pdks"
+    parts = []
+    for name in PDKS:
+        corners = tomllib.loads((folder / f"{name}.toml").read_text()).get("corners", {})
+        parts.append(f"{', '.join(corners)} for {name}")
+    return "; ".join(parts)
+
+
 def _add_flow_options(parser, rows):
     from ..cli import add_format_arguments
 
-    parser.add_argument("--corner", default="typ", help="PDK corner (default typ)")
+    parser.add_argument("--corner", default="typ",
+                        help=f"PDK corner (default typ): {_corners_help()}")
     parser.add_argument("--clock", type=float, metavar="NS",
                         help="clock period: synthesis target and power clock (default: none "
                              "for synthesis, power at the design's maximum frequency)")
     parser.add_argument("--pdk", default="nangate45",
-                        help="PDK name or .toml description (default nangate45)")
+                        help=f"PDK name, one of {', '.join(PDKS)}, or a .toml description "
+                             f"(default nangate45)")
     parser.add_argument("--pdk-root", type=Path, metavar="DIR",
                         help="folder of the technology files (default $DCIM_PDK_ROOT)")
     parser.add_argument("--activity", type=float,
@@ -234,7 +250,8 @@ def _add_flow_options(parser, rows):
 
 def add_flow_commands(commands):
     """Add ``synth`` and ``compare`` to the ``dcim`` subcommand parsers ``commands``."""
-    from ..cli import parse_option
+    from ..arith import MULTIPLIER_KINDS
+    from ..cli import kinds_help, parse_option
 
     synth = commands.add_parser("synth", help="synthesize a design and print its power, "
                                               "performance and area")
@@ -244,7 +261,9 @@ def add_flow_commands(commands):
     synth.set_defaults(handler=_cmd_synth)
 
     compare = commands.add_parser("compare", help="one PPA table over several designs, with "
-                                                  "their error metrics")
+                                                  "their error metrics",
+                                  epilog=kinds_help("KIND.KEY=VALUE"),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     compare.add_argument("designs", nargs="*", type=Path,
                          help="design files (default: every multiplier kind at --width, and "
                               "Yosys's own a*b)")
@@ -252,8 +271,10 @@ def add_flow_commands(commands):
     compare.add_argument("--width", type=int, help="operand width (default 8)")
     compare.add_argument("--signed", action="store_true", default=None,
                          help="two's-complement operands")
-    compare.add_argument("--kinds", help="comma-separated multiplier kinds (default: all "
-                                          "whose default options fit --width)")
+    compare.add_argument("--kinds", metavar="KIND,...",
+                         help=f"comma-separated multiplier kinds of "
+                              f"{', '.join(sorted(MULTIPLIER_KINDS))} (default: all whose "
+                              f"default options fit --width)")
     compare.add_argument("--option", action="append", type=parse_option,
                          metavar="KIND.KEY=VALUE",
                          help="an option of one kind, e.g. --option drum.k=3 (repeatable)")
