@@ -379,15 +379,16 @@ def main(argv=None, out=None):
     or ``yes`` in the same place, so ``set -o pipefail`` scripts see the usual code.
     """
     out = out or sys.stdout
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    command = "dcim"
     try:
+        args = build_parser().parse_args(argv)
+        command = f"dcim {args.command}"
         status = args.handler(args, out)
         out.flush()   # a closed pipe shows here, not in the interpreter's exit-time flush
         return status
     except KeyboardInterrupt:
         # Ctrl-C is a request, not a failure of dcim: one line, and the shell's code for SIGINT.
-        sys.stderr.write(f"\ndcim {args.command}: interrupted\n")
+        sys.stderr.write(f"\n{command}: interrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # As the Python documentation advises for SIGPIPE: point standard output at devnull,
@@ -399,7 +400,7 @@ def main(argv=None, out=None):
         return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, RuntimeError) as error:
         # Library errors already name the parameter and value; show them without a traceback.
-        sys.stderr.write(f"dcim {args.command}: error: {error}\n")
+        sys.stderr.write(f"{command}: error: {error}\n")
         return 2
 
 
