@@ -4,18 +4,41 @@ Every subcommand calls public library functions and only parses arguments and pr
 """
 
 import argparse
+import contextlib
+import dataclasses
 import json
+import os
 import sys
-import time
+import textwrap
 import tomllib
 from pathlib import Path
 
-from .report import format_table
+from tqdm import tqdm
 
-__all__ = ["main"]
+from .report import format_table, write_csv
+
+__all__ = [
+    "DEMO_MARKER",
+    "EXIT_BROKEN_PIPE",
+    "EXIT_INTERRUPTED",
+    "add_format_arguments",
+    "check_input_file",
+    "check_output",
+    "kinds_help",
+    "main",
+    "options_dict",
+    "parse_option",
+    "progress_display",
+    "refuse_with_design_file",
+]
+
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C: 128 + SIGINT, as shells report a process killed by it."""
+EXIT_BROKEN_PIPE = 141
+"""Exit status when standard output is closed early: 128 + SIGPIPE, as for ``cat``."""
 
 
-def _parse_option(text):
+def parse_option(text):
     """``key=value`` with a TOML value (``k=4``, ``tree="wallace"``, or a bare word)."""
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--option must look like key=value, not {text!r}")
@@ -27,35 +50,157 @@ def _parse_option(text):
     return key.strip(), parsed
 
 
-class _Progress:
-    """A one-line progress indicator on standard error for long runs."""
+@contextlib.contextmanager
+def progress_display(description, unit):
+    """A ``progress(done, total)`` callback that drives a tqdm bar on standard error.
 
-    def __init__(self, label, stream=sys.stderr):
-        self.label = label
-        self.stream = stream
-        self.started = time.monotonic()
-        self.shown = False
+    The library's long runs report progress in that one shape; only the command line draws it.
+    The bar shows the rate and the time left. It stays hidden when standard error is not a
+    terminal (logs and pipes get no carriage-return noise) and for runs shorter than half a
+    second, and it is removed when the run ends, since the result line follows.
+    """
+    bar = None
 
-    def __call__(self, done, total):
-        if time.monotonic() - self.started < 0.5 and done < total:
-            return  # short runs stay quiet
-        percent = 100.0 * done / total if total else 100.0
-        self.stream.write(f"\r{self.label}: {done:,}/{total:,} ({percent:5.1f} %)")
-        self.stream.flush()
-        self.shown = True
+    def update(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=description, unit=unit, unit_scale=True,
+                       file=sys.stderr, disable=None, delay=0.5, leave=False,
+                       dynamic_ncols=True)
+        bar.total = total
+        bar.update(done - bar.n)
 
-    def close(self):
-        if self.shown:
-            self.stream.write("\n")
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def check_output(path, flag, *, inputs=(), force=False):
+    """Refuse to write ``path`` over an input file, or over an existing file without --force.
+
+    ``inputs`` are the files the command reads; paths are compared after resolving links and
+    relative parts, so ``./d.toml`` and ``d.toml`` are the same file.
+    """
+    path = Path(path)
+    for source in inputs:
+        source = Path(source)
+        same = (path.resolve() == source.resolve()
+                or (path.exists() and source.exists() and path.samefile(source)))
+        if same:
+            raise ValueError(f"{flag} {str(path)!r} is the input file {str(source)!r}; "
+                             f"refusing to write over an input")
+    if path.is_dir():
+        raise ValueError(f"{flag} {str(path)!r} is a folder, not a file")
+    if path.exists() and not force:
+        raise ValueError(f"{flag} {str(path)!r} already exists; give --force to replace it")
+
+
+DEMO_MARKER = ".dcim-demo"
+"""The file that marks a folder as written by ``dcim demo``, which may then write it again."""
+
+
+def _check_demo_folder(folder, force):
+    """``dcim demo`` writes only its own files, under fixed names. Into a folder that holds
+    other files it could replace one of the user's, so that needs --force; a folder of an
+    earlier demo run (it holds the marker) is written again."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {str(folder)!r} is a file, not a folder")
+    if force or not folder.exists() or (folder / DEMO_MARKER).is_file():
+        return
+    if any(folder.iterdir()):
+        raise ValueError(f"--out {str(folder)!r} holds files that dcim demo did not write; "
+                         f"give --force to write into it, or name a new or empty folder")
+
+
+def check_input_file(path, what, suffixes):
+    """Refuse, with the path in the message, an input file that is missing or of the wrong
+    kind, before anything reads it (a path without ``.toml`` was read as TOML)."""
+    path = Path(path)
+    if path.suffix not in suffixes:
+        found = f"not {path.suffix!r}" if path.suffix else "give the name with its suffix"
+        raise ValueError(f"{what} {str(path)!r} must be a {' or '.join(suffixes)} file; "
+                         f"{found}")
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder, not a file")
+    if not path.exists():
+        raise ValueError(f"{what} {str(path)!r} does not exist")
+    return path
+
+
+def options_dict(pairs):
+    """``--option`` pairs as a dict; a key given twice is an error, not a silent override."""
+    options = {}
+    for key, value in pairs or ():
+        if key in options:
+            raise ValueError(f"--option {key} is given twice, as {options[key]!r} and "
+                             f"{value!r}; give it once")
+        options[key] = value
+    return options
+
+
+def refuse_with_design_file(args, flags):
+    """Settings that a design file fixes must not be given beside it: they would be ignored.
+
+    ``flags`` maps each flag to its ``args`` attribute; a flag counts as given when its value
+    is not None (so these flags default to None and get their defaults later).
+    """
+    given = [flag for flag, attribute in flags.items() if getattr(args, attribute) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} cannot be combined with a design file, which "
+                         f"fixes the design; give either the file or the flags")
+
+
+_DESIGN_FLAGS = {"--width": "width", "--signed": "signed", "--kind": "kind",
+                 "--option": "option"}
 
 
 def _spec_from_args(args):
     from .arith import MultiplierSpec
 
     if args.design:
-        return MultiplierSpec.from_toml(args.design)
-    return MultiplierSpec(width=args.width, signed=args.signed, kind=args.kind,
-                          options=dict(args.option or []))
+        refuse_with_design_file(args, _DESIGN_FLAGS)
+        return MultiplierSpec.from_toml(check_input_file(args.design, "design file",
+                                                         (".toml",)))
+    return MultiplierSpec(width=8 if args.width is None else args.width,
+                          signed=bool(args.signed), kind=args.kind or "exact",
+                          options=options_dict(args.option))
+
+
+def _tree_plan(spec):
+    """The compressor-tree plan of a spec built as a tree, else None.
+
+    Asked of the options, not of kind names: a tree plan is defined by the tree multipliers'
+    options (``ExactOptions`` and its subclasses), whichever kind registers them, so a new
+    kind needs no edit here.
+    """
+    from .arith.tree_multiplier import ExactOptions, tree_plan
+
+    return tree_plan(spec) if isinstance(spec.options, ExactOptions) else None
+
+
+def kinds_help(syntax="KEY=VALUE"):
+    """Every registered multiplier kind with its options and their defaults, for ``--help``;
+    ``syntax`` is how the command's ``--option`` names one."""
+    from .arith import MULTIPLIER_KINDS
+
+    lines = [f"multiplier kinds and their options (--option {syntax}; defaults in brackets):"]
+    width = max(len(name) for name in MULTIPLIER_KINDS) + 2
+    for name, kind in sorted(MULTIPLIER_KINDS.items()):
+        options = ", ".join(f"{field.name} [{_default_text(field)}]"
+                            for field in dataclasses.fields(kind.Options)) or "(no options)"
+        lines += textwrap.wrap(options, 98, initial_indent=f"  {name:<{width}}",
+                               subsequent_indent=" " * (width + 2))
+    return "\n".join(lines)
+
+
+def _default_text(field):
+    if field.default is not dataclasses.MISSING:
+        return "none" if field.default is None else str(field.default)
+    if field.default_factory is not dataclasses.MISSING:
+        return str(field.default_factory())
+    return "required"
 
 
 def _cmd_compressors(args, out):
@@ -77,6 +222,9 @@ def _cmd_compressors(args, out):
         json.dump(records, out, indent=2)
         out.write("\n")
         return 0
+    if args.csv:
+        write_csv(records, out)
+        return 0
     out.write(f"Compressors: error rate (ER) and mean error distance (MED) with inputs "
               f"independently 1 with probability {args.p_one}\n")
     out.write(format_table(["name", "in:out", "ER", "MED", "value 2C+S for abcd = 0.."],
@@ -86,19 +234,20 @@ def _cmd_compressors(args, out):
 
 def _cmd_mult(args, out):
     spec = _spec_from_args(args)
+    if args.verilog:
+        check_output(args.verilog, "--verilog", inputs=[args.design] if args.design else [],
+                     force=args.force)
     facts = spec.describe()
     result = {"design": facts}
     counts = None
-    if spec.kind in ("exact", "approx"):
-        from .arith.tree_multiplier import tree_plan
-
-        counts = [dict(c) for c in tree_plan(spec).compressor_counts()]
+    plan = _tree_plan(spec)
+    if plan is not None:
+        counts = [dict(c) for c in plan.compressor_counts()]
         result["compressors_per_column"] = counts
     metrics = None
     if not args.no_metrics:
-        progress = _Progress(f"metrics of {spec.name}")
-        metrics = spec.metrics(samples=args.samples, seed=args.seed, progress=progress)
-        progress.close()
+        with progress_display(f"metrics of {spec.name}", "pairs") as progress:
+            metrics = spec.metrics(samples=args.samples, seed=args.seed, progress=progress)
         result["metrics"] = metrics.as_dict()
     if args.verilog:
         from .flow.verilog import emit_verilog
@@ -108,6 +257,9 @@ def _cmd_mult(args, out):
     if args.json:
         json.dump(result, out, indent=2, default=str)
         out.write("\n")
+        return 0
+    if args.csv:
+        write_csv([result], out)
         return 0
     for key, value in facts.items():
         out.write(f"{key:>12}: {value}\n")
@@ -131,9 +283,8 @@ def _cmd_verify(args, out):
     if (code := verify_macro(args, out)) is not None:  # a [macro] design: simulate it
         return code
     spec = _spec_from_args(args)
-    progress = _Progress(f"checking {spec.name}")
-    report = check_exhaustive(spec, progress=progress)
-    progress.close()
+    with progress_display(f"checking {spec.name}", "vectors") as progress:
+        report = check_exhaustive(spec, progress=progress)
     out.write(f"{spec.name}: {report.vectors:,} vectors, {report.mismatches} mismatches, "
               f"{report.seconds:.3f} s ({report.vectors_per_second:,.0f} vectors/s)\n")
     for example in report.examples:
@@ -145,18 +296,36 @@ def _cmd_verify(args, out):
 def _cmd_demo(args, out):
     from .demo import run_demo
 
-    return run_demo(Path(args.out), out)
+    folder = Path(args.out)
+    _check_demo_folder(folder, args.force)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARKER).write_text("Written by dcim demo, which may write this folder "
+                                      "again.\n")
+    return run_demo(folder, out)
 
 
 def _add_design_arguments(parser):
+    from .arith import MULTIPLIER_KINDS
+
     parser.add_argument("design", nargs="?", type=Path,
                         help="a TOML file with a [multiplier] table (e.g. designs/*.toml)")
-    parser.add_argument("--width", type=int, default=8, help="operand width (default 8)")
-    parser.add_argument("--signed", action="store_true", help="two's-complement operands")
-    parser.add_argument("--kind", default="exact",
-                        help="exact, approx, mitchell, log, drum, or a registered kind")
-    parser.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
+    # No defaults here: None tells a flag that was not given, which a design file refuses.
+    parser.add_argument("--width", type=int, help="operand width (default 8)")
+    parser.add_argument("--signed", action="store_true", default=None,
+                        help="two's-complement operands")
+    parser.add_argument("--kind", metavar="KIND",
+                        help=f"multiplier kind, one of {', '.join(sorted(MULTIPLIER_KINDS))} "
+                             f"(default exact; their options are listed below)")
+    parser.add_argument("--option", action="append", type=parse_option, metavar="KEY=VALUE",
                         help="a kind option, e.g. --option k=4 (repeatable)")
+
+
+def add_format_arguments(parser, rows):
+    """``--json`` and ``--csv``, one or neither; ``rows`` says what a CSV row is."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
+    group.add_argument("--csv", action="store_true",
+                       help=f"the table as CSV, {rows}; nested fields as dotted columns")
 
 
 def build_parser():
@@ -170,27 +339,38 @@ def build_parser():
     compressors = commands.add_parser("compressors", help="truth tables and error statistics")
     compressors.add_argument("--p-one", type=float, default=0.25,
                              help="probability that an input bit is 1 (default 1/4)")
-    compressors.add_argument("--json", action="store_true")
+    add_format_arguments(compressors, "one row per compressor")
     compressors.set_defaults(handler=_cmd_compressors)
 
-    mult = commands.add_parser("mult", help="describe a multiplier, its errors, its Verilog")
+    mult = commands.add_parser("mult", help="describe a multiplier, its errors, its Verilog",
+                               epilog=kinds_help(),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_design_arguments(mult)
     mult.add_argument("--no-metrics", action="store_true", help="skip the error metrics")
     mult.add_argument("--samples", type=int, default=1_000_000,
                       help="pairs sampled when exhaustive evaluation is too large")
     mult.add_argument("--seed", type=int, default=0, help="seed of the sampled metrics")
     mult.add_argument("--verilog", type=Path, help="write the Verilog to this file")
-    mult.add_argument("--json", action="store_true", help="machine-readable output")
+    mult.add_argument("--force", action="store_true",
+                      help="replace an existing --verilog file")
+    add_format_arguments(mult, "one row: the design, its metrics and Verilog file")
     mult.set_defaults(handler=_cmd_mult)
 
     verify = commands.add_parser("verify", help="check the gate netlist against the model "
-                                                "for every operand pair")
+                                                "for every operand pair",
+                                 epilog=kinds_help(),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_design_arguments(verify)
     add_macro_verify_arguments(verify)
     verify.set_defaults(handler=_cmd_verify)
 
     demo = commands.add_parser("demo", help="build, verify and emit example designs")
-    demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
+    demo.add_argument("--out", default="demo-out",
+                      help="output folder (default demo-out); a folder of an earlier demo run "
+                           "is written again, any other non-empty one needs --force")
+    demo.add_argument("--force", action="store_true",
+                      help="write into a non-empty folder that an earlier demo did not write "
+                           "(files with the demo's names are replaced; others are kept)")
     demo.set_defaults(handler=_cmd_demo)
 
     from .flow.commands import add_flow_commands  # synth, compare
@@ -201,14 +381,36 @@ def build_parser():
 
 
 def main(argv=None, out=None):
+    """Run the ``dcim`` command on ``argv`` (default: the process's), printing to ``out``.
+
+    Returns the exit status: 0 on success, 1 when a check found mismatches, 2 for an error
+    (one line on stderr, no traceback), 130 after Ctrl-C, and 141 when the reader of standard
+    output went away (``dcim ... | head``): 128 + SIGPIPE, what a shell reports for ``cat``
+    or ``yes`` in the same place, so ``set -o pipefail`` scripts see the usual code.
+    """
     out = out or sys.stdout
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    command = "dcim"
     try:
-        return args.handler(args, out)
+        args = build_parser().parse_args(argv)
+        command = f"dcim {args.command}"
+        status = args.handler(args, out)
+        out.flush()   # a closed pipe shows here, not in the interpreter's exit-time flush
+        return status
+    except KeyboardInterrupt:
+        # Ctrl-C is a request, not a failure of dcim: one line, and the shell's code for SIGINT.
+        sys.stderr.write(f"\n{command}: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # As the Python documentation advises for SIGPIPE: point standard output at devnull,
+        # so that the interpreter's final flush of the unwritten rest does not fail again.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, RuntimeError) as error:
         # Library errors already name the parameter and value; show them without a traceback.
-        sys.stderr.write(f"dcim {args.command}: error: {error}\n")
+        sys.stderr.write(f"{command}: error: {error}\n")
         return 2
 
 

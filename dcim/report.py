@@ -1,6 +1,9 @@
-"""Plain-text tables for the command line, the demo and the benchmarks."""
+"""Plain-text and CSV tables for the command line, the demo and the benchmarks."""
 
-__all__ = ["format_table"]
+import csv
+import json
+
+__all__ = ["flatten_record", "format_table", "write_csv"]
 
 
 def format_table(headers, rows):
@@ -29,3 +32,34 @@ def _text(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def flatten_record(record, prefix=""):
+    """One level of ``{column: value}`` from a nested, JSON-ready dictionary.
+
+    Nested dictionaries become dotted columns (``metrics.mred``); lists are kept whole as
+    JSON text; ``None`` leaves its cell empty.
+    """
+    flat = {}
+    for key, value in record.items():
+        column = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_record(value, f"{column}."))
+        elif isinstance(value, list | tuple):
+            flat[column] = json.dumps(value, default=str)
+        elif value is not None:
+            flat[column] = value
+    return flat
+
+
+def write_csv(records, out):
+    """Write dictionaries (see :func:`flatten_record`) as CSV rows with one header line.
+
+    The columns are every key of every record, in the order they first appear, so records
+    that lack a figure (a design without error metrics) leave that cell empty.
+    """
+    rows = [flatten_record(record) for record in records]
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)

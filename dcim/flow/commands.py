@@ -4,11 +4,18 @@ Both call :func:`dcim.flow.ppa` and :func:`dcim.flow.compare`; :func:`add_flow_c
 registers them with the ``dcim`` parser.
 """
 
+import argparse
+import importlib.resources
 import json
+import math
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
+
+from ..report import write_csv
+from .pdk import PDKS
 
 __all__ = ["add_flow_commands"]
 
@@ -24,6 +31,20 @@ def _load_operands(path):
     raise ValueError(f"--operands must be 'uniform', a .npy or a .npz file, not {str(path)!r}")
 
 
+def _check_flow_options(args):
+    """Refuse bad flow options before anything is synthesized: synthesis and timing of a large
+    design take minutes, and these would only fail after them."""
+    from .pdk import load_pdk
+
+    if args.clock is not None and not 0 < args.clock < math.inf:
+        raise ValueError(f"--clock must be a positive, finite number of nanoseconds, "
+                         f"not {args.clock!r}")
+    if args.activity is not None and not 0 <= args.activity <= 2:
+        raise ValueError(f"--activity must be a number of toggles per cycle from 0 to 2, "
+                         f"not {args.activity!r}")
+    load_pdk(args.pdk, args.pdk_root).corner(args.corner)
+
+
 def _power_options(args):
     if args.activity is not None and args.operands is not None:
         raise ValueError("give either --activity or --operands, not both")
@@ -35,15 +56,19 @@ def _power_options(args):
 
 
 def _design(path, top):
+    from ..cli import check_input_file
     from .design import VerilogDesign, load_design
 
-    path = Path(path)
+    path = check_input_file(path, "design file", (".toml", ".v", ".sv"))
     if path.suffix == ".toml":
         return load_design(path)
-    if path.suffix in (".v", ".sv"):
-        return VerilogDesign.from_file(path, top)
-    raise ValueError(f"design must be a .toml design file or a .v Verilog file, "
-                     f"not {str(path)!r}")
+    return VerilogDesign.from_file(path, top)
+
+
+def _check_top(top, paths):
+    if top is not None and not any(Path(path).suffix in (".v", ".sv") for path in paths):
+        raise ValueError(f"--top {top!r} names the top module of a Verilog design, but no "
+                         f"Verilog design (.v, .sv) is given")
 
 
 def _stage_printer(stream):
@@ -81,41 +106,98 @@ def _details(report, out):
 def _cmd_synth(args, out):
     from .ppa import ppa, ppa_table
 
+    _check_flow_options(args)
+    power = _power_options(args)
+    _check_top(args.top, [args.design])
     design = _design(args.design, args.top)
     report = ppa(design, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
                  cache_results=not args.no_cache, progress=_stage_printer(sys.stderr),
-                 **_power_options(args))
+                 **power)
     if args.json:
         json.dump(report.as_dict(), out, indent=2, default=str)
         out.write("\n")
+        return 0
+    if args.csv:
+        write_csv([report.as_dict()], out)
         return 0
     out.write(ppa_table([report]) + "\n")
     _details(report, out)
     return 0
 
 
-def _cmd_compare(args, out):
+def _kind_options(pairs, kinds):
+    """``--option KIND.KEY=VALUE`` pairs as ``{kind: {key: value}}``."""
+    from ..arith import MULTIPLIER_KINDS
+    from ..cli import options_dict
+
+    by_kind = {}
+    for key, value in options_dict(pairs).items():
+        kind, dot, name = key.partition(".")
+        if not dot or not name:
+            raise ValueError(f"--option {key}={value!r} must name its kind, as KIND.KEY=VALUE "
+                             f"(e.g. drum.k=3): compare builds several kinds")
+        if kind not in MULTIPLIER_KINDS:
+            raise ValueError(f"--option {key}: kind must be one of "
+                             f"{', '.join(sorted(MULTIPLIER_KINDS))}, not {kind!r}")
+        if kind not in kinds:
+            raise ValueError(f"--option {key}: kind {kind!r} is not compared (the kinds are "
+                             f"{', '.join(kinds)})")
+        by_kind.setdefault(kind, {})[name] = value
+    return by_kind
+
+
+def _kind_specs(args, width, err):
+    """One spec per kind at ``width``. Kinds named in --kinds, or given options, must fit; of
+    the default list (every registered kind), those whose defaults do not fit the width are
+    left out, and ``err`` says which and why."""
     from ..arith import MULTIPLIER_KINDS, MultiplierSpec
-    from ..cli import _Progress
+
+    chosen = args.kinds is not None
+    kinds = ([kind.strip() for kind in args.kinds.split(",")] if chosen
+             else sorted(MULTIPLIER_KINDS))
+    options = _kind_options(args.option, kinds)
+    specs = []
+    for kind in kinds:
+        try:
+            specs.append(MultiplierSpec(width=width, signed=bool(args.signed), kind=kind,
+                                        options=options.get(kind)))
+        except ValueError as error:
+            if chosen or kind in options:
+                raise
+            err.write(f"dcim compare: skipped kind {kind}: its default options do not fit "
+                      f"--width {width} ({error}); --option {kind}.KEY=VALUE adapts it\n")
+    if not specs:
+        raise ValueError(f"no multiplier kind fits --width {width} with its default options")
+    return specs
+
+
+def _cmd_compare(args, out):
+    from ..cli import progress_display, refuse_with_design_file
     from .design import yosys_multiplier
     from .ppa import compare, ppa_table
 
+    _check_flow_options(args)
+    power = _power_options(args)
+    if args.designs:
+        refuse_with_design_file(args, {"--width": "width", "--signed": "signed",
+                                       "--kinds": "kinds", "--option": "option",
+                                       "--no-yosys": "no_yosys"})
+        _check_top(args.top, args.designs)
     designs = [_design(path, args.top) for path in args.designs]
     if not designs:
-        kinds = args.kinds.split(",") if args.kinds else sorted(MULTIPLIER_KINDS)
-        designs = [MultiplierSpec(width=args.width, signed=args.signed, kind=kind)
-                   for kind in kinds]
+        width = 8 if args.width is None else args.width
+        designs = _kind_specs(args, width, sys.stderr)
         if not args.no_yosys:
-            designs.append(yosys_multiplier(args.width, args.signed))
-    progress = _Progress("dcim compare")
-    reports = compare(designs, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
-                      cache_results=not args.no_cache,
-                      progress=lambda done, total, name: progress(done, total),
-                      **_power_options(args))
-    progress.close()
+            designs.append(yosys_multiplier(width, bool(args.signed)))
+    with progress_display("dcim compare", "designs") as progress:
+        reports = compare(designs, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
+                          cache_results=not args.no_cache, progress=progress, **power)
     if args.json:
         json.dump([report.as_dict() for report in reports], out, indent=2, default=str)
         out.write("\n")
+        return 0
+    if args.csv:
+        write_csv([report.as_dict() for report in reports], out)
         return 0
     first = reports[0].power
     if first.method == "data":
@@ -130,13 +212,27 @@ def _cmd_compare(args, out):
     return 0
 
 
-def _add_flow_options(parser):
-    parser.add_argument("--corner", default="typ", help="PDK corner (default typ)")
+def _corners_help():
+    """The corners of each PDK that dcim knows by name, read from its description."""
+    folder = importlib.resources.files("dcim.flow") / "pdks"
+    parts = []
+    for name in PDKS:
+        corners = tomllib.loads((folder / f"{name}.toml").read_text()).get("corners", {})
+        parts.append(f"{', '.join(corners)} for {name}")
+    return "; ".join(parts)
+
+
+def _add_flow_options(parser, rows):
+    from ..cli import add_format_arguments
+
+    parser.add_argument("--corner", default="typ",
+                        help=f"PDK corner (default typ): {_corners_help()}")
     parser.add_argument("--clock", type=float, metavar="NS",
                         help="clock period: synthesis target and power clock (default: none "
                              "for synthesis, power at the design's maximum frequency)")
     parser.add_argument("--pdk", default="nangate45",
-                        help="PDK name or .toml description (default nangate45)")
+                        help=f"PDK name, one of {', '.join(PDKS)}, or a .toml description "
+                             f"(default nangate45)")
     parser.add_argument("--pdk-root", type=Path, metavar="DIR",
                         help="folder of the technology files (default $DCIM_PDK_ROOT)")
     parser.add_argument("--activity", type=float,
@@ -149,27 +245,40 @@ def _add_flow_options(parser):
                              "a .npy (cycles x ports) or .npz (an array per port) file")
     parser.add_argument("--top", help="top module of a Verilog design")
     parser.add_argument("--no-cache", action="store_true", help="ignore cached results")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_arguments(parser, rows)
 
 
 def add_flow_commands(commands):
     """Add ``synth`` and ``compare`` to the ``dcim`` subcommand parsers ``commands``."""
+    from ..arith import MULTIPLIER_KINDS
+    from ..cli import kinds_help, parse_option
+
     synth = commands.add_parser("synth", help="synthesize a design and print its power, "
                                               "performance and area")
     synth.add_argument("design", type=Path,
                        help="a design file: TOML with [multiplier] or [macro], or Verilog")
-    _add_flow_options(synth)
+    _add_flow_options(synth, "one row of every figure")
     synth.set_defaults(handler=_cmd_synth)
 
     compare = commands.add_parser("compare", help="one PPA table over several designs, with "
-                                                  "their error metrics")
+                                                  "their error metrics",
+                                  epilog=kinds_help("KIND.KEY=VALUE"),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     compare.add_argument("designs", nargs="*", type=Path,
                          help="design files (default: every multiplier kind at --width, and "
                               "Yosys's own a*b)")
-    compare.add_argument("--width", type=int, default=8, help="operand width (default 8)")
-    compare.add_argument("--signed", action="store_true", help="two's-complement operands")
-    compare.add_argument("--kinds", help="comma-separated multiplier kinds (default: all)")
-    compare.add_argument("--no-yosys", action="store_true",
+    # No defaults here: None tells a flag that was not given, which design files refuse.
+    compare.add_argument("--width", type=int, help="operand width (default 8)")
+    compare.add_argument("--signed", action="store_true", default=None,
+                         help="two's-complement operands")
+    compare.add_argument("--kinds", metavar="KIND,...",
+                         help=f"comma-separated multiplier kinds of "
+                              f"{', '.join(sorted(MULTIPLIER_KINDS))} (default: all whose "
+                              f"default options fit --width)")
+    compare.add_argument("--option", action="append", type=parse_option,
+                         metavar="KIND.KEY=VALUE",
+                         help="an option of one kind, e.g. --option drum.k=3 (repeatable)")
+    compare.add_argument("--no-yosys", action="store_true", default=None,
                          help="leave out Yosys's own a*b")
-    _add_flow_options(compare)
+    _add_flow_options(compare, "one row per design")
     compare.set_defaults(handler=_cmd_compare)

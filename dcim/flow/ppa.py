@@ -172,18 +172,19 @@ def compare(designs, corner="typ", clock_ns=None, pdk_root=None, *, progress=Non
             **options):
     """:func:`ppa` of every design in ``designs``, in order.
 
-    ``progress``, when given, is called as ``progress(done, total, name)`` before each
-    design and once at the end; other keywords go to :func:`ppa`.
+    ``progress``, when given, is called as ``progress(done, total)`` (designs done, designs in
+    all) before each design and once at the end, like the progress of the other long runs;
+    other keywords go to :func:`ppa`.
     """
     designs = list(designs)
     reports = []
     for index, design in enumerate(designs):
         flow = resolve_design(design, options.get("name"))
         if progress is not None:
-            progress(index, len(designs), flow.name)
+            progress(index, len(designs))
         reports.append(ppa(flow, corner, clock_ns, pdk_root, **options))
     if progress is not None:
-        progress(len(designs), len(designs), "")
+        progress(len(designs), len(designs))
     return reports
 
 

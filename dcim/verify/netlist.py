@@ -18,6 +18,8 @@ evaluator is combinational: netlists with flip-flops, latches or memories are re
 """
 
 import concurrent.futures
+import contextlib
+import itertools
 import json
 import os
 import queue
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from amaranth.hdl import Shape
 
 from ..flow import tools
 from ..flow.verilog import emit_verilog, resolve_design
@@ -48,6 +51,8 @@ _ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 # 1.7 us per call at 1024 words, 3.9 us at 4096, 13 us at 16384).
 _CHUNK_WORDS = 4096
 _MAX_EXAMPLES = 8
+# 4**24 vectors take hours; 4**25 and beyond are out of reach.
+_MAX_EXHAUSTIVE_WIDTH = 24
 
 # Input ports of each supported Yosys gate cell, in the order the gate functions take them.
 _GATE_PORTS = {
@@ -971,6 +976,52 @@ def _signed_value(raw, width, signed):
     return raw - (1 << width) if signed and raw >> (width - 1) else raw
 
 
+def _known_operand_width(design):
+    """The width of operand ``a`` as far as it is known without synthesis, else None."""
+    members = getattr(getattr(design, "signature", None), "members", None)
+    if members is not None and "a" in members:
+        return Shape.cast(members["a"].shape).width
+    width = getattr(design, "width", None)
+    return width if isinstance(width, int) and not isinstance(width, bool) else None
+
+
+def _check_exhaustive_width(width):
+    if width is not None and width > _MAX_EXHAUSTIVE_WIDTH:
+        raise ValueError(f"an exhaustive check of {width}-bit operands needs 4**{width} "
+                         f"vectors, more than the {_MAX_EXHAUSTIVE_WIDTH}-bit limit; use "
+                         f"check_against_model")
+
+
+def _run_chunks(run_chunk, starts, threads):
+    """Yield ``(start, run_chunk(start))`` for every start, in completion order.
+
+    With several threads, at most two chunks per thread are queued at a time and the rest are
+    submitted as results come in: on an exception in the caller (Ctrl-C's KeyboardInterrupt)
+    the queued chunks are cancelled, so that only the few running ones delay the exit.
+    """
+    if threads == 1 or len(starts) == 1:
+        for first in starts:
+            yield first, run_chunk(first)
+        return
+    remaining = iter(starts)
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        pending = {}
+        try:
+            while True:
+                for first in itertools.islice(remaining, 2 * threads - len(pending)):
+                    pending[pool.submit(run_chunk, first)] = first
+                if not pending:
+                    return
+                finished, _ = concurrent.futures.wait(
+                    pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in finished:
+                    yield pending.pop(future), future.result()
+        finally:
+            # Also runs when the consumer stops early (an exception, or the generator closed).
+            for future in pending:
+                future.cancel()
+
+
 def check_exhaustive(design, *, chunk_size=1 << 22, progress=None, netlist=None, threads=None,
                      limit=None):
     """Compare the synthesised design with ``design.model`` on every operand pair.
@@ -990,7 +1041,8 @@ def check_exhaustive(design, *, chunk_size=1 << 22, progress=None, netlist=None,
         ``progress`` is called, chunk by chunk. Inside a chunk, gates are evaluated and the
         model is called on pieces of at most 2**18 vectors, which keeps the arrays in cache.
     progress : callable or None
-        Called as ``progress(done, total)`` after each chunk, from the calling thread.
+        Called as ``progress(done, total)`` from the calling thread, once with ``done = 0``
+        and then after each chunk; ``total`` is the number of vectors this run checks.
     netlist : GateNetlist or None
         Reuse an already synthesised netlist of the design.
     threads : int or None
@@ -1008,47 +1060,43 @@ def check_exhaustive(design, *, chunk_size=1 << 22, progress=None, netlist=None,
     ------
     ValueError
         If ``chunk_size`` is not a power of two of at least 64, the operands are wider than
-        24 bits (2**48 vectors are out of reach), or the ports do not fit.
+        24 bits (2**48 vectors are out of reach), or the ports do not fit. Arguments and a
+        width known from ``design`` (its ``width`` or its component's port ``a``) are checked
+        before synthesis.
+    KeyboardInterrupt
+        Passed on promptly: chunks not yet started are cancelled, and only the running ones
+        (one per thread, a fraction of a second each) are waited for.
     """
     if chunk_size < WORD_BITS or chunk_size & (chunk_size - 1):
         raise ValueError(f"chunk_size must be a power of two of at least 64, not {chunk_size!r}")
-    netlist = _netlist_for(design, netlist)
-    if netlist.inputs["a"] > 24:
-        raise ValueError(f"an exhaustive check of {netlist.inputs['a']}-bit operands needs "
-                         f"4**{netlist.inputs['a']} vectors; use check_against_model")
     if threads is None:
         threads = min(8, len(os.sched_getaffinity(0)))
     if threads < 1:
         raise ValueError(f"threads must be at least 1, not {threads!r}")
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of vectors, not {limit!r}")
+    # Refuse sizes out of reach before synthesis, which alone takes many seconds at 30 bits.
+    _check_exhaustive_width(_known_operand_width(design))
+    netlist = _netlist_for(design, netlist)
+    _check_exhaustive_width(netlist.inputs["a"])
     state = _Exhaustive(design, netlist, chunk_size // WORD_BITS)
     total_words = -(-state.total // WORD_BITS)
     if limit is not None:
-        if limit < 1:
-            raise ValueError(f"limit must be a positive number of vectors, not {limit!r}")
         total_words = min(total_words, -(-limit // chunk_size) * state.chunk_words)
+    goal = min(state.total, total_words * WORD_BITS)
     starts = range(0, total_words, state.chunk_words)
     vectors = mismatches = 0
-    examples = []
+    found_by_start = {}
     start_time = time.perf_counter()
-    if threads == 1 or len(starts) == 1:
-        results = map(state.run_chunk, starts)
-        for done, count, found in results:
+    if progress is not None:
+        progress(0, goal)
+    with contextlib.closing(_run_chunks(state.run_chunk, starts, threads)) as results:
+        for first, (done, count, found) in results:
             vectors, mismatches = vectors + done, mismatches + count
-            examples += found
+            found_by_start[first] = found
             if progress is not None:
-                progress(vectors, state.total)
-    else:
-        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-            futures = {pool.submit(state.run_chunk, first): first for first in starts}
-            found_by_start = {}
-            for future in concurrent.futures.as_completed(futures):
-                done, count, found = future.result()
-                vectors, mismatches = vectors + done, mismatches + count
-                found_by_start[futures[future]] = found
-                if progress is not None:
-                    progress(vectors, state.total)
-            for first in sorted(found_by_start):
-                examples += found_by_start[first]
+                progress(vectors, goal)
+    examples = [example for first in sorted(found_by_start) for example in found_by_start[first]]
     return CheckReport(_design_name(design, netlist), vectors, mismatches,
                        tuple(examples[:_MAX_EXAMPLES]), time.perf_counter() - start_time,
                        exhaustive=vectors == state.total)

@@ -1,6 +1,8 @@
 import io
 import json
 
+import pytest
+
 from dcim.arith import MultiplierSpec
 from dcim.cli import main
 
@@ -59,3 +61,121 @@ def test_readme_flow_commands_run(pdk_root, monkeypatch):
     for command, arguments in lines:
         code, text = run([command, *shlex.split(arguments)])
         assert code == 0 and "pJ/multiply" in text
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--activity", "-1"], "--activity must be a number of toggles per cycle from 0 to 2, "
+                           "not -1.0"),
+    (["--clock", "0"], "--clock must be a positive, finite number of nanoseconds, not 0.0"),
+    (["--clock", "inf"], "--clock must be a positive, finite number of nanoseconds, not inf"),
+    (["--corner", "hot"], "corner must be one of typ, fast, slow, not 'hot'"),
+    (["--activity", "0.5", "--operands", "uniform"], "give either --activity or --operands"),
+])
+@pytest.mark.parametrize("command", ["synth", "compare"])
+def test_flow_options_are_checked_before_synthesis(pdk_root, tmp_path, monkeypatch, capsys,
+                                                   command, options, message):
+    from dcim.flow import tools
+
+    def no_tools(*args, **kwargs):
+        raise AssertionError("a tool ran before the options were checked")
+
+    design = tmp_path / "m.toml"
+    MultiplierSpec(4, kind="log").to_toml(design)
+    monkeypatch.setattr(tools, "run_tool", no_tools)
+    code, _ = run([command, str(design), "--pdk-root", str(pdk_root), "--no-cache", *options])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--width", "4"], "--width cannot be combined with a design file"),
+    (["--kinds", "log"], "--kinds cannot be combined with a design file"),
+    (["--signed", "--no-yosys"], "--signed, --no-yosys cannot be combined with a design file"),
+    (["--top", "x"], "--top 'x' names the top module of a Verilog design, but no Verilog"),
+])
+def test_compare_refuses_flags_that_its_design_files_would_ignore(pdk_root, flags, message,
+                                                                  capsys):
+    code, _ = run(["compare", "designs/mul8u_exact_dadda.toml", "--pdk-root", str(pdk_root),
+                   *flags])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_synth_refuses_top_for_a_design_file(pdk_root, capsys):
+    code, _ = run(["synth", "designs/mul8u_exact_dadda.toml", "--top", "x",
+                   "--pdk-root", str(pdk_root)])
+    assert code == 2
+    assert "--top 'x' names the top module of a Verilog design" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("missing.toml", "design file 'missing.toml' does not exist"),
+    ("missing.v", "design file 'missing.v' does not exist"),
+    ("README.md", "design file 'README.md' must be a .toml or .v or .sv file; not '.md'"),
+    ("designs/mul8u_exact_dadda", "design file 'designs/mul8u_exact_dadda' must be a .toml or "
+                                  ".v or .sv file; give the name with its suffix"),
+])
+@pytest.mark.parametrize("command", ["synth", "compare"])
+def test_design_files_are_checked_up_front(pdk_root, command, path, message, capsys):
+    code, _ = run([command, path, "--pdk-root", str(pdk_root)])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_compare_skips_kinds_whose_defaults_do_not_fit_and_takes_kind_options(pdk_root,
+                                                                              capsys):
+    # DRUM's default k = 6 does not fit 4-bit operands: the default list leaves it out.
+    code, text = run(["compare", "--width", "4", "--no-yosys", "--pdk-root", str(pdk_root),
+                      "--json"])
+    assert code == 0
+    names = [row["design"] for row in json.loads(text)]
+    assert names == [MultiplierSpec(4, kind=kind).name
+                     for kind in ("approx", "exact", "log", "mitchell")]
+    err = capsys.readouterr().err
+    assert "dcim compare: skipped kind drum: its default options do not fit --width 4" in err
+    assert "k must be at most width = 4, not 6" in err
+    code, text = run(["compare", "--width", "4", "--kinds", "drum,exact", "--option",
+                      "drum.k=3", "--no-yosys", "--pdk-root", str(pdk_root), "--json"])
+    assert code == 0
+    assert [row["design"] for row in json.loads(text)] == ["mul4u_drum_k3", "mul4u_exact"]
+    assert "skipped" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--option", "k=3"], "--option k=3 must name its kind, as KIND.KEY=VALUE (e.g. drum.k=3)"),
+    (["--option", "fast.k=3"], "--option fast.k: kind must be one of"),
+    (["--kinds", "exact", "--option", "drum.k=3"],
+     "--option drum.k: kind 'drum' is not compared (the kinds are exact)"),
+    (["--kinds", "drum"], "k must be at most width = 4, not 6"),
+    (["--option", "log.foo=1"], "options ['foo'] are unknown for kind 'log'"),
+    (["--option", "drum.k=3", "--option", "drum.k=2"],
+     "--option drum.k is given twice, as 3 and 2"),
+])
+def test_compare_kind_options_are_checked(pdk_root, monkeypatch, capsys, flags, message):
+    from dcim.flow import tools
+
+    def no_tools(*args, **kwargs):
+        raise AssertionError("a tool ran before the options were checked")
+
+    monkeypatch.setattr(tools, "run_tool", no_tools)
+    code, _ = run(["compare", "--width", "4", "--pdk-root", str(pdk_root), *flags])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_synth_and_compare_write_csv(pdk_root, tmp_path):
+    import csv
+
+    design = tmp_path / "m.toml"
+    MultiplierSpec(4, kind="log").to_toml(design)
+    code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--csv"])
+    assert code == 0
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["design"] == "mul4u_log" and float(row["area_um2"]) > 0
+    assert float(row["metrics.mred"]) > 0
+    code, text = run(["compare", "--width", "4", "--kinds", "exact", "--pdk-root",
+                      str(pdk_root), "--csv"])
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["design"] for row in rows] == ["mul4u_exact", "mul4u_yosys"]
+    assert rows[0]["metrics.mred"] == "0.0" and rows[1]["metrics.mred"] == ""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from amaranth.hdl import Const, Module, Mux, signed, unsigned
+from amaranth.hdl import Const, Fragment, Module, Mux, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
@@ -327,9 +327,55 @@ def test_progress_threads_and_limit(netlist_of):
     calls = []
     full = check_exhaustive(spec, netlist=netlist_of(spec), chunk_size=1 << 12, threads=2,
                             progress=lambda done, total: calls.append((done, total)))
-    assert full.ok and calls[-1] == (65536, 65536) and len(calls) == 16
-    part = check_exhaustive(spec, netlist=netlist_of(spec), chunk_size=1 << 12, limit=5000)
+    assert full.ok and calls[0] == (0, 65536) and calls[-1] == (65536, 65536)
+    assert len(calls) == 17 and calls == sorted(calls)
+    calls.clear()
+    part = check_exhaustive(spec, netlist=netlist_of(spec), chunk_size=1 << 12, limit=5000,
+                            progress=lambda done, total: calls.append((done, total)))
     assert part.vectors == 8192 and not part.exhaustive and part.ok
+    # The total is what this run checks, so that a progress display can reach its end.
+    assert calls == [(0, 8192), (4096, 8192), (8192, 8192)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_interrupt_cancels_the_chunks_not_yet_started(netlist_of, monkeypatch, threads):
+    from dcim.verify import netlist as module
+
+    ran = []
+    run_chunk = module._Exhaustive.run_chunk
+
+    def counted(self, first):
+        ran.append(first)
+        return run_chunk(self, first)
+
+    def interrupt(done, total):
+        if done >= 4 << 10:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(module._Exhaustive, "run_chunk", counted)
+    spec = FakeSpec(8, False)
+    with pytest.raises(KeyboardInterrupt):
+        check_exhaustive(spec, netlist=netlist_of(spec), chunk_size=1 << 10, threads=threads,
+                         progress=interrupt)
+    # 64 chunks in all; after the fourth only those already queued (two per thread) may run.
+    assert 4 <= len(ran) <= 4 + 2 * threads
+
+
+def test_exhaustive_width_is_refused_before_synthesis(monkeypatch):
+    from dcim.flow import tools
+
+    def no_tools(*args, **kwargs):
+        raise AssertionError("Yosys ran before the width check")
+
+    monkeypatch.setattr(tools, "run_tool", no_tools)
+    with pytest.raises(ValueError, match="exhaustive check of 25-bit operands needs 4\\*\\*25"):
+        check_exhaustive(FakeSpec(25, False))
+    component = FakeSpec(30, False).component()
+    with pytest.raises(ValueError, match="exhaustive check of 30-bit operands"):
+        check_exhaustive(component)
+    Fragment.get(component, None)   # used after all, so that Amaranth does not warn
+    with pytest.raises(ValueError, match="limit must be a positive number of vectors, not 0"):
+        check_exhaustive(FakeSpec(4, False), limit=0)
 
 
 def test_check_exhaustive_validates_arguments(netlist_of):
