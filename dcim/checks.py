@@ -1,8 +1,19 @@
 """Validation shared by the golden models and the simulators."""
 
+import reprlib
+
 import numpy as np
 
-__all__ = ["check_integer_range"]
+__all__ = ["check_integer_range", "short_repr"]
+
+_REPR = reprlib.Repr()
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 8
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def short_repr(value):
+    """``repr(value)`` cut to a readable length: error messages quote what the user gave."""
+    return _REPR.repr(value)
 
 
 def check_integer_range(label, values, low, high, design):

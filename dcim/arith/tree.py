@@ -9,6 +9,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
+from ..checks import short_repr
 from ..toml_io import read_toml, write_toml
 from .compressor import COMPRESSORS
 
@@ -17,21 +18,39 @@ __all__ = [
     "Cell",
     "CompressorAssignment",
     "ReductionPlan",
+    "check_compressor_name",
     "plan_reduction",
     "reduce_columns",
+    "replacement_compressors",
 ]
 
 TREE_SCHEDULES = ("dadda", "wallace")
 _MAX_STAGES = 64
 
 
-def _check_compressor_name(parameter, name):
+def replacement_compressors():
+    """Names of the registered compressors that can take a full adder's place in a tree.
+
+    A tree places a compressor where a full adder would go; one that removes fewer than two
+    bits from its column (a half adder) would not reduce the column as far.
+    """
+    return sorted(name for name, compressor in COMPRESSORS.items()
+                  if compressor.height_reduction >= 2)
+
+
+def check_compressor_name(parameter, name):
+    """Raise ``ValueError`` naming ``parameter`` unless ``name`` can replace a full adder."""
+    if not isinstance(name, str):
+        raise TypeError(f"{parameter} must be a compressor name (a str), not "
+                        f"{short_repr(name)}")
+    acceptable = ", ".join(replacement_compressors())
     if name not in COMPRESSORS:
-        raise ValueError(f"{parameter} names unknown compressor {name!r}; "
-                         f"known: {', '.join(sorted(COMPRESSORS))}")
+        raise ValueError(f"{parameter} names unknown compressor {short_repr(name)}; "
+                         f"it must be one of {acceptable}")
     if COMPRESSORS[name].height_reduction < 2:
         raise ValueError(f"{parameter}: compressor {name!r} removes fewer than two bits "
-                         f"from its column and cannot replace a full adder")
+                         f"from its column and cannot replace a full adder; it must be one "
+                         f"of {acceptable}")
 
 
 @dataclass(frozen=True)
@@ -147,7 +166,7 @@ def _normalise(parameter, entries, key_length):
             raise ValueError(f"{parameter} key must be "
                              f"{'a non-negative int' if key_length == 1 else '(stage, column)'}"
                              f", not {key!r}")
-        _check_compressor_name(f"{parameter}[{key!r}]", name)
+        check_compressor_name(f"{parameter}[{key!r}]", name)
         normalised[key] = name
     return tuple(sorted(normalised.items()))
 

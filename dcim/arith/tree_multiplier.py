@@ -12,11 +12,17 @@ from functools import lru_cache
 import numpy as np
 from amaranth.hdl import Cat
 
-from .compressor import COMPRESSORS
+from ..checks import short_repr
 from .logic import AmaranthLogic, NumpyLogic, bits_from_words, words_from_bits
 from .multiplier import MultiplierKind, register_multiplier_kind
 from .partial_products import PARTIAL_PRODUCT_METHODS, partial_products
-from .tree import TREE_SCHEDULES, CompressorAssignment, plan_reduction, reduce_columns
+from .tree import (
+    TREE_SCHEDULES,
+    CompressorAssignment,
+    plan_reduction,
+    reduce_columns,
+    replacement_compressors,
+)
 
 __all__ = ["ApproxOptions", "ExactOptions", "tree_model", "tree_plan"]
 
@@ -60,7 +66,8 @@ class ApproxOptions(ExactOptions):
     Parameters
     ----------
     compressor : str
-        Approximate compressor used in the lowest ``columns`` columns of every stage.
+        Approximate compressor used in the lowest ``columns`` columns of every stage: any
+        registered compressor that can replace a full adder (not ``"half_adder"``).
     columns : int or None
         How many low columns use ``compressor``; ``None`` means ``width`` (the lower half).
     assignment : CompressorAssignment, dict or None
@@ -81,9 +88,13 @@ class ApproxOptions(ExactOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.compressor not in COMPRESSORS:
-            raise ValueError(f"compressor must be one of {', '.join(sorted(COMPRESSORS))}, "
-                             f"not {self.compressor!r}")
+        acceptable = replacement_compressors()
+        if not isinstance(self.compressor, str) or self.compressor not in acceptable:
+            # Checked here, not first in the tree: a half adder cannot take a full adder's
+            # place, and the options must not accept what model() would then refuse.
+            raise ValueError(f"compressor must be one of {', '.join(acceptable)} (the "
+                             f"compressors that can replace a full adder), "
+                             f"not {short_repr(self.compressor)}")
         if self.columns is not None and (isinstance(self.columns, bool)
                                          or not isinstance(self.columns, int)
                                          or self.columns < 0):

@@ -122,6 +122,17 @@ def test_invalid_parameters_are_named(kwargs, error, message):
         MultiplierSpec(**kwargs)
 
 
+@pytest.mark.parametrize("compressor", ["half_adder", "nonesuch", 5, ["acci1"]])
+def test_approx_compressor_must_replace_a_full_adder(compressor):
+    # half_adder used to pass the options and fail only in model().
+    with pytest.raises(ValueError, match=r"compressor must be one of acci1, akbar1, .*exact42, "
+                                         r"full_adder, .*replace a full adder\), not "):
+        MultiplierSpec(8, kind="approx", options={"compressor": compressor})
+    with pytest.raises(ValueError, match="half_adder") as error:
+        MultiplierSpec(8, kind="approx", options={"compressor": "half_adder"})
+    assert "half_adder," not in str(error.value)
+
+
 def test_model_checks_operands():
     spec = MultiplierSpec(4, signed=True)
     with pytest.raises(ValueError, match=r"operand a must lie in \[-8, 7\] for mul4s_exact, "

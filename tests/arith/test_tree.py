@@ -116,10 +116,11 @@ def test_assignment_round_trips_through_toml(tmp_path):
     ({"columns": {0: "nonesuch"}}, r"columns\[0\] names unknown compressor 'nonesuch'"),
     ({"columns": {-1: "acci1"}}, "columns key must be a non-negative int, not -1"),
     ({"overrides": {3: "acci1"}}, r"overrides key must be \(stage, column\), not 3"),
-    ({"columns": {0: "half_adder"}}, "removes fewer than two bits"),
+    ({"columns": {0: "half_adder"}}, "removes fewer than two bits.*one of acci1, "),
+    ({"columns": {0: ["acci1"]}}, r"columns\[0\] must be a compressor name"),
 ])
 def test_assignment_errors_name_the_parameter(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         CompressorAssignment(**kwargs)
 
 
