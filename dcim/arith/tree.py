@@ -6,10 +6,11 @@ and the bit-exact model (:class:`~dcim.arith.logic.NumpyLogic`) walk the very sa
 """
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ..checks import short_repr
+from ..checks import check_int, short_repr
 from ..toml_io import read_toml, write_toml
 from .compressor import COMPRESSORS
 
@@ -80,10 +81,8 @@ class CompressorAssignment:
     def uniform(cls, compressor, columns):
         """The same compressor in every column of ``columns`` (an iterable or an int ``k``
         meaning columns ``0..k-1``)."""
-        if isinstance(columns, int) and not isinstance(columns, bool):
-            if columns < 0:
-                raise ValueError(f"columns must be non-negative, not {columns!r}")
-            columns = range(columns)
+        if not isinstance(columns, (str, bytes)) and not hasattr(columns, "__iter__"):
+            columns = range(check_int("columns", columns, 0))
         return cls(columns={column: compressor for column in columns})
 
     def compressor_for(self, stage, column):
@@ -123,25 +122,53 @@ class CompressorAssignment:
 
     @classmethod
     def from_dict(cls, data):
+        """An assignment from its TOML form: ``{"columns": {"3": name}, "overrides": [...]}``.
+
+        Column keys are decimal strings (TOML keys are strings) or ints; each override is a
+        table with exactly ``stage``, ``column`` and ``compressor``.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Naming the key or entry at fault; also for a column or override given twice.
+        """
         if not isinstance(data, dict):
-            raise TypeError(f"compressor assignment must be a table, not {data!r}")
-        unknown = set(data) - {"columns", "overrides"}
+            raise TypeError(f"compressor assignment must be a table, not {short_repr(data)}")
+        unknown = sorted(map(repr, set(data) - {"columns", "overrides"}))
         if unknown:
-            raise ValueError(f"compressor assignment has unknown keys {sorted(unknown)!r}")
+            raise ValueError(f"compressor assignment has unknown keys [{', '.join(unknown)}]; "
+                             f"it takes 'columns' and 'overrides'")
+        table = data.get("columns", {})
+        if not isinstance(table, dict):
+            raise TypeError(f"compressor assignment columns must be a table, "
+                            f"not {short_repr(table)}")
         columns = {}
-        for key, name in data.get("columns", {}).items():
-            try:
-                columns[int(key)] = name
-            except ValueError:
-                raise ValueError(f"compressor assignment column must be an integer, "
-                                 f"not {key!r}") from None
+        for key, name in table.items():
+            if isinstance(key, str):
+                # int() would also take " 3", "3_0" and non-ASCII digits.
+                if not re.fullmatch(r"[0-9]+", key):
+                    raise ValueError(f"compressor assignment column must be an integer, "
+                                     f"not {short_repr(key)}")
+                column = int(key)
+            else:
+                column = check_int("compressor assignment column", key, 0)
+            if column in columns:
+                raise ValueError(f"compressor assignment names column {column} twice")
+            columns[column] = name
+        entries = data.get("overrides", [])
+        if not isinstance(entries, (list, tuple)):
+            raise TypeError(f"compressor assignment overrides must be a list of tables, "
+                            f"not {short_repr(entries)}")
         overrides = {}
-        for entry in data.get("overrides", []):
-            try:
-                overrides[(entry["stage"], entry["column"])] = entry["compressor"]
-            except (KeyError, TypeError):
+        for entry in entries:
+            if not isinstance(entry, dict) or set(entry) != {"stage", "column", "compressor"}:
                 raise ValueError(f"compressor override needs stage, column and compressor, "
-                                 f"not {entry!r}") from None
+                                 f"not {short_repr(entry)}")
+            key = (entry["stage"], entry["column"])
+            if key in overrides:
+                raise ValueError(f"compressor assignment overrides stage {key[0]!r}, column "
+                                 f"{key[1]!r} twice")
+            overrides[key] = entry["compressor"]
         return cls(columns=columns, overrides=overrides)
 
     def to_toml(self, path=None):
@@ -157,18 +184,37 @@ class CompressorAssignment:
 def _normalise(parameter, entries, key_length):
     if isinstance(entries, dict):
         entries = entries.items()
+    elif isinstance(entries, (str, bytes)) or not hasattr(entries, "__iter__"):
+        raise TypeError(f"{parameter} must be a dict or pairs, not {short_repr(entries)}")
     normalised = {}
-    for key, name in entries:
+    for entry in entries:
+        if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+            raise ValueError(f"{parameter} must hold (key, compressor) pairs, "
+                             f"not {short_repr(entry)}")
+        key, name = entry
         keys = key if key_length > 1 else (key,)
-        if (not isinstance(keys, tuple) or len(keys) != key_length
-                or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0
-                           for k in keys)):
+        plain = _plain_keys(keys, key_length)
+        if plain is None:
             raise ValueError(f"{parameter} key must be "
                              f"{'a non-negative int' if key_length == 1 else '(stage, column)'}"
-                             f", not {key!r}")
+                             f", not {short_repr(key)}")
+        key = plain if key_length > 1 else plain[0]
         check_compressor_name(f"{parameter}[{key!r}]", name)
+        if key in normalised:
+            raise ValueError(f"{parameter} names {key!r} twice")
         normalised[key] = name
     return tuple(sorted(normalised.items()))
+
+
+def _plain_keys(keys, key_length):
+    """``keys`` as a tuple of plain non-negative ints (NumPy ones accepted), or ``None``."""
+    if not isinstance(keys, tuple) or len(keys) != key_length:
+        return None
+    try:
+        plain = tuple(check_int("key", k, 0) for k in keys)
+    except (TypeError, ValueError):
+        return None
+    return plain
 
 
 @dataclass(frozen=True)

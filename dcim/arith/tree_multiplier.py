@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 from amaranth.hdl import Cat
 
-from ..checks import short_repr
+from ..checks import check_int, short_repr
 from .logic import AmaranthLogic, NumpyLogic, bits_from_words, words_from_bits
 from .multiplier import MultiplierKind, register_multiplier_kind
 from .partial_products import PARTIAL_PRODUCT_METHODS, partial_products
@@ -31,8 +31,17 @@ _MODEL_CHUNK = 1 << 16  # vectors per chunk: bounds the model's memory for large
 
 
 def _check_choice(parameter, value, choices):
-    if value not in choices:
-        raise ValueError(f"{parameter} must be one of {choices}, not {value!r}")
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{parameter} must be one of {choices}, not {short_repr(value)}")
+
+
+def _check_count(parameter, value):
+    """``value`` as a plain non-negative int (NumPy integers accepted)."""
+    try:
+        return check_int(parameter, value, 0)
+    except (TypeError, ValueError):
+        raise ValueError(f"{parameter} must be a non-negative int, "
+                         f"not {short_repr(value)}") from None
 
 
 @dataclass(frozen=True)
@@ -95,22 +104,21 @@ class ApproxOptions(ExactOptions):
             raise ValueError(f"compressor must be one of {', '.join(acceptable)} (the "
                              f"compressors that can replace a full adder), "
                              f"not {short_repr(self.compressor)}")
-        if self.columns is not None and (isinstance(self.columns, bool)
-                                         or not isinstance(self.columns, int)
-                                         or self.columns < 0):
-            raise ValueError(f"columns must be a non-negative int or None, "
-                             f"not {self.columns!r}")
+        if self.columns is not None:
+            try:
+                object.__setattr__(self, "columns", check_int("columns", self.columns, 0))
+            except (TypeError, ValueError):
+                raise ValueError(f"columns must be a non-negative int or None, "
+                                 f"not {short_repr(self.columns)}") from None
         if isinstance(self.assignment, dict):
             object.__setattr__(self, "assignment",
                                CompressorAssignment.from_dict(self.assignment))
         elif self.assignment is not None and not isinstance(self.assignment,
                                                             CompressorAssignment):
             raise TypeError(f"assignment must be a CompressorAssignment or dict, "
-                            f"not {self.assignment!r}")
+                            f"not {short_repr(self.assignment)}")
         for parameter in ("truncate", "or_low"):
-            value = getattr(self, parameter)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{parameter} must be a non-negative int, not {value!r}")
+            object.__setattr__(self, parameter, _check_count(parameter, getattr(self, parameter)))
 
     def resolved_assignment(self, width):
         if self.assignment is not None:

@@ -183,3 +183,90 @@ def test_random_parameters_build_a_working_design_or_fail_clearly(width, is_sign
     assert spec.name.isidentifier()
     if spec.kind == "exact":
         assert np.array_equal(product, a * b)
+
+
+@pytest.mark.parametrize(("a", "b", "message"), [
+    (2**70, 1, r"operand a must lie in \[0, 255\] for mul8u_exact, not 1180591620717411303424"),
+    (1, [1, -(2**70)], r"operand b must lie in \[0, 255\] .*not -1180591620717411303424"),
+    ([], [], r"operand a must hold at least one value, not an empty array of shape \(0,\)"),
+    ([1], np.zeros((0, 2), int), r"operand b must hold at least one value.* \(0, 2\)"),
+    ([1, 2], [1, 2, 3], r"operands a and b must have shapes that broadcast together, "
+                        r"not \(2,\) and \(3,\)"),
+    (np.ones((2, 3), int), np.ones((2,), int), r"not \(2, 3\) and \(2,\)"),
+    ([[1], [1, 2]], 1, r"operand a must be an array of integers, not \[\[1\], \[1, 2\]\]"),
+])
+def test_model_names_the_bad_operand(a, b, message):
+    with pytest.raises(ValueError, match=message):
+        MultiplierSpec(8).model(a, b)
+
+
+def test_model_takes_python_integers_in_object_arrays():
+    product = MultiplierSpec(8).model(np.array([3, 255], dtype=object), [2, 255])
+    assert product.dtype == np.int64 and product.tolist() == [6, 255 * 255]
+    with pytest.raises(TypeError, match=r"operand a must hold integers, not 2.5"):
+        MultiplierSpec(8).model(np.array([1, 2.5], dtype=object), 1)
+
+
+@pytest.mark.parametrize(("kwargs", "plain"), [
+    ({"width": np.int64(8), "signed": np.bool_(True)}, {"width": 8, "signed": True}),
+    ({"width": np.uint8(8), "kind": "drum", "options": {"k": np.int16(4)}},
+     {"width": 8, "kind": "drum", "options": {"k": 4}}),
+    ({"width": 8, "kind": "mitchell", "options": {"fraction_bits": np.int8(3)}},
+     {"width": 8, "kind": "mitchell", "options": {"fraction_bits": 3}}),
+    ({"width": 8, "kind": "approx", "options": {"columns": np.int32(6),
+                                                "truncate": np.int64(1),
+                                                "or_low": np.uint16(3)}},
+     {"width": 8, "kind": "approx", "options": {"columns": 6, "truncate": 1, "or_low": 3}}),
+])
+def test_numpy_integers_are_stored_as_plain_ints(kwargs, plain):
+    spec, expected = MultiplierSpec(**kwargs), MultiplierSpec(**plain)
+    assert spec == expected and hash(spec) == hash(expected) and spec.name == expected.name
+    assert type(spec.width) is int and type(spec.signed) is bool
+    for field in ("k", "fraction_bits", "columns", "truncate", "or_low"):
+        assert type(getattr(spec.options, field, 0)) is int
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"width": np.True_}, TypeError, r"width must be an int, not np.True_"),
+    ({"width": np.float64(8)}, TypeError, r"width must be an int, not np.float64\(8.0\)"),
+    ({"width": 8, "signed": np.int64(1)}, TypeError, r"signed must be a bool, not np.int64"),
+    ({"width": 8, "kind": ["log"]}, ValueError, r"kind must be one of .*, not \['log'\]"),
+    ({"width": 8, "kind": "drum", "options": {"k": np.float32(4)}}, TypeError,
+     r"k must be an int, not np.float32\(4.0\)"),
+    ({"width": 8, "kind": "approx", "options": {"columns": 2.0}}, ValueError,
+     r"columns must be a non-negative int or None, not 2.0"),
+    ({"width": 8, "options": {1: 2, "x": 3}}, ValueError, r"options \['x', 1\] are unknown"),
+])
+def test_wrong_types_are_named(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        MultiplierSpec(**kwargs)
+
+
+@pytest.mark.parametrize(("text", "error", "message"), [
+    ("[multiplier]\nwidth = 8\noptions = 5", TypeError,
+     "multiplier options must be a table, not 5"),
+    ('[multiplier]\nwidth = "8"', TypeError, "width must be an int, not '8'"),
+    ("[multiplier]\nwidth = 8\nkind = 5", ValueError, "kind must be one of .*, not 5"),
+    ("[multiplier]\nwidth = 8\nkind = ['log']", ValueError, r"kind must be one of .*\['log'\]"),
+    ("[multiplier]\nwidth = 8\nsigned = 'yes'", TypeError, "signed must be a bool, not 'yes'"),
+    ("[multiplier]\nwidth = 8\ndepth = 2", ValueError, r"unknown keys \['depth'\]"),
+    ("[multiplier]\nsigned = true", ValueError, "needs a width"),
+    ("multiplier = 5", ValueError, "multiplier in TOML text must be a table, not 5"),
+    ("[multiplier]\nwidth = 8\n[macro]\nrows = 4", ValueError,
+     r"TOML text holds \[multiplier\] and also 'macro'"),
+    ("[multiplier]\nwidth = 8\n[multiplier.options]\ntree = 5", ValueError,
+     "tree must be one of .*not 5"),
+    ("[multiplier]\nwidth = 8\nkind = 'drum'\n[multiplier.options]\nk = 4.0", TypeError,
+     "k must be an int, not 4.0"),
+    ("[multiplier]\nwidth = 8\nkind = 'approx'\n[multiplier.options]\nassignment = 5",
+     TypeError, "assignment must be a CompressorAssignment or dict, not 5"),
+    ("[multiplier]\nwidth = 8\nkind = 'approx'\n[multiplier.options.assignment]\ncolumns = 5",
+     TypeError, "compressor assignment columns must be a table, not 5"),
+    ("[multiplier]\nwidth = 8\nkind = 'approx'\n[multiplier.options.assignment]\n"
+     "overrides = 5", TypeError, "compressor assignment overrides must be a list of tables"),
+    ("width = 8", ValueError, r"TOML text has no \[multiplier\] table"),
+    ("[multiplier\nwidth = 8", ValueError, "TOML text is not valid: "),
+])
+def test_bad_toml_names_the_key(text, error, message):
+    with pytest.raises(error, match=message):
+        MultiplierSpec.from_toml(text)

@@ -171,3 +171,33 @@ def test_or_low_makes_low_bits_an_or(width, is_signed):
     product = spec.model(a, b)
     assert product.shape == a.shape
     assert np.any(product != a * b)
+
+
+def test_assignment_takes_numpy_integers():
+    assignment = CompressorAssignment(columns={np.int64(3): "acci1"},
+                                      overrides={(np.uint8(1), np.int32(5)): "ha"})
+    assert assignment == CompressorAssignment(columns={3: "acci1"}, overrides={(1, 5): "ha"})
+    assert hash(assignment) == hash(CompressorAssignment(columns={3: "acci1"},
+                                                         overrides={(1, 5): "ha"}))
+    assert [type(c) for c, _ in assignment.columns] == [int]
+    assert CompressorAssignment.uniform("acci1", np.int64(2)) == \
+        CompressorAssignment.uniform("acci1", 2)
+    with pytest.raises(ValueError, match=r"columns key must be a non-negative int, not True"):
+        CompressorAssignment(columns={True: "acci1"})
+
+
+@pytest.mark.parametrize(("data", "error", "message"), [
+    ({"overrides": [{"stage": 0, "column": 1, "compressor": "ha", "x": 1}]}, ValueError,
+     "compressor override needs stage, column and compressor"),
+    ({"overrides": [{"stage": 0, "column": 1, "compressor": "ha"}] * 2}, ValueError,
+     "overrides stage 0, column 1 twice"),
+    ({"overrides": [5]}, ValueError, "compressor override needs stage, column and compressor"),
+    ({"overrides": "abc"}, TypeError, "overrides must be a list of tables"),
+    ({"columns": {"٣": "ha"}}, ValueError, "column must be an integer, not '٣'"),
+    ({"columns": {"-1": "ha"}}, ValueError, "column must be an integer, not '-1'"),
+    ({"columns": {"1": ["ha"]}}, TypeError, r"columns\[1\] must be a compressor name"),
+    ({"columns": []}, TypeError, "compressor assignment columns must be a table"),
+])
+def test_assignment_from_bad_dict(data, error, message):
+    with pytest.raises(error, match=message):
+        CompressorAssignment.from_dict(data)

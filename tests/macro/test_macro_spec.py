@@ -174,3 +174,49 @@ def test_describe():
     assert facts["macs_per_cycle"] == 16 * 8 / 8
     assert facts["latency"] == 10
     assert "full_adder" in facts["tree_compressors"]
+
+
+def test_numpy_integers_are_stored_as_plain_ints():
+    import numpy as np
+
+    spec = MacroSpec(rows=np.int64(16), cols=np.uint8(4), weight_bits=np.int32(4),
+                     act_bits=np.int16(6), signed=np.bool_(False), col_mux=np.int64(2),
+                     acc_width=np.uint16(40))
+    plain = MacroSpec(rows=16, cols=4, weight_bits=4, act_bits=6, signed=False, col_mux=2,
+                      acc_width=40)
+    assert spec == plain and hash(spec) == hash(plain) and spec.name == plain.name
+    for field in ("rows", "cols", "weight_bits", "act_bits", "col_mux", "acc_width"):
+        assert type(getattr(spec, field)) is int, field
+    assert type(spec.signed) is bool
+    with pytest.raises(TypeError, match=r"rows must be an int, not np.float64\(4.0\)"):
+        MacroSpec(rows=np.float64(4))
+    with pytest.raises(TypeError, match=r"acc_width must be an int or None, not np.True_"):
+        MacroSpec(acc_width=np.True_)
+
+
+@pytest.mark.parametrize("text, error, message", [
+    ("[macro]\nrows = '4'", TypeError, r"rows must be an int, not '4'"),
+    ("[macro]\nmult = 5", TypeError, r"mult must be a kind name, a dict or a MultiplierSpec"),
+    ("[macro]\nmult = ['log']", TypeError, r"mult must be .*, not \['log'\]"),
+    ("[macro]\ndatapath = ['bitserial']", ValueError, r"datapath must be one of .*\['bitser"),
+    ("[macro]\ntree = {}", ValueError, r"tree must be one of .*, not \{\}"),
+    ("[macro]\nassignment = 5", TypeError, r"assignment must be a CompressorAssignment"),
+    ("[macro]\n[macro.mult]\nkind = 'drum'\noptions = 5", TypeError,
+     r"multiplier options must be a table, not 5"),
+    ("[macro]\n[macro.mult]\nkind = 'drum'\n[macro.mult.options]\nk = '4'", TypeError,
+     r"k must be an int, not '4'"),
+    ("[macro]\n[macro.assignment]\ncolumns = 5", TypeError,
+     r"compressor assignment columns must be a table, not 5"),
+    ("[macro]\n[macro.assignment.columns]\n' 3' = 'acci1'", ValueError,
+     r"compressor assignment column must be an integer, not ' 3'"),
+    ("[macro]\n[macro.assignment.columns]\n'3_0' = 'acci1'", ValueError,
+     r"column must be an integer, not '3_0'"),
+    ("[macro]\n[macro.assignment.columns]\n3 = 'acci1'\n03 = 'ha'", ValueError,
+     r"compressor assignment names column 3 twice"),
+    ("macro = 5", ValueError, r"macro in TOML text must be a table, not 5"),
+    ("[macro]\nrows = 4\n[multiplier]\nwidth = 4", ValueError,
+     r"TOML text holds \[macro\] and also 'multiplier'"),
+])
+def test_bad_toml_names_the_key(text, error, message):
+    with pytest.raises(error, match=message):
+        MacroSpec.from_toml(text)
