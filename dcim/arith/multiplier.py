@@ -42,6 +42,15 @@ class MultiplierKind:
     def validate(self, spec):
         """Check options against the width and signedness; raise ``ValueError`` if unfit."""
 
+    def canonical(self, spec):
+        """The options of ``spec`` in the one form shared by every spec of the same circuit.
+
+        Called after :meth:`validate`. Options that build the same hardware (a default spelt
+        out, an entry that places nothing) must come out equal here, so that one design has
+        one spec, one hash and one name. The default returns the options unchanged.
+        """
+        return spec.options
+
     def name_suffix(self, options):
         """Text that makes the spec's name unique among specs of this kind."""
         parts = []
@@ -140,6 +149,7 @@ class MultiplierSpec:
                             f"{kind.Options.__name__}, not {short_repr(options)}")
         object.__setattr__(self, "options", options)
         kind.validate(self)
+        object.__setattr__(self, "options", kind.canonical(self))
 
     @property
     def kind_object(self):

@@ -19,6 +19,7 @@ __all__ = [
     "Cell",
     "CompressorAssignment",
     "ReductionPlan",
+    "check_assignment",
     "check_compressor_name",
     "plan_reduction",
     "reduce_columns",
@@ -255,6 +256,70 @@ class ReductionPlan:
     def totals(self):
         """How many of each compressor the whole tree uses."""
         return sum(self.compressor_counts(), Counter())
+
+
+def _holding(counts):
+    if not counts:
+        return "no compressor"
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+
+
+def check_assignment(assignment, heights, *, schedule="dadda", or_columns=0,
+                     label="assignment"):
+    """The entries of ``assignment`` that shape the tree planned for ``heights``.
+
+    An entry that places nothing would change a design's name but not its circuit. A
+    ``columns`` entry means "this compressor where it fits in this column": one that fits in
+    no stage (too few bits, an OR-ed column) or that names ``"full_adder"`` (what the column
+    uses anyway) is dropped, so that equal circuits get equal assignments. An override names
+    one stage of one column, so one that leaves the plan as it is without it is an error. The
+    other arguments are those of :func:`plan_reduction`; ``label`` names the assignment in
+    messages.
+
+    Returns
+    -------
+    (CompressorAssignment, ReductionPlan)
+        The assignment without the dropped entries (possibly empty) and its plan, which is
+        the plan of ``assignment``.
+
+    Raises
+    ------
+    ValueError
+        For a column beyond the tree, or an override that places nothing, naming the stage
+        and column and what the plan holds there.
+    """
+    n_columns = len(heights)
+    for column in [c for c, _ in assignment.columns] + [c for (_, c), _ in assignment.overrides]:
+        if column >= n_columns:
+            raise ValueError(f"{label} names column {column}, beyond the {n_columns} columns "
+                             f"of the tree")
+    plan = plan_reduction(heights, schedule=schedule, assignment=assignment,
+                          or_columns=or_columns)
+    used = {(cell.column, cell.compressor) for cell in plan.cells}
+    assignment = CompressorAssignment(
+        columns=tuple((column, name) for column, name in assignment.columns
+                      if name != "full_adder" and (column, name) in used),
+        overrides=assignment.overrides)
+    held = {}
+    for cell in plan.cells:
+        held.setdefault((cell.stage, cell.column), Counter())[cell.compressor] += 1
+    for (stage, column), name in assignment.overrides:
+        where = f"{label} override at stage {stage}, column {column} ({name!r})"
+        if column < or_columns:
+            raise ValueError(f"{where} places nothing: column {column} is OR-ed, not reduced")
+        if stage >= plan.stages:
+            stages = (f"only {plan.stages} stage{'s' if plan.stages != 1 else ''} (0 to "
+                      f"{plan.stages - 1})" if plan.stages else "no stages")
+            raise ValueError(f"{where} places nothing: the tree has {stages}")
+        others = tuple(item for item in assignment.overrides if item[0] != (stage, column))
+        without = plan_reduction(heights, schedule=schedule, or_columns=or_columns,
+                                 assignment=CompressorAssignment(assignment.columns, others))
+        if without.cells == plan.cells:
+            column_choice = dict(assignment.columns).get(column, "full_adder")
+            raise ValueError(f"{where} places nothing new: stage {stage} of column {column} "
+                             f"holds {_holding(held.get((stage, column)))} with or without "
+                             f"it (the column uses {column_choice!r} where it fits)")
+    return assignment, plan
 
 
 def _dadda_targets(limit):

@@ -6,6 +6,7 @@ columns. Both walk one :class:`~dcim.arith.tree.ReductionPlan`, bit for bit the 
 hardware and in the NumPy model.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,6 +20,7 @@ from .partial_products import PARTIAL_PRODUCT_METHODS, partial_products
 from .tree import (
     TREE_SCHEDULES,
     CompressorAssignment,
+    check_assignment,
     plan_reduction,
     reduce_columns,
     replacement_compressors,
@@ -81,6 +83,9 @@ class ApproxOptions(ExactOptions):
         How many low columns use ``compressor``; ``None`` means ``width`` (the lower half).
     assignment : CompressorAssignment, dict or None
         Explicit per-column (and per-stage) choice; replaces ``compressor`` and ``columns``.
+        Every entry must place something: a ``columns`` entry its compressor in some stage
+        of its column, an override a change of the plan (checked by the spec, which knows
+        the width).
     truncate : int
         Drop the partial-product bits of the lowest ``truncate`` columns (their product bits
         are zero).
@@ -154,12 +159,17 @@ def _columns(spec, logic, a_bits, b_bits):
     return [[] if k < truncate else column for k, column in enumerate(columns)]
 
 
+def _heights(options, width, is_signed):
+    """Bits per column that the tree reduces: the partial products left by truncation."""
+    heights = _pp_heights(options.partial_products, width, is_signed)
+    truncate = getattr(options, "truncate", 0)
+    return [0 if k < truncate else h for k, h in enumerate(heights)]
+
+
 @lru_cache(maxsize=256)
 def tree_plan(spec):
     """The reduction plan of a tree multiplier spec (cached: specs are hashable)."""
-    heights = list(_pp_heights(spec.options.partial_products, spec.width, spec.signed))
-    truncate = getattr(spec.options, "truncate", 0)
-    heights = [0 if k < truncate else h for k, h in enumerate(heights)]
+    heights = _heights(spec.options, spec.width, spec.signed)
     assignment = (spec.options.resolved_assignment(spec.width)
                   if isinstance(spec.options, ApproxOptions) else None)
     return plan_reduction(heights, schedule=spec.options.tree, assignment=assignment,
@@ -250,6 +260,17 @@ class ApproxKind(MultiplierKind):
             if top >= 2 * spec.width:
                 raise ValueError(f"assignment names column {top}, beyond the product's "
                                  f"{2 * spec.width} columns")
+
+    def canonical(self, spec):
+        options = spec.options
+        if options.assignment is not None:
+            # Here, not when the tree is built: an entry that places nothing would give the
+            # design another name for the same circuit.
+            assignment, _ = check_assignment(
+                options.assignment, _heights(options, spec.width, spec.signed),
+                schedule=options.tree, or_columns=options.or_low)
+            options = dataclasses.replace(options, assignment=assignment)
+        return options
 
     def name_suffix(self, options):
         parts = [] if options.partial_products == "array" else [options.partial_products]

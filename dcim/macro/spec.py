@@ -15,7 +15,12 @@ from amaranth.lib import data
 from amaranth.utils import ceil_log2
 
 from ..arith.multiplier import MULTIPLIER_KINDS, MultiplierSpec
-from ..arith.tree import TREE_SCHEDULES, CompressorAssignment, plan_reduction
+from ..arith.tree import (
+    TREE_SCHEDULES,
+    CompressorAssignment,
+    check_assignment,
+    plan_reduction,
+)
 from ..checks import check_bool, check_int, short_repr
 from ..toml_io import read_toml, write_toml
 
@@ -77,7 +82,8 @@ class MacroSpec:
     assignment : CompressorAssignment, dict or None
         Compressors used in the column adder tree instead of full adders (OpenACM-style
         per-column or per-stage assignment; ``None`` keeps the tree exact). Its columns are
-        bit weights of the tree's sum (see :attr:`tree_width`).
+        bit weights of the tree's sum (see :attr:`tree_width`). Every entry must place
+        something (see :func:`dcim.arith.tree.check_assignment`).
     acc_width : int or None
         Accumulator (and result) width, at least :attr:`dot_width`; ``None`` gives
         ``dot_width + 8``, so that 256 passes never overflow. Sums wrap around modulo
@@ -147,6 +153,13 @@ class MacroSpec:
             raise ValueError(f"acc_width must be at least dot_width = {self.dot_width} (one "
                              f"pass never overflows) and at most {MAX_ACC_WIDTH}, "
                              f"not {self.acc_width!r}")
+        if assignment is not None:
+            from .datapath import tree_heights
+            # Here, not when the tree is built: an entry that places nothing would give the
+            # macro another name for the same circuit.
+            assignment, _ = check_assignment(assignment, tree_heights(self),
+                                             schedule=self.tree)
+            object.__setattr__(self, "assignment", None if assignment.is_empty else assignment)
 
     def _resolve_mult(self, mult):
         width = max(2, self.weight_bits, self.act_bits)

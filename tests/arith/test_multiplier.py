@@ -270,3 +270,29 @@ def test_wrong_types_are_named(kwargs, error, message):
 def test_bad_toml_names_the_key(text, error, message):
     with pytest.raises(error, match=message):
         MultiplierSpec.from_toml(text)
+
+
+def test_approx_assignment_must_place_what_it_names():
+    # The override once shipped in designs/mul8u_approx_mixed.toml: that stage of column 9
+    # holds only a half adder, yet the override changed the design's name.
+    assignment = {"columns": {"8": "acci1", "9": "acci1"},
+                  "overrides": [{"stage": 3, "column": 9, "compressor": "full_adder"}]}
+    with pytest.raises(ValueError, match=r"override at stage 3, column 9 \('full_adder'\) "
+                                         r"places nothing new: .* holds 1 half_adder"):
+        MultiplierSpec(8, kind="approx", options={"assignment": assignment})
+    assignment["overrides"][0]["stage"] = 999
+    with pytest.raises(ValueError, match=r"stage 999, column 9 .* the tree has only 4 stages"):
+        MultiplierSpec(8, kind="approx", options={"assignment": assignment})
+    assignment["overrides"][0]["stage"] = 2
+    spec = MultiplierSpec(8, kind="approx", options={"assignment": assignment})
+    assert spec.options.assignment.overrides == (((2, 9), "full_adder"),)
+
+
+def test_approx_assignment_entries_that_place_nothing_do_not_change_the_name():
+    plain = MultiplierSpec(8, kind="approx", options={"assignment": {"columns": {"7": "ha"}}})
+    padded = MultiplierSpec(8, kind="approx", options={"assignment": {
+        "columns": {"0": "ha", "1": "ha", "7": "ha", "12": "full_adder"}}})
+    assert padded == plain and hash(padded) == hash(plain) and padded.name == plain.name
+    a = np.arange(256).repeat(256)
+    b = np.tile(np.arange(256), 256)
+    assert np.array_equal(padded.model(a, b), plain.model(a, b))

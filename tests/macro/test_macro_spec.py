@@ -220,3 +220,16 @@ def test_numpy_integers_are_stored_as_plain_ints():
 def test_bad_toml_names_the_key(text, error, message):
     with pytest.raises(error, match=message):
         MacroSpec.from_toml(text)
+
+
+def test_assignment_must_place_what_it_names():
+    override = CompressorAssignment(overrides={(99, 0): "acci1"})
+    for build in (MacroSpec, DCiMMacro):
+        with pytest.raises(ValueError, match=r"assignment override at stage 99, column 0 "
+                                             r"\('acci1'\) places nothing: the tree has only "
+                                             r"\d+ stages"):
+            build(rows=16, assignment=override)
+    # Two rows never give a column four bits: the tree stays exact, and so does the name.
+    idle = MacroSpec(rows=2, cols=1, assignment=CompressorAssignment.uniform("acci1", 8))
+    assert idle.assignment is None and idle == MacroSpec(rows=2, cols=1)
+    assert idle.name == MacroSpec(rows=2, cols=1).name
