@@ -196,6 +196,12 @@ class MitchellKind(SignMagnitudeKind):
             raise ValueError(f"fraction_bits must be at most width - 1 = {spec.width - 1} "
                              f"for width {spec.width}, not {bits!r}")
 
+    def canonical(self, spec):
+        # width - 1 fraction bits are all there are: the circuit (and model) of None.
+        if spec.options.fraction_bits == spec.width - 1:
+            return MitchellOptions()
+        return spec.options
+
     def name_suffix(self, options):
         return "" if options.fraction_bits is None else f"frac{options.fraction_bits}"
 

@@ -223,11 +223,79 @@ def _describe_tree(spec):
             "compressors": ", ".join(f"{n} {name}" for name, n in sorted(totals.items()))}
 
 
+def _canonical_tree(options, heights, assignment=None, or_columns=0):
+    """``options`` with ``tree="dadda"`` where Wallace's schedule plans the same cells."""
+    if options.tree == "dadda":
+        return options
+    plans = [plan_reduction(heights, schedule=schedule, assignment=assignment,
+                            or_columns=or_columns).cells for schedule in ("dadda", options.tree)]
+    return dataclasses.replace(options, tree="dadda") if plans[0] == plans[1] else options
+
+
+def _canonical_approx(options, width, is_signed):
+    """Options of kind ``"approx"`` in the one form shared by all that build their circuit.
+
+    - ``truncate`` drops no empty top columns (``2*width`` and ``2*width - 1`` are the same
+      for an unsigned array); ``or_low`` is 0 where the OR-ed columns hold at most one bit
+      each (an OR of one bit is that bit, and no carry leaves them).
+    - An explicit assignment loses the entries that place nothing (see
+      :func:`~dcim.arith.tree.check_assignment`, which also refuses overrides that place
+      nothing), and becomes the ``compressor``/``columns`` shorthand when it is one
+      compressor in a run of columns from column 0 that the shorthand plans alike; otherwise
+      ``compressor`` and ``columns``, which it replaces, take their defaults.
+    - ``columns`` ends at the highest column where ``compressor`` is placed (so ``8`` and
+      ``None`` at width 8 are one design), and is ``None`` when that is ``width``; with no
+      compressor placed, ``columns`` is 0 and ``compressor`` the default.
+    - ``tree`` is ``"dadda"`` where Wallace's schedule plans the same cells.
+    """
+    pp_heights = _pp_heights(options.partial_products, width, is_signed)
+    truncate = options.truncate
+    while truncate and pp_heights[truncate - 1] == 0:
+        truncate -= 1
+    heights = [0 if k < truncate else h for k, h in enumerate(pp_heights)]
+    or_low = options.or_low if any(h > 1 for h in heights[:options.or_low]) else 0
+    options = dataclasses.replace(options, truncate=truncate, or_low=or_low)
+
+    def plan(assignment):
+        return plan_reduction(heights, schedule=options.tree, assignment=assignment,
+                              or_columns=or_low)
+
+    default = ApproxOptions.compressor
+    if options.assignment is not None:
+        # Here, not when the tree is built: an entry that places nothing would give the
+        # design another name for the same circuit.
+        assignment, planned = check_assignment(options.assignment, heights,
+                                               schedule=options.tree, or_columns=or_low)
+        names = {name for _, name in assignment.columns}
+        top = max((column for column, _ in assignment.columns), default=-1) + 1
+        if not assignment.overrides and len(names) <= 1:
+            compressor = names.pop() if names else default
+            if plan(CompressorAssignment.uniform(compressor, top)).cells == planned.cells:
+                options = dataclasses.replace(options, assignment=None, compressor=compressor,
+                                              columns=top)
+        if options.assignment is not None:
+            options = dataclasses.replace(options, assignment=assignment, compressor=default,
+                                          columns=None)
+    if options.assignment is None:
+        columns = width if options.columns is None else options.columns
+        placed = [cell.column for cell in plan(CompressorAssignment.uniform(
+            options.compressor, columns)).cells if cell.compressor == options.compressor]
+        columns = max(placed) + 1 if placed and options.compressor != "full_adder" else 0
+        options = dataclasses.replace(
+            options, compressor=options.compressor if columns else default,
+            columns=None if columns == width else columns)
+    return _canonical_tree(options, heights, options.resolved_assignment(width), or_low)
+
+
 class ExactKind(MultiplierKind):
     """Exact tree multiplier; its model is ``a * b``, independent of the tree."""
 
     name = "exact"
     Options = ExactOptions
+
+    def canonical(self, spec):
+        heights = _heights(spec.options, spec.width, spec.signed)
+        return _canonical_tree(spec.options, heights)
 
     def model(self, spec, a, b):
         if spec.width == 32 and not spec.signed:
@@ -262,15 +330,8 @@ class ApproxKind(MultiplierKind):
                                  f"{2 * spec.width} columns")
 
     def canonical(self, spec):
-        options = spec.options
-        if options.assignment is not None:
-            # Here, not when the tree is built: an entry that places nothing would give the
-            # design another name for the same circuit.
-            assignment, _ = check_assignment(
-                options.assignment, _heights(options, spec.width, spec.signed),
-                schedule=options.tree, or_columns=options.or_low)
-            options = dataclasses.replace(options, assignment=assignment)
-        return options
+        """One form per circuit: see :func:`_canonical_approx`."""
+        return _canonical_approx(spec.options, spec.width, spec.signed)
 
     def name_suffix(self, options):
         parts = [] if options.partial_products == "array" else [options.partial_products]

@@ -153,13 +153,35 @@ class MacroSpec:
             raise ValueError(f"acc_width must be at least dot_width = {self.dot_width} (one "
                              f"pass never overflows) and at most {MAX_ACC_WIDTH}, "
                              f"not {self.acc_width!r}")
-        if assignment is not None:
-            from .datapath import tree_heights
+        self._canonicalise()
+
+    def _canonicalise(self):
+        """Give every parameter the one form shared by all specs of the same circuit.
+
+        The adder tree's assignment loses the entries that place nothing (and refuses
+        overrides that place nothing); ``tree`` is ``"dadda"`` where Wallace's schedule plans
+        the same cells; a bit-serial macro, which has no multiplier, holds the default one.
+        """
+        from .datapath import tree_heights
+
+        if self.datapath == "bitserial":
+            object.__setattr__(self, "mult", MultiplierSpec(
+                width=max(2, self.weight_bits, self.act_bits), signed=self.signed))
+        if self.assignment is None and self.tree == "dadda":
+            return
+        # Computed here, not through the cached properties: those would keep what they saw
+        # of a spec that is still changing.
+        heights = tree_heights(self)
+        if self.assignment is not None:
             # Here, not when the tree is built: an entry that places nothing would give the
             # macro another name for the same circuit.
-            assignment, _ = check_assignment(assignment, tree_heights(self),
-                                             schedule=self.tree)
+            assignment, _ = check_assignment(self.assignment, heights, schedule=self.tree)
             object.__setattr__(self, "assignment", None if assignment.is_empty else assignment)
+        if self.tree != "dadda":
+            plans = [plan_reduction(heights, schedule=schedule, assignment=self.assignment).cells
+                     for schedule in ("dadda", self.tree)]
+            if plans[0] == plans[1]:
+                object.__setattr__(self, "tree", "dadda")
 
     def _resolve_mult(self, mult):
         width = max(2, self.weight_bits, self.act_bits)

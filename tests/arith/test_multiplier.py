@@ -296,3 +296,48 @@ def test_approx_assignment_entries_that_place_nothing_do_not_change_the_name():
     a = np.arange(256).repeat(256)
     b = np.tile(np.arange(256), 256)
     assert np.array_equal(padded.model(a, b), plain.model(a, b))
+
+
+def _approx(**options):
+    return {"kind": "approx", "options": options}
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    # acci1xw and acci1x8: the default columns=None means width.
+    (_approx(), _approx(columns=8)),
+    (_approx(compressor="kong2", columns=13), _approx(compressor="kong2", columns=16)),
+    # No 4:2 compressor fits in columns 0 to 2 of an 8x8 array: nothing approximate.
+    (_approx(columns=0), _approx(compressor="ha", columns=3)),
+    (_approx(columns=0), _approx(compressor="full_adder")),
+    (_approx(columns=0), _approx(assignment={})),
+    (_approx(compressor="kong2", columns=8),
+     _approx(assignment={"columns": {str(c): "kong2" for c in range(8)}})),
+    (_approx(assignment={"columns": {"9": "ha"}}),
+     _approx(compressor="kong2", columns=3, assignment={"columns": {"9": "ha"}})),
+    (_approx(truncate=15), _approx(truncate=16)),
+    (_approx(), _approx(or_low=1)),
+    (_approx(truncate=3), _approx(truncate=3, or_low=3)),
+    ({"kind": "mitchell"}, {"kind": "mitchell", "options": {"fraction_bits": 7}}),
+    ({"width": 2}, {"width": 2, "options": {"tree": "wallace"}}),
+    ({"width": 2, **_approx()}, {"width": 2, **_approx(tree="wallace", columns=3)}),
+])
+def test_equal_circuits_have_one_spec_and_one_name(one, other):
+    one, other = MultiplierSpec(**{"width": 8, **one}), MultiplierSpec(**{"width": 8, **other})
+    assert one == other and hash(one) == hash(other) and one.name == other.name
+    assert MultiplierSpec.from_toml(other.to_toml()) == one
+    low, high = one.operand_range
+    a, b = np.meshgrid(np.arange(low, high + 1), np.arange(low, high + 1))
+    assert np.array_equal(one.model(a, b), other.model(a, b))
+
+
+def test_canonical_names_of_designs_that_had_no_alias():
+    assert MultiplierSpec(8, kind="approx", options={"columns": 8}).name == \
+        "mul8u_approx_acci1xw"
+    assert MultiplierSpec(8, kind="approx", options={"compressor": "ha", "columns": 6,
+                                                     "truncate": 2}).name == \
+        "mul8u_approx_hax6_trunc2"
+    assert MultiplierSpec(8, kind="approx", options={"compressor": "ha", "columns": 3}).name \
+        == "mul8u_approx_acci1x0"
+    assert MultiplierSpec(8, kind="mitchell", options={"fraction_bits": 6}).name == \
+        "mul8u_mitchell_frac6"
+    assert MultiplierSpec(3, options={"tree": "wallace"}).name == "mul3u_exact_wallace"

@@ -233,3 +233,23 @@ def test_assignment_must_place_what_it_names():
     idle = MacroSpec(rows=2, cols=1, assignment=CompressorAssignment.uniform("acci1", 8))
     assert idle.assignment is None and idle == MacroSpec(rows=2, cols=1)
     assert idle.name == MacroSpec(rows=2, cols=1).name
+
+
+@pytest.mark.parametrize("one, other", [
+    # One row: the tree has nothing to reduce, either schedule plans no cell.
+    ({"rows": 1}, {"rows": 1, "tree": "wallace"}),
+    # A bit-serial macro has no multiplier: whichever exact one it was given.
+    ({"datapath": "bitserial"},
+     {"datapath": "bitserial", "mult": MultiplierSpec(12, True, options={"tree": "wallace"})}),
+    ({"assignment": {"columns": {"3": "acci1"}}},
+     {"assignment": {"columns": {"3": "acci1", "4": "full_adder", "19": "acci1"}}}),
+    ({}, {"assignment": {"columns": {"4": "full_adder"}}}),
+])
+def test_equal_circuits_have_one_spec_and_one_name(one, other):
+    one, other = MacroSpec(**{"rows": 16, **one}), MacroSpec(**{"rows": 16, **other})
+    assert one == other and hash(one) == hash(other) and one.name == other.name
+    assert MacroSpec.from_toml(other.to_toml()) == one
+
+
+def test_wallace_stays_where_it_plans_otherwise():
+    assert MacroSpec(rows=16, tree="wallace").tree == "wallace"
