@@ -190,10 +190,11 @@ class MacroSpec:
                 raise ValueError(f"mult must be a MultiplierSpec or one of "
                                  f"{', '.join(sorted(MULTIPLIER_KINDS))}, "
                                  f"not {short_repr(mult)}")
-            return MultiplierSpec(width=width, signed=self.signed, kind=mult)
+            return self._derived_mult(MultiplierSpec, width=width, signed=self.signed,
+                                      kind=mult)
         if isinstance(mult, dict):
             table = {"width": width, "signed": self.signed, **mult}
-            return self._resolve_mult(MultiplierSpec.from_dict(table))
+            return self._resolve_mult(self._derived_mult(MultiplierSpec.from_dict, table))
         if not isinstance(mult, MultiplierSpec):
             raise TypeError(f"mult must be a kind name, a dict or a MultiplierSpec, "
                             f"not {short_repr(mult)}")
@@ -204,6 +205,15 @@ class MacroSpec:
             raise ValueError(f"mult.width must be at least max(weight_bits, act_bits) = "
                              f"{max(self.weight_bits, self.act_bits)}, not {mult.width!r}")
         return mult
+
+    @staticmethod
+    def _derived_mult(build, *args, **kwargs):
+        # The width comes from weight_bits and act_bits, not from the user: say where the
+        # multiplier's own complaint ("k must be at most width = 2") comes from.
+        try:
+            return build(*args, **kwargs)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"mult: {error}") from None
 
     # -- derived facts ---------------------------------------------------------------------
 

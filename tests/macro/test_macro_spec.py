@@ -253,3 +253,12 @@ def test_equal_circuits_have_one_spec_and_one_name(one, other):
 
 def test_wallace_stays_where_it_plans_otherwise():
     assert MacroSpec(rows=16, tree="wallace").tree == "wallace"
+
+
+def test_errors_of_the_derived_multiplier_say_they_come_from_mult():
+    # The width is derived from weight_bits and act_bits: "k must be at most width" alone
+    # named no parameter of the macro.
+    with pytest.raises(ValueError, match=r"^mult: k must be at most width = 2, not 6$"):
+        MacroSpec(weight_bits=2, act_bits=2, mult="drum")
+    with pytest.raises(ValueError, match=r"^mult: options \['x'\] are unknown"):
+        MacroSpec(mult={"kind": "log", "options": {"x": 1}})
