@@ -37,11 +37,8 @@ def _load(source):
         try:
             with open(path, "rb") as file:
                 return tomllib.load(file), path
-        except FileNotFoundError:
-            raise ValueError(f"TOML file {path} does not exist") from None
-        except IsADirectoryError:
-            raise ValueError(f"TOML file {path} is a folder, not a file") from None
         except OSError as error:
+            # strerror ("No such file or directory", "Is a directory") says what is wrong.
             raise ValueError(f"cannot read TOML file {path}: {error.strerror}") from None
         except ValueError as error:
             # tomllib's decode errors and UnicodeDecodeError are both ValueErrors.
@@ -67,7 +64,8 @@ def read_toml(text_or_path, table=None):
     Raises
     ------
     ValueError
-        If the file does not exist or cannot be read, if the text or file is not valid TOML
+        If the file does not exist or cannot be read (``f"cannot read TOML file {path}:
+        {reason}"``), if the text or file is not valid TOML
         (``f"{path} is not a valid TOML file: {error}"``), or if ``table`` is missing, not a
         table, or has company. Paths appear in messages as plain strings.
     TypeError
