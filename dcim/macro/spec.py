@@ -414,8 +414,9 @@ class MacroSpec:
         if "acc_width" not in changes and self.acc_width == self.dot_width + GUARD_BITS:
             changes["acc_width"] = None
         mult = self.mult
-        derived = (mult.width == max(2, self.weight_bits, self.act_bits)
-                   and mult.options == mult.kind_object.Options())
+        # Compared as specs: canonical options of a kind's default depend on the width.
+        derived = mult == MultiplierSpec(width=max(2, self.weight_bits, self.act_bits),
+                                         signed=self.signed, kind=mult.kind)
         if "mult" not in changes and derived:
             changes["mult"] = mult.kind
         return dataclasses.replace(self, **changes)

@@ -113,6 +113,9 @@ def test_replace_rederives():
     spec = MacroSpec(rows=8)
     wider = spec.replace(weight_bits=12)
     assert wider.mult.width == 12 and wider.acc_width == wider.dot_width + 8
+    # At width 3 no 4:2 compressor fits: the default approx options read columns=0 there.
+    narrow = MacroSpec(rows=8, weight_bits=3, act_bits=3, mult="approx")
+    assert narrow.replace(weight_bits=8).mult == MultiplierSpec(8, True, "approx")
 
 
 def test_spec_and_parameters_exclusive():
