@@ -83,9 +83,9 @@ class ApproxOptions(ExactOptions):
         How many low columns use ``compressor``; ``None`` means ``width`` (the lower half).
     assignment : CompressorAssignment, dict or None
         Explicit per-column (and per-stage) choice; replaces ``compressor`` and ``columns``.
-        Every entry must place something: a ``columns`` entry its compressor in some stage
-        of its column, an override a change of the plan (checked by the spec, which knows
-        the width).
+        When the spec is built (it knows the width), an override that does not change the
+        plan is refused, and a ``columns`` entry that places its compressor in no stage of
+        its column is dropped (see :func:`~dcim.arith.tree.check_assignment`).
     truncate : int
         Drop the partial-product bits of the lowest ``truncate`` columns (their product bits
         are zero).
@@ -235,8 +235,8 @@ def _canonical_tree(options, heights, assignment=None, or_columns=0):
 def _canonical_approx(options, width, is_signed):
     """Options of kind ``"approx"`` in the one form shared by all that build their circuit.
 
-    - ``truncate`` drops no empty top columns (``2*width`` and ``2*width - 1`` are the same
-      for an unsigned array); ``or_low`` is 0 where the OR-ed columns hold at most one bit
+    - ``truncate`` does not count empty top columns (``2*width`` and ``2*width - 1`` are
+      the same for an unsigned array); ``or_low`` is 0 where the OR-ed columns hold at most one bit
       each (an OR of one bit is that bit, and no carry leaves them).
     - An explicit assignment loses the entries that place nothing (see
       :func:`~dcim.arith.tree.check_assignment`, which also refuses overrides that place

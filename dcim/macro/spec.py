@@ -82,8 +82,9 @@ class MacroSpec:
     assignment : CompressorAssignment, dict or None
         Compressors used in the column adder tree instead of full adders (OpenACM-style
         per-column or per-stage assignment; ``None`` keeps the tree exact). Its columns are
-        bit weights of the tree's sum (see :attr:`tree_width`). Every entry must place
-        something (see :func:`dcim.arith.tree.check_assignment`).
+        bit weights of the tree's sum (see :attr:`tree_width`). An override that does
+        not change the tree is refused, a ``columns`` entry that places nothing is dropped
+        (see :func:`dcim.arith.tree.check_assignment`).
     acc_width : int or None
         Accumulator (and result) width, at least :attr:`dot_width`; ``None`` gives
         ``dot_width + 8``, so that 256 passes never overflow. Sums wrap around modulo
@@ -172,16 +173,23 @@ class MacroSpec:
         # Computed here, not through the cached properties: those would keep what they saw
         # of a spec that is still changing.
         heights = tree_heights(self)
+        plan = None
         if self.assignment is not None:
             # Here, not when the tree is built: an entry that places nothing would give the
             # macro another name for the same circuit.
-            assignment, _ = check_assignment(self.assignment, heights, schedule=self.tree)
+            assignment, plan = check_assignment(self.assignment, heights, schedule=self.tree)
             object.__setattr__(self, "assignment", None if assignment.is_empty else assignment)
         if self.tree != "dadda":
-            plans = [plan_reduction(heights, schedule=schedule, assignment=self.assignment).cells
-                     for schedule in ("dadda", self.tree)]
-            if plans[0] == plans[1]:
+            dadda = plan_reduction(heights, assignment=self.assignment)
+            plan = plan or plan_reduction(heights, schedule=self.tree,
+                                          assignment=self.assignment)
+            if dadda.cells == plan.cells:
                 object.__setattr__(self, "tree", "dadda")
+                plan = dadda
+        # The spec is final now: keep what was computed for the cached properties.
+        self.__dict__["tree_heights"] = heights
+        if plan is not None:
+            self.__dict__["tree_plan"] = plan
 
     def _resolve_mult(self, mult):
         width = max(2, self.weight_bits, self.act_bits)
