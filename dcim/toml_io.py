@@ -29,7 +29,7 @@ def _looks_like_path(text):
 def _load(source):
     """The data of TOML text or of the file ``source`` names, and how to name it in errors."""
     if isinstance(source, os.PathLike) or (isinstance(source, str)
-                                           and (os.path.isfile(source)
+                                           and (os.path.exists(source)
                                                 or _looks_like_path(source))):
         path = os.fspath(source)
         if isinstance(path, bytes):

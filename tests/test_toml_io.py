@@ -47,7 +47,11 @@ def test_a_missing_file_is_named(tmp_path, monkeypatch, name):
         MultiplierSpec.from_toml(name)
 
 
-def test_a_folder_is_not_a_file(tmp_path):
+def test_a_folder_is_not_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "designs").mkdir()
+    with pytest.raises(ValueError, match="^cannot read TOML file designs: Is a directory$"):
+        read_toml("designs")
     with pytest.raises(ValueError, match=f"cannot read TOML file {re.escape(str(tmp_path))}: "
                                          f"Is a directory"):
         read_toml(tmp_path)
