@@ -55,9 +55,10 @@ def _load(source):
 def read_toml(text_or_path, table=None):
     """Parse TOML text, or the file that ``text_or_path`` names.
 
-    A ``Path`` (any ``os.PathLike``) is always a file; a ``str`` is a file when one exists
-    under that name, whatever its suffix, and TOML text otherwise (a one-line string without
-    ``=`` that ends in ``.toml`` or holds a folder separator is taken for a missing file).
+    A ``Path`` (any ``os.PathLike``) is always a file; a ``str`` is a file when a file
+    exists under that name, whatever its suffix (a folder there is an error), and TOML text
+    otherwise (a one-line string without ``=`` that ends in ``.toml`` or holds a folder
+    separator is taken for a missing file).
 
     With ``table``, return that top-level table, which must be the only top-level entry.
 
