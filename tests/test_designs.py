@@ -49,3 +49,23 @@ def test_macro_design_is_built_and_simulated_against_its_model(path):
     assert np.array_equal(run.results, macro.model(weights, activations))
     if spec.mult.kind == "exact" and spec.assignment is None:
         assert np.array_equal(run.results, activations @ weights)
+
+
+def test_mixed_design_override_places_a_full_adder():
+    # It once named stage 3 of column 9, which holds only a half adder: a new name, the same
+    # circuit.
+    import dataclasses
+
+    from dcim.arith import CompressorAssignment
+    from dcim.arith.tree_multiplier import tree_plan
+
+    spec = load_design(DESIGNS[0].parent / "mul8u_approx_mixed.toml")
+    (stage, column), name = spec.options.assignment.overrides[0]
+    without = dataclasses.replace(spec, options=dataclasses.replace(
+        spec.options, assignment=CompressorAssignment(spec.options.assignment.columns)))
+
+    def held(plan):
+        return [c.compressor for c in plan.cells if (c.stage, c.column) == (stage, column)]
+
+    assert name == "full_adder" and name in held(tree_plan(spec))
+    assert "acci1" in held(tree_plan(without)) and "acci1" not in held(tree_plan(spec))

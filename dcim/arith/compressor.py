@@ -15,6 +15,7 @@ from amaranth.hdl import Cat, Const, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..checks import check_int
 from .logic import AmaranthLogic, NumpyLogic
 
 __all__ = [
@@ -69,10 +70,15 @@ class Compressor:
         names = [*self.inputs, *(name for name, _ in self.outputs)]
         if len(set(names)) != len(names):
             raise ValueError(f"compressor port names must be unique, not {names!r}")
+        outputs = []
         for output_name, weight in self.outputs:
-            if not isinstance(weight, int) or not 0 <= weight <= 3:
-                raise ValueError(
-                    f"weight of compressor output {output_name!r} must be 0..3, not {weight!r}")
+            try:
+                # NumPy integers become plain ones; bool is not a weight.
+                outputs.append((output_name, check_int("weight", weight, 0, 3)))
+            except (TypeError, ValueError):
+                raise ValueError(f"weight of compressor output {output_name!r} must be 0..3, "
+                                 f"not {weight!r}") from None
+        object.__setattr__(self, "outputs", tuple(outputs))
         # Reject functions that return the wrong number of outputs now, not deep in a tree.
         self.evaluate(np.zeros((len(self.inputs), 1), dtype=bool))
 

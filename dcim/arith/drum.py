@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from amaranth.hdl import Signal
 
+from ..checks import check_int
 from .logarithmic import SignMagnitudeKind, leading_one, leading_one_model
 from .multiplier import register_multiplier_kind
 
@@ -38,10 +39,7 @@ class DrumOptions:
     k: int = 6
 
     def __post_init__(self):
-        if isinstance(self.k, bool) or not isinstance(self.k, int):
-            raise TypeError(f"k must be an int, not {self.k!r}")
-        if self.k < 2:
-            raise ValueError(f"k must be at least 2, not {self.k!r}")
+        object.__setattr__(self, "k", check_int("k", self.k, 2))
 
 
 class DrumKind(SignMagnitudeKind):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from amaranth.hdl import Cat, Const, Mux, Signal, signed
 
+from ..checks import check_int
 from .multiplier import MultiplierKind, register_multiplier_kind
 
 __all__ = [
@@ -135,13 +136,6 @@ class SignMagnitudeKind(MultiplierKind):
         return product
 
 
-def _check_int(parameter, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{parameter} must be an int, not {value!r}")
-    if value < minimum:
-        raise ValueError(f"{parameter} must be at least {minimum}, not {value!r}")
-
-
 @dataclass(frozen=True)
 class MitchellOptions:
     """Options of kind ``"mitchell"``.
@@ -167,7 +161,8 @@ class MitchellOptions:
 
     def __post_init__(self):
         if self.fraction_bits is not None:
-            _check_int("fraction_bits", self.fraction_bits, 1)
+            object.__setattr__(self, "fraction_bits",
+                               check_int("fraction_bits", self.fraction_bits, 1))
 
 
 class MitchellKind(SignMagnitudeKind):
@@ -200,6 +195,12 @@ class MitchellKind(SignMagnitudeKind):
         if bits is not None and bits > spec.width - 1:
             raise ValueError(f"fraction_bits must be at most width - 1 = {spec.width - 1} "
                              f"for width {spec.width}, not {bits!r}")
+
+    def canonical(self, spec):
+        # width - 1 fraction bits are all there are: the circuit (and model) of None.
+        if spec.options.fraction_bits == spec.width - 1:
+            return MitchellOptions()
+        return spec.options
 
     def name_suffix(self, options):
         return "" if options.fraction_bits is None else f"frac{options.fraction_bits}"

@@ -14,7 +14,7 @@ from amaranth.hdl import Module, Shape, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..checks import check_integer_range
+from ..checks import check_bool, check_int, check_integer_range, short_repr
 from ..toml_io import read_toml, write_toml
 
 __all__ = [
@@ -41,6 +41,15 @@ class MultiplierKind:
 
     def validate(self, spec):
         """Check options against the width and signedness; raise ``ValueError`` if unfit."""
+
+    def canonical(self, spec):
+        """The options of ``spec`` in the one form shared by every spec of the same circuit.
+
+        Called after :meth:`validate`. Options that build the same hardware (a default spelt
+        out, an entry that places nothing) must come out equal here, so that one design has
+        one spec, one hash and one name. The default returns the options unchanged.
+        """
+        return spec.options
 
     def name_suffix(self, options):
         """Text that makes the spec's name unique among specs of this kind."""
@@ -115,31 +124,32 @@ class MultiplierSpec:
     options: object = None
 
     def __post_init__(self):
-        if isinstance(self.width, bool) or not isinstance(self.width, int):
-            raise TypeError(f"width must be an int, not {self.width!r}")
-        if not MIN_WIDTH <= self.width <= MAX_WIDTH:
-            raise ValueError(f"width must be {MIN_WIDTH} to {MAX_WIDTH}, not {self.width!r}")
-        if not isinstance(self.signed, bool):
-            raise TypeError(f"signed must be a bool, not {self.signed!r}")
-        if self.kind not in MULTIPLIER_KINDS:
+        # NumPy integers and booleans are stored as Python ones: equal specs, equal hashes.
+        width = check_int("width", self.width)
+        if not MIN_WIDTH <= width <= MAX_WIDTH:
+            raise ValueError(f"width must be {MIN_WIDTH} to {MAX_WIDTH}, not {width!r}")
+        object.__setattr__(self, "width", width)
+        object.__setattr__(self, "signed", check_bool("signed", self.signed))
+        if not isinstance(self.kind, str) or self.kind not in MULTIPLIER_KINDS:
             raise ValueError(f"kind must be one of {', '.join(sorted(MULTIPLIER_KINDS))}, "
-                             f"not {self.kind!r}")
+                             f"not {short_repr(self.kind)}")
         kind = MULTIPLIER_KINDS[self.kind]
         options = self.options
         if options is None:
             options = kind.Options()
         elif isinstance(options, dict):
             names = {f.name for f in dataclasses.fields(kind.Options)}
-            unknown = sorted(set(options) - names)
+            unknown = sorted(map(repr, set(options) - names))
             if unknown:
-                raise ValueError(f"options {unknown!r} are unknown for kind {self.kind!r}; "
-                                 f"it takes {sorted(names)!r}")
+                raise ValueError(f"options [{', '.join(unknown)}] are unknown for kind "
+                                 f"{self.kind!r}; it takes {sorted(names)!r}")
             options = kind.Options(**options)
         elif not isinstance(options, kind.Options):
             raise TypeError(f"options for kind {self.kind!r} must be a dict or "
-                            f"{kind.Options.__name__}, not {options!r}")
+                            f"{kind.Options.__name__}, not {short_repr(options)}")
         object.__setattr__(self, "options", options)
         kind.validate(self)
+        object.__setattr__(self, "options", kind.canonical(self))
 
     @property
     def kind_object(self):
@@ -173,13 +183,29 @@ class MultiplierSpec:
         return np.uint64 if (self.width == 32 and not self.signed) else np.int64
 
     def check_operands(self, a, b):
-        """Validate and broadcast operand arrays; returns them as int64."""
+        """Validate and broadcast operand arrays; returns them as int64.
+
+        Raises
+        ------
+        TypeError
+            If an operand does not hold integers.
+        ValueError
+            If an operand is empty, holds a value outside :attr:`operand_range`, or the two
+            shapes do not broadcast; the message names the operand.
+        """
         low, high = self.operand_range
         arrays = []
         for label, value in (("a", a), ("b", b)):
             array = check_integer_range(f"operand {label}", value, low, high, self.name)
+            if array.size == 0:
+                raise ValueError(f"operand {label} must hold at least one value, not an "
+                                 f"empty array of shape {array.shape!r}")
             arrays.append(array.astype(np.int64))
-        return np.broadcast_arrays(*arrays)
+        try:
+            return np.broadcast_arrays(*arrays)
+        except ValueError:
+            raise ValueError(f"operands a and b must have shapes that broadcast together, "
+                             f"not {arrays[0].shape!r} and {arrays[1].shape!r}") from None
 
     def model(self, a, b):
         """Bit-exact products of the hardware for operand arrays ``a`` and ``b``.
@@ -220,14 +246,18 @@ class MultiplierSpec:
     @classmethod
     def from_dict(cls, data):
         if not isinstance(data, dict):
-            raise TypeError(f"multiplier description must be a table, not {data!r}")
-        unknown = sorted(set(data) - {"width", "signed", "kind", "options"})
+            raise TypeError(f"multiplier description must be a table, not {short_repr(data)}")
+        unknown = sorted(map(repr, set(data) - {"width", "signed", "kind", "options"}))
         if unknown:
-            raise ValueError(f"multiplier description has unknown keys {unknown!r}")
+            raise ValueError(f"multiplier description has unknown keys [{', '.join(unknown)}]; "
+                             f"it takes 'width', 'signed', 'kind' and 'options'")
         if "width" not in data:
             raise ValueError("multiplier description needs a width")
+        options = data.get("options", {})
+        if not isinstance(options, dict):
+            raise TypeError(f"multiplier options must be a table, not {short_repr(options)}")
         return cls(width=data["width"], signed=data.get("signed", False),
-                   kind=data.get("kind", "exact"), options=dict(data.get("options", {})))
+                   kind=data.get("kind", "exact"), options=dict(options))
 
     def to_toml(self, path=None):
         """TOML text with a ``[multiplier]`` table; also written to ``path`` when given."""
@@ -235,7 +265,8 @@ class MultiplierSpec:
 
     @classmethod
     def from_toml(cls, text_or_path):
-        """Load from TOML text or a ``.toml`` file holding a ``[multiplier]`` table."""
+        """Load from TOML text or a file (a ``str`` or ``Path``) holding a ``[multiplier]``
+        table and nothing else."""
         return cls.from_dict(read_toml(text_or_path, "multiplier"))
 
 

@@ -6,9 +6,11 @@ and the bit-exact model (:class:`~dcim.arith.logic.NumpyLogic`) walk the very sa
 """
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 
+from ..checks import check_int, short_repr
 from ..toml_io import read_toml, write_toml
 from .compressor import COMPRESSORS
 
@@ -17,21 +19,40 @@ __all__ = [
     "Cell",
     "CompressorAssignment",
     "ReductionPlan",
+    "check_assignment",
+    "check_compressor_name",
     "plan_reduction",
     "reduce_columns",
+    "replacement_compressors",
 ]
 
 TREE_SCHEDULES = ("dadda", "wallace")
 _MAX_STAGES = 64
 
 
-def _check_compressor_name(parameter, name):
+def replacement_compressors():
+    """Names of the registered compressors that can take a full adder's place in a tree.
+
+    A tree places a compressor where a full adder would go; one that removes fewer than two
+    bits from its column (a half adder) would not reduce the column as far.
+    """
+    return sorted(name for name, compressor in COMPRESSORS.items()
+                  if compressor.height_reduction >= 2)
+
+
+def check_compressor_name(parameter, name):
+    """Raise ``ValueError`` naming ``parameter`` unless ``name`` can replace a full adder."""
+    if not isinstance(name, str):
+        raise TypeError(f"{parameter} must be a compressor name (a str), not "
+                        f"{short_repr(name)}")
+    acceptable = ", ".join(replacement_compressors())
     if name not in COMPRESSORS:
-        raise ValueError(f"{parameter} names unknown compressor {name!r}; "
-                         f"known: {', '.join(sorted(COMPRESSORS))}")
+        raise ValueError(f"{parameter} names unknown compressor {short_repr(name)}; "
+                         f"it must be one of {acceptable}")
     if COMPRESSORS[name].height_reduction < 2:
         raise ValueError(f"{parameter}: compressor {name!r} removes fewer than two bits "
-                         f"from its column and cannot replace a full adder")
+                         f"from its column and cannot replace a full adder; it must be one "
+                         f"of {acceptable}")
 
 
 @dataclass(frozen=True)
@@ -61,10 +82,8 @@ class CompressorAssignment:
     def uniform(cls, compressor, columns):
         """The same compressor in every column of ``columns`` (an iterable or an int ``k``
         meaning columns ``0..k-1``)."""
-        if isinstance(columns, int) and not isinstance(columns, bool):
-            if columns < 0:
-                raise ValueError(f"columns must be non-negative, not {columns!r}")
-            columns = range(columns)
+        if not isinstance(columns, (str, bytes)) and not hasattr(columns, "__iter__"):
+            columns = range(check_int("columns", columns, 0))
         return cls(columns={column: compressor for column in columns})
 
     def compressor_for(self, stage, column):
@@ -104,25 +123,53 @@ class CompressorAssignment:
 
     @classmethod
     def from_dict(cls, data):
+        """An assignment from its TOML form: ``{"columns": {"3": name}, "overrides": [...]}``.
+
+        Column keys are decimal strings (TOML keys are strings) or ints; each override is a
+        table with exactly ``stage``, ``column`` and ``compressor``.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Naming the key or entry at fault; also for a column or override given twice.
+        """
         if not isinstance(data, dict):
-            raise TypeError(f"compressor assignment must be a table, not {data!r}")
-        unknown = set(data) - {"columns", "overrides"}
+            raise TypeError(f"compressor assignment must be a table, not {short_repr(data)}")
+        unknown = sorted(map(repr, set(data) - {"columns", "overrides"}))
         if unknown:
-            raise ValueError(f"compressor assignment has unknown keys {sorted(unknown)!r}")
+            raise ValueError(f"compressor assignment has unknown keys [{', '.join(unknown)}]; "
+                             f"it takes 'columns' and 'overrides'")
+        table = data.get("columns", {})
+        if not isinstance(table, dict):
+            raise TypeError(f"compressor assignment columns must be a table, "
+                            f"not {short_repr(table)}")
         columns = {}
-        for key, name in data.get("columns", {}).items():
-            try:
-                columns[int(key)] = name
-            except ValueError:
-                raise ValueError(f"compressor assignment column must be an integer, "
-                                 f"not {key!r}") from None
+        for key, name in table.items():
+            if isinstance(key, str):
+                # int() would also take " 3", "3_0" and non-ASCII digits.
+                if not re.fullmatch(r"[0-9]+", key):
+                    raise ValueError(f"compressor assignment column must be an integer, "
+                                     f"not {short_repr(key)}")
+                column = int(key)
+            else:
+                column = check_int("compressor assignment column", key, 0)
+            if column in columns:
+                raise ValueError(f"compressor assignment names column {column} twice")
+            columns[column] = name
+        entries = data.get("overrides", [])
+        if not isinstance(entries, (list, tuple)):
+            raise TypeError(f"compressor assignment overrides must be a list of tables, "
+                            f"not {short_repr(entries)}")
         overrides = {}
-        for entry in data.get("overrides", []):
-            try:
-                overrides[(entry["stage"], entry["column"])] = entry["compressor"]
-            except (KeyError, TypeError):
+        for entry in entries:
+            if not isinstance(entry, dict) or set(entry) != {"stage", "column", "compressor"}:
                 raise ValueError(f"compressor override needs stage, column and compressor, "
-                                 f"not {entry!r}") from None
+                                 f"not {short_repr(entry)}")
+            key = (entry["stage"], entry["column"])
+            if key in overrides:
+                raise ValueError(f"compressor assignment overrides stage {key[0]!r}, column "
+                                 f"{key[1]!r} twice")
+            overrides[key] = entry["compressor"]
         return cls(columns=columns, overrides=overrides)
 
     def to_toml(self, path=None):
@@ -138,18 +185,37 @@ class CompressorAssignment:
 def _normalise(parameter, entries, key_length):
     if isinstance(entries, dict):
         entries = entries.items()
+    elif isinstance(entries, (str, bytes)) or not hasattr(entries, "__iter__"):
+        raise TypeError(f"{parameter} must be a dict or pairs, not {short_repr(entries)}")
     normalised = {}
-    for key, name in entries:
+    for entry in entries:
+        if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+            raise ValueError(f"{parameter} must hold (key, compressor) pairs, "
+                             f"not {short_repr(entry)}")
+        key, name = entry
         keys = key if key_length > 1 else (key,)
-        if (not isinstance(keys, tuple) or len(keys) != key_length
-                or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0
-                           for k in keys)):
+        plain = _plain_keys(keys, key_length)
+        if plain is None:
             raise ValueError(f"{parameter} key must be "
                              f"{'a non-negative int' if key_length == 1 else '(stage, column)'}"
-                             f", not {key!r}")
-        _check_compressor_name(f"{parameter}[{key!r}]", name)
+                             f", not {short_repr(key)}")
+        key = plain if key_length > 1 else plain[0]
+        check_compressor_name(f"{parameter}[{key!r}]", name)
+        if key in normalised:
+            raise ValueError(f"{parameter} names {key!r} twice")
         normalised[key] = name
     return tuple(sorted(normalised.items()))
+
+
+def _plain_keys(keys, key_length):
+    """``keys`` as a tuple of plain non-negative ints (NumPy ones accepted), or ``None``."""
+    if not isinstance(keys, tuple) or len(keys) != key_length:
+        return None
+    try:
+        plain = tuple(check_int("key", k, 0) for k in keys)
+    except (TypeError, ValueError):
+        return None
+    return plain
 
 
 @dataclass(frozen=True)
@@ -190,6 +256,70 @@ class ReductionPlan:
     def totals(self):
         """How many of each compressor the whole tree uses."""
         return sum(self.compressor_counts(), Counter())
+
+
+def _holding(counts):
+    if not counts:
+        return "no compressor"
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+
+
+def check_assignment(assignment, heights, *, schedule="dadda", or_columns=0,
+                     label="assignment"):
+    """The entries of ``assignment`` that shape the tree planned for ``heights``.
+
+    An entry that places nothing would change a design's name but not its circuit. A
+    ``columns`` entry means "this compressor where it fits in this column": one that fits in
+    no stage (too few bits, an OR-ed column) or that names ``"full_adder"`` (what the column
+    uses anyway) is dropped, so that equal circuits get equal assignments. An override names
+    one stage of one column, so one that leaves the plan as it is without it is an error. The
+    other arguments are those of :func:`plan_reduction`; ``label`` names the assignment in
+    messages.
+
+    Returns
+    -------
+    (CompressorAssignment, ReductionPlan)
+        The assignment without the dropped entries (possibly empty) and its plan, which is
+        the plan of ``assignment``.
+
+    Raises
+    ------
+    ValueError
+        For a column beyond the tree, or an override that places nothing, naming the stage
+        and column and what the plan holds there.
+    """
+    n_columns = len(heights)
+    for column in [c for c, _ in assignment.columns] + [c for (_, c), _ in assignment.overrides]:
+        if column >= n_columns:
+            raise ValueError(f"{label} names column {column}, beyond the {n_columns} columns "
+                             f"of the tree")
+    plan = plan_reduction(heights, schedule=schedule, assignment=assignment,
+                          or_columns=or_columns)
+    used = {(cell.column, cell.compressor) for cell in plan.cells}
+    assignment = CompressorAssignment(
+        columns=tuple((column, name) for column, name in assignment.columns
+                      if name != "full_adder" and (column, name) in used),
+        overrides=assignment.overrides)
+    held = {}
+    for cell in plan.cells:
+        held.setdefault((cell.stage, cell.column), Counter())[cell.compressor] += 1
+    for (stage, column), name in assignment.overrides:
+        where = f"{label} override at stage {stage}, column {column} ({name!r})"
+        if column < or_columns:
+            raise ValueError(f"{where} places nothing: column {column} is OR-ed, not reduced")
+        if stage >= plan.stages:
+            stages = (f"only {plan.stages} stage{'s' if plan.stages != 1 else ''} (0 to "
+                      f"{plan.stages - 1})" if plan.stages else "no stages")
+            raise ValueError(f"{where} places nothing: the tree has {stages}")
+        others = tuple(item for item in assignment.overrides if item[0] != (stage, column))
+        without = plan_reduction(heights, schedule=schedule, or_columns=or_columns,
+                                 assignment=CompressorAssignment(assignment.columns, others))
+        if without.cells == plan.cells:
+            column_choice = dict(assignment.columns).get(column, "full_adder")
+            raise ValueError(f"{where} places nothing new: stage {stage} of column {column} "
+                             f"holds {_holding(held.get((stage, column)))} with or without "
+                             f"it (the column uses {column_choice!r} where it fits)")
+    return assignment, plan
 
 
 def _dadda_targets(limit):

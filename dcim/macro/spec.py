@@ -9,12 +9,19 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 from amaranth.hdl import Shape, signed, unsigned
 from amaranth.lib import data
 from amaranth.utils import ceil_log2
 
 from ..arith.multiplier import MULTIPLIER_KINDS, MultiplierSpec
-from ..arith.tree import TREE_SCHEDULES, CompressorAssignment, plan_reduction
+from ..arith.tree import (
+    TREE_SCHEDULES,
+    CompressorAssignment,
+    check_assignment,
+    plan_reduction,
+)
+from ..checks import check_bool, check_int, short_repr
 from ..toml_io import read_toml, write_toml
 
 __all__ = ["DATAPATHS", "MAX_BITS", "MAX_COLS", "MAX_ROWS", "MacroSpec"]
@@ -31,13 +38,6 @@ MAX_ACC_WIDTH = 256
 
 _FIELDS = ("rows", "cols", "weight_bits", "act_bits", "signed", "mult", "datapath", "col_mux",
            "tree", "assignment", "acc_width")
-
-
-def _check_int(parameter, value, low, high):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{parameter} must be an int, not {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{parameter} must be from {low} to {high}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,9 @@ class MacroSpec:
     assignment : CompressorAssignment, dict or None
         Compressors used in the column adder tree instead of full adders (OpenACM-style
         per-column or per-stage assignment; ``None`` keeps the tree exact). Its columns are
-        bit weights of the tree's sum (see :attr:`tree_width`).
+        bit weights of the tree's sum (see :attr:`tree_width`). An override that does
+        not change the tree is refused, a ``columns`` entry that places nothing is dropped
+        (see :func:`dcim.arith.tree.check_assignment`).
     acc_width : int or None
         Accumulator (and result) width, at least :attr:`dot_width`; ``None`` gives
         ``dot_width + 8``, so that 256 passes never overflow. Sums wrap around modulo
@@ -107,21 +109,21 @@ class MacroSpec:
     acc_width: object = None
 
     def __post_init__(self):
-        _check_int("rows", self.rows, 1, MAX_ROWS)
-        _check_int("cols", self.cols, 1, MAX_COLS)
-        _check_int("weight_bits", self.weight_bits, 1, MAX_BITS)
-        _check_int("act_bits", self.act_bits, 1, MAX_BITS)
-        if not isinstance(self.signed, bool):
-            raise TypeError(f"signed must be a bool, not {self.signed!r}")
-        if self.datapath not in DATAPATHS:
+        # NumPy integers and booleans are stored as Python ones: equal specs, equal hashes.
+        for parameter, high in (("rows", MAX_ROWS), ("cols", MAX_COLS),
+                                ("weight_bits", MAX_BITS), ("act_bits", MAX_BITS)):
+            object.__setattr__(self, parameter,
+                               check_int(parameter, getattr(self, parameter), 1, high))
+        object.__setattr__(self, "signed", check_bool("signed", self.signed))
+        if not isinstance(self.datapath, str) or self.datapath not in DATAPATHS:
             raise ValueError(f"datapath must be one of {', '.join(map(repr, DATAPATHS))}, "
-                             f"not {self.datapath!r}")
-        _check_int("col_mux", self.col_mux, 1, self.cols)
+                             f"not {short_repr(self.datapath)}")
+        object.__setattr__(self, "col_mux", check_int("col_mux", self.col_mux, 1, self.cols))
         if self.cols % self.col_mux:
             raise ValueError(f"col_mux must divide cols ({self.cols}), not {self.col_mux!r}")
-        if self.tree not in TREE_SCHEDULES:
+        if not isinstance(self.tree, str) or self.tree not in TREE_SCHEDULES:
             raise ValueError(f"tree must be one of {', '.join(map(repr, TREE_SCHEDULES))}, "
-                             f"not {self.tree!r}")
+                             f"not {short_repr(self.tree)}")
         object.__setattr__(self, "mult", self._resolve_mult(self.mult))
         if self.datapath == "bitserial" and self.mult.kind != "exact":
             raise ValueError(f"mult must be of kind 'exact' for datapath 'bitserial' (its "
@@ -132,7 +134,7 @@ class MacroSpec:
             assignment = CompressorAssignment.from_dict(assignment)
         elif assignment is not None and not isinstance(assignment, CompressorAssignment):
             raise TypeError(f"assignment must be a CompressorAssignment, a dict or None, "
-                            f"not {assignment!r}")
+                            f"not {short_repr(assignment)}")
         if assignment is not None and assignment.is_empty:
             assignment = None
         object.__setattr__(self, "assignment", assignment)
@@ -144,26 +146,66 @@ class MacroSpec:
                                  f"{self.tree_width} columns of the adder tree")
         if self.acc_width is None:
             object.__setattr__(self, "acc_width", self.dot_width + GUARD_BITS)
-        if isinstance(self.acc_width, bool) or not isinstance(self.acc_width, int):
-            raise TypeError(f"acc_width must be an int or None, not {self.acc_width!r}")
+        if isinstance(self.acc_width, (bool, np.bool_)) or not isinstance(self.acc_width,
+                                                                          (int, np.integer)):
+            raise TypeError(f"acc_width must be an int or None, not {short_repr(self.acc_width)}")
+        object.__setattr__(self, "acc_width", int(self.acc_width))
         if not self.dot_width <= self.acc_width <= MAX_ACC_WIDTH:
             raise ValueError(f"acc_width must be at least dot_width = {self.dot_width} (one "
                              f"pass never overflows) and at most {MAX_ACC_WIDTH}, "
                              f"not {self.acc_width!r}")
+        self._canonicalise()
+
+    def _canonicalise(self):
+        """Give every parameter the one form shared by all specs of the same circuit.
+
+        The adder tree's assignment loses the entries that place nothing (and refuses
+        overrides that place nothing); ``tree`` is ``"dadda"`` where Wallace's schedule plans
+        the same cells; a bit-serial macro, which has no multiplier, holds the default one.
+        """
+        from .datapath import tree_heights
+
+        if self.datapath == "bitserial":
+            object.__setattr__(self, "mult", MultiplierSpec(
+                width=max(2, self.weight_bits, self.act_bits), signed=self.signed))
+        if self.assignment is None and self.tree == "dadda":
+            return
+        # Computed here, not through the cached properties: those would keep what they saw
+        # of a spec that is still changing.
+        heights = tree_heights(self)
+        plan = None
+        if self.assignment is not None:
+            # Here, not when the tree is built: an entry that places nothing would give the
+            # macro another name for the same circuit.
+            assignment, plan = check_assignment(self.assignment, heights, schedule=self.tree)
+            object.__setattr__(self, "assignment", None if assignment.is_empty else assignment)
+        if self.tree != "dadda":
+            dadda = plan_reduction(heights, assignment=self.assignment)
+            plan = plan or plan_reduction(heights, schedule=self.tree,
+                                          assignment=self.assignment)
+            if dadda.cells == plan.cells:
+                object.__setattr__(self, "tree", "dadda")
+                plan = dadda
+        # The spec is final now: keep what was computed for the cached properties.
+        self.__dict__["tree_heights"] = heights
+        if plan is not None:
+            self.__dict__["tree_plan"] = plan
 
     def _resolve_mult(self, mult):
         width = max(2, self.weight_bits, self.act_bits)
         if isinstance(mult, str):
             if mult not in MULTIPLIER_KINDS:
                 raise ValueError(f"mult must be a MultiplierSpec or one of "
-                                 f"{', '.join(sorted(MULTIPLIER_KINDS))}, not {mult!r}")
-            return MultiplierSpec(width=width, signed=self.signed, kind=mult)
+                                 f"{', '.join(sorted(MULTIPLIER_KINDS))}, "
+                                 f"not {short_repr(mult)}")
+            return self._derived_mult(MultiplierSpec, width=width, signed=self.signed,
+                                      kind=mult)
         if isinstance(mult, dict):
             table = {"width": width, "signed": self.signed, **mult}
-            return self._resolve_mult(MultiplierSpec.from_dict(table))
+            return self._resolve_mult(self._derived_mult(MultiplierSpec.from_dict, table))
         if not isinstance(mult, MultiplierSpec):
             raise TypeError(f"mult must be a kind name, a dict or a MultiplierSpec, "
-                            f"not {mult!r}")
+                            f"not {short_repr(mult)}")
         if mult.signed != self.signed:
             raise ValueError(f"mult.signed must equal signed ({self.signed!r}), "
                              f"not {mult.signed!r}")
@@ -171,6 +213,15 @@ class MacroSpec:
             raise ValueError(f"mult.width must be at least max(weight_bits, act_bits) = "
                              f"{max(self.weight_bits, self.act_bits)}, not {mult.width!r}")
         return mult
+
+    @staticmethod
+    def _derived_mult(build, *args, **kwargs):
+        # The width comes from weight_bits and act_bits, not from the user: say where the
+        # multiplier's own complaint ("k must be at most width = 2") comes from.
+        try:
+            return build(*args, **kwargs)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"mult: {error}") from None
 
     # -- derived facts ---------------------------------------------------------------------
 
@@ -342,10 +393,10 @@ class MacroSpec:
     @classmethod
     def from_dict(cls, data):
         if not isinstance(data, dict):
-            raise TypeError(f"macro description must be a table, not {data!r}")
-        unknown = sorted(set(data) - set(_FIELDS))
+            raise TypeError(f"macro description must be a table, not {short_repr(data)}")
+        unknown = sorted(map(repr, set(data) - set(_FIELDS)))
         if unknown:
-            raise ValueError(f"macro description has unknown keys {unknown!r}; "
+            raise ValueError(f"macro description has unknown keys [{', '.join(unknown)}]; "
                              f"it takes {list(_FIELDS)!r}")
         data = dict(data)
         if isinstance(data.get("mult"), dict) and "width" in data["mult"]:
@@ -358,7 +409,8 @@ class MacroSpec:
 
     @classmethod
     def from_toml(cls, text_or_path):
-        """Load from TOML text or a ``.toml`` file holding a ``[macro]`` table."""
+        """Load from TOML text or a file (a ``str`` or ``Path``) holding a ``[macro]`` table
+        and nothing else."""
         return cls.from_dict(read_toml(text_or_path, "macro"))
 
     def replace(self, **changes):
@@ -370,8 +422,9 @@ class MacroSpec:
         if "acc_width" not in changes and self.acc_width == self.dot_width + GUARD_BITS:
             changes["acc_width"] = None
         mult = self.mult
-        derived = (mult.width == max(2, self.weight_bits, self.act_bits)
-                   and mult.options == mult.kind_object.Options())
+        # Compared as specs: canonical options of a kind's default depend on the width.
+        derived = mult == MultiplierSpec(width=max(2, self.weight_bits, self.act_bits),
+                                         signed=self.signed, kind=mult.kind)
         if "mult" not in changes and derived:
             changes["mult"] = mult.kind
         return dataclasses.replace(self, **changes)

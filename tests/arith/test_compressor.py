@@ -114,3 +114,16 @@ def test_function_with_wrong_output_count_is_rejected():
     with pytest.raises(ValueError, match="must return a tuple of 2 bits"):
         Compressor.from_function("bad_outputs", ("a", "b"), (("s", 0), ("c", 1)),
                                  lambda a, b: (a,))
+
+
+def test_output_weights_are_plain_ints():
+    from dcim.arith.compressor import _half_adder
+
+    compressor = Compressor.from_function("np_ha", ("a", "b"),
+                                          (("s", np.int64(0)), ("c", np.uint8(1))), _half_adder)
+    assert compressor.outputs == (("s", 0), ("c", 1))
+    assert [type(weight) for _, weight in compressor.outputs] == [int, int]
+    for weight in (True, 1.0, 4, -1):
+        with pytest.raises(ValueError, match=f"weight of compressor output 'c' must be 0..3, "
+                                             f"not {weight!r}"):
+            Compressor.from_function("bad", ("a", "b"), (("s", 0), ("c", weight)), _half_adder)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from dcim.arith import CompressorAssignment, MultiplierSpec, plan_reduction
 from dcim.arith.compressor import APPROXIMATE_42
 from dcim.arith.logic import NumpyLogic, bits_from_words, words_from_bits
-from dcim.arith.tree import reduce_columns
+from dcim.arith.tree import check_assignment, reduce_columns
 from dcim.arith.tree_multiplier import tree_model, tree_plan
 
 
@@ -116,10 +116,11 @@ def test_assignment_round_trips_through_toml(tmp_path):
     ({"columns": {0: "nonesuch"}}, r"columns\[0\] names unknown compressor 'nonesuch'"),
     ({"columns": {-1: "acci1"}}, "columns key must be a non-negative int, not -1"),
     ({"overrides": {3: "acci1"}}, r"overrides key must be \(stage, column\), not 3"),
-    ({"columns": {0: "half_adder"}}, "removes fewer than two bits"),
+    ({"columns": {0: "half_adder"}}, "removes fewer than two bits.*one of acci1, "),
+    ({"columns": {0: ["acci1"]}}, r"columns\[0\] must be a compressor name"),
 ])
 def test_assignment_errors_name_the_parameter(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         CompressorAssignment(**kwargs)
 
 
@@ -170,3 +171,79 @@ def test_or_low_makes_low_bits_an_or(width, is_signed):
     product = spec.model(a, b)
     assert product.shape == a.shape
     assert np.any(product != a * b)
+
+
+def test_assignment_takes_numpy_integers():
+    assignment = CompressorAssignment(columns={np.int64(3): "acci1"},
+                                      overrides={(np.uint8(1), np.int32(5)): "ha"})
+    assert assignment == CompressorAssignment(columns={3: "acci1"}, overrides={(1, 5): "ha"})
+    assert hash(assignment) == hash(CompressorAssignment(columns={3: "acci1"},
+                                                         overrides={(1, 5): "ha"}))
+    assert [type(c) for c, _ in assignment.columns] == [int]
+    assert CompressorAssignment.uniform("acci1", np.int64(2)) == \
+        CompressorAssignment.uniform("acci1", 2)
+    with pytest.raises(ValueError, match=r"columns key must be a non-negative int, not True"):
+        CompressorAssignment(columns={True: "acci1"})
+
+
+@pytest.mark.parametrize(("data", "error", "message"), [
+    ({"overrides": [{"stage": 0, "column": 1, "compressor": "ha", "x": 1}]}, ValueError,
+     "compressor override needs stage, column and compressor"),
+    ({"overrides": [{"stage": 0, "column": 1, "compressor": "ha"}] * 2}, ValueError,
+     "overrides stage 0, column 1 twice"),
+    ({"overrides": [5]}, ValueError, "compressor override needs stage, column and compressor"),
+    ({"overrides": "abc"}, TypeError, "overrides must be a list of tables"),
+    ({"columns": {"٣": "ha"}}, ValueError, "column must be an integer, not '٣'"),
+    ({"columns": {"-1": "ha"}}, ValueError, "column must be an integer, not '-1'"),
+    ({"columns": {"1": ["ha"]}}, TypeError, r"columns\[1\] must be a compressor name"),
+    ({"columns": []}, TypeError, "compressor assignment columns must be a table"),
+])
+def test_assignment_from_bad_dict(data, error, message):
+    with pytest.raises(error, match=message):
+        CompressorAssignment.from_dict(data)
+
+
+HEIGHTS_8 = list(range(1, 9)) + list(range(7, 0, -1)) + [0]   # the 8x8 AND array
+MIXED = {4: "momeni", 5: "momeni", 6: "kong2", 7: "kong2", 8: "acci1", 9: "acci1"}
+
+
+@pytest.mark.parametrize(("overrides", "or_columns", "message"), [
+    # designs/mul8u_approx_mixed.toml used to hold this one.
+    ({(3, 9): "full_adder"}, 0, r"assignment override at stage 3, column 9 \('full_adder'\) "
+                                r"places nothing new: stage 3 of column 9 holds 1 half_adder "
+                                r"with or without it \(the column uses 'acci1' where it fits\)"),
+    ({(999, 9): "full_adder"}, 0, r"override at stage 999, column 9 \('full_adder'\) places "
+                                  r"nothing: the tree has only 4 stages \(0 to 3\)"),
+    ({(1, 9): "acci1"}, 0, r"override at stage 1, column 9 \('acci1'\) places nothing new: "
+                           r"stage 1 of column 9 holds 1 acci1"),
+    ({(0, 12): "kong2"}, 0, r"override at stage 0, column 12 \('kong2'\) places nothing new"),
+    ({(0, 1): "acci1"}, 2, r"override at stage 0, column 1 \('acci1'\) places nothing: column "
+                           r"1 is OR-ed, not reduced"),
+    ({(0, 16): "acci1"}, 0, r"assignment names column 16, beyond the 16 columns of the tree"),
+])
+def test_override_that_places_nothing_is_refused(overrides, or_columns, message):
+    with pytest.raises(ValueError, match=message):
+        check_assignment(CompressorAssignment(MIXED, overrides), HEIGHTS_8,
+                         or_columns=or_columns)
+
+
+def test_override_that_places_something_is_kept():
+    assignment = CompressorAssignment(MIXED, {(2, 9): "full_adder"})
+    checked, plan = check_assignment(assignment, HEIGHTS_8)
+    assert checked == assignment
+    assert plan == plan_reduction(HEIGHTS_8, assignment=assignment)
+    assert plan.cells != plan_reduction(HEIGHTS_8, assignment=CompressorAssignment(MIXED)).cells
+    with pytest.raises(ValueError, match="the tree has no stages"):
+        check_assignment(CompressorAssignment(overrides={(0, 0): "acci1"}), [1, 2, 1])
+
+
+def test_columns_entries_that_place_nothing_are_dropped():
+    # Columns 0 and 1 never hold four bits; a full adder is what a column uses anyway.
+    padded = CompressorAssignment({0: "acci1", 1: "acci1", 3: "full_adder", 7: "acci1"})
+    checked, plan = check_assignment(padded, HEIGHTS_8)
+    assert checked == CompressorAssignment({7: "acci1"})
+    assert plan == plan_reduction(HEIGHTS_8, assignment=padded)
+    assert plan.cells == plan_reduction(HEIGHTS_8, assignment=checked).cells
+    empty, _ = check_assignment(CompressorAssignment({0: "acci1", 5: "ha"}), HEIGHTS_8,
+                                or_columns=6)
+    assert empty.is_empty

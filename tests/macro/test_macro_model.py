@@ -129,6 +129,13 @@ def test_single_vector_gives_one_row_of_results():
     (np.zeros((4, 3), int), np.full((1, 4), -129), ValueError,
      r"activations must lie in \[-128, 127\] .*, not -129"),
     (np.zeros((0, 3), int), np.zeros((1, 0), int), ValueError, r"at least one row"),
+    ([[2**70] * 3] * 4, np.zeros((1, 4), int), ValueError,
+     r"weights must lie in \[-128, 127\] .*, not 1180591620717411303424"),
+    (np.zeros((4, 3), int), [[0, 0, 0, -(2**70)]], ValueError,
+     r"activations must lie in .*, not -1180591620717411303424"),
+    (np.zeros((4, 3), int), [], ValueError, r"activations must have shape \(n, 4\) or \(4,\)"
+                                            r".* not \(0,\)"),
+    ([[1, 2, 3], [1]], np.zeros((1, 4), int), ValueError, r"weights must be an array of integ"),
 ])
 def test_invalid_operands(weights, activations, error, message):
     spec = MacroSpec(rows=4, cols=3)

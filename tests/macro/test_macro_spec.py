@@ -113,6 +113,9 @@ def test_replace_rederives():
     spec = MacroSpec(rows=8)
     wider = spec.replace(weight_bits=12)
     assert wider.mult.width == 12 and wider.acc_width == wider.dot_width + 8
+    # At width 3 no 4:2 compressor fits: the default approx options read columns=0 there.
+    narrow = MacroSpec(rows=8, weight_bits=3, act_bits=3, mult="approx")
+    assert narrow.replace(weight_bits=8).mult == MultiplierSpec(8, True, "approx")
 
 
 def test_spec_and_parameters_exclusive():
@@ -174,3 +177,91 @@ def test_describe():
     assert facts["macs_per_cycle"] == 16 * 8 / 8
     assert facts["latency"] == 10
     assert "full_adder" in facts["tree_compressors"]
+
+
+def test_numpy_integers_are_stored_as_plain_ints():
+    import numpy as np
+
+    spec = MacroSpec(rows=np.int64(16), cols=np.uint8(4), weight_bits=np.int32(4),
+                     act_bits=np.int16(6), signed=np.bool_(False), col_mux=np.int64(2),
+                     acc_width=np.uint16(40))
+    plain = MacroSpec(rows=16, cols=4, weight_bits=4, act_bits=6, signed=False, col_mux=2,
+                      acc_width=40)
+    assert spec == plain and hash(spec) == hash(plain) and spec.name == plain.name
+    for field in ("rows", "cols", "weight_bits", "act_bits", "col_mux", "acc_width"):
+        assert type(getattr(spec, field)) is int, field
+    assert type(spec.signed) is bool
+    with pytest.raises(TypeError, match=r"rows must be an int, not np.float64\(4.0\)"):
+        MacroSpec(rows=np.float64(4))
+    with pytest.raises(TypeError, match=r"acc_width must be an int or None, not np.True_"):
+        MacroSpec(acc_width=np.True_)
+
+
+@pytest.mark.parametrize("text, error, message", [
+    ("[macro]\nrows = '4'", TypeError, r"rows must be an int, not '4'"),
+    ("[macro]\nmult = 5", TypeError, r"mult must be a kind name, a dict or a MultiplierSpec"),
+    ("[macro]\nmult = ['log']", TypeError, r"mult must be .*, not \['log'\]"),
+    ("[macro]\ndatapath = ['bitserial']", ValueError, r"datapath must be one of .*\['bitser"),
+    ("[macro]\ntree = {}", ValueError, r"tree must be one of .*, not \{\}"),
+    ("[macro]\nassignment = 5", TypeError, r"assignment must be a CompressorAssignment"),
+    ("[macro]\n[macro.mult]\nkind = 'drum'\noptions = 5", TypeError,
+     r"multiplier options must be a table, not 5"),
+    ("[macro]\n[macro.mult]\nkind = 'drum'\n[macro.mult.options]\nk = '4'", TypeError,
+     r"k must be an int, not '4'"),
+    ("[macro]\n[macro.assignment]\ncolumns = 5", TypeError,
+     r"compressor assignment columns must be a table, not 5"),
+    ("[macro]\n[macro.assignment.columns]\n' 3' = 'acci1'", ValueError,
+     r"compressor assignment column must be an integer, not ' 3'"),
+    ("[macro]\n[macro.assignment.columns]\n'3_0' = 'acci1'", ValueError,
+     r"column must be an integer, not '3_0'"),
+    ("[macro]\n[macro.assignment.columns]\n3 = 'acci1'\n03 = 'ha'", ValueError,
+     r"compressor assignment names column 3 twice"),
+    ("macro = 5", ValueError, r"macro in TOML text must be a table, not 5"),
+    ("[macro]\nrows = 4\n[multiplier]\nwidth = 4", ValueError,
+     r"TOML text holds \[macro\] and also 'multiplier'"),
+])
+def test_bad_toml_names_the_key(text, error, message):
+    with pytest.raises(error, match=message):
+        MacroSpec.from_toml(text)
+
+
+def test_assignment_must_place_what_it_names():
+    override = CompressorAssignment(overrides={(99, 0): "acci1"})
+    for build in (MacroSpec, DCiMMacro):
+        with pytest.raises(ValueError, match=r"assignment override at stage 99, column 0 "
+                                             r"\('acci1'\) places nothing: the tree has only "
+                                             r"\d+ stages"):
+            build(rows=16, assignment=override)
+    # Two rows never give a column four bits: the tree stays exact, and so does the name.
+    idle = MacroSpec(rows=2, cols=1, assignment=CompressorAssignment.uniform("acci1", 8))
+    assert idle.assignment is None and idle == MacroSpec(rows=2, cols=1)
+    assert idle.name == MacroSpec(rows=2, cols=1).name
+
+
+@pytest.mark.parametrize("one, other", [
+    # One row: the tree has nothing to reduce, either schedule plans no cell.
+    ({"rows": 1}, {"rows": 1, "tree": "wallace"}),
+    # A bit-serial macro has no multiplier: whichever exact one it was given.
+    ({"datapath": "bitserial"},
+     {"datapath": "bitserial", "mult": MultiplierSpec(12, True, options={"tree": "wallace"})}),
+    ({"assignment": {"columns": {"3": "acci1"}}},
+     {"assignment": {"columns": {"3": "acci1", "4": "full_adder", "19": "acci1"}}}),
+    ({}, {"assignment": {"columns": {"4": "full_adder"}}}),
+])
+def test_equal_circuits_have_one_spec_and_one_name(one, other):
+    one, other = MacroSpec(**{"rows": 16, **one}), MacroSpec(**{"rows": 16, **other})
+    assert one == other and hash(one) == hash(other) and one.name == other.name
+    assert MacroSpec.from_toml(other.to_toml()) == one
+
+
+def test_wallace_stays_where_it_plans_otherwise():
+    assert MacroSpec(rows=16, tree="wallace").tree == "wallace"
+
+
+def test_errors_of_the_derived_multiplier_say_they_come_from_mult():
+    # The width is derived from weight_bits and act_bits: "k must be at most width" alone
+    # named no parameter of the macro.
+    with pytest.raises(ValueError, match=r"^mult: k must be at most width = 2, not 6$"):
+        MacroSpec(weight_bits=2, act_bits=2, mult="drum")
+    with pytest.raises(ValueError, match=r"^mult: options \['x'\] are unknown"):
+        MacroSpec(mult={"kind": "log", "options": {"x": 1}})
