@@ -7,7 +7,10 @@ import tomli_w
 
 from .checks import short_repr
 
-__all__ = ["read_toml", "write_toml"]
+__all__ = ["DESIGN_TABLES", "read_design_file", "read_toml", "write_toml"]
+
+DESIGN_TABLES = ("multiplier", "macro")
+"""The tables a design file may hold: exactly one of them."""
 
 
 def write_toml(data, path=None):
@@ -40,8 +43,9 @@ def _load(source):
         except OSError as error:
             # strerror ("No such file or directory", "Is a directory") says what is wrong.
             raise ValueError(f"cannot read TOML file {path}: {error.strerror}") from None
-        except ValueError as error:
-            # tomllib's decode errors and UnicodeDecodeError are both ValueErrors.
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a TOML file: it is not UTF-8 text") from None
+        except tomllib.TOMLDecodeError as error:
             raise ValueError(f"{path} is not a valid TOML file: {error}") from None
     if not isinstance(source, str):
         raise TypeError(f"TOML source must be text, a str path or a Path, "
@@ -84,3 +88,31 @@ def read_toml(text_or_path, table=None):
     if not isinstance(data[table], dict):
         raise ValueError(f"{table} in {source} must be a table, not {short_repr(data[table])}")
     return data[table]
+
+
+def read_design_file(path):
+    """``(table, data)`` of the design file ``path``: its one ``[multiplier]`` or ``[macro]``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`read_toml` for a missing, unreadable or invalid file; and if the file holds
+        neither table, both, or anything else beside its table (each message names the file).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"design file must be a str or Path, not {short_repr(path)}")
+    data, source = _load(os.fspath(path) if isinstance(path, os.PathLike) else path)
+    tables = [table for table in DESIGN_TABLES if table in data]
+    others = sorted(repr(key) for key in data if key not in DESIGN_TABLES)
+    if len(tables) != 1:
+        found = ("both a [multiplier] and a [macro] table" if tables
+                 else "neither a [multiplier] nor a [macro] table")
+        raise ValueError(f"design file {source} has {found}; a design file describes one "
+                         f"design")
+    if others:
+        raise ValueError(f"design file {source} holds [{tables[0]}] and also "
+                         f"{', '.join(others)}; a design file describes one design")
+    if not isinstance(data[tables[0]], dict):
+        raise ValueError(f"{tables[0]} in {source} must be a table, "
+                         f"not {short_repr(data[tables[0]])}")
+    return tables[0], data[tables[0]]

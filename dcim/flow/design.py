@@ -19,12 +19,13 @@ Accepted designs:
 
 import math
 import re
-import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from amaranth.hdl import Elaboratable
+
+from ..toml_io import read_design_file
 
 __all__ = ["FlowDesign", "VerilogDesign", "check_identifier", "load_design", "resolve_design",
            "yosys_multiplier"]
@@ -310,31 +311,12 @@ def load_design(path):
     ------
     ValueError
         If the file is missing or not TOML, has neither table, both, or other top-level
-        tables (each names the file).
+        entries (each message names the file); or the design is invalid.
     """
     from ..arith import MultiplierSpec
     from ..macro import MacroSpec
 
-    path = Path(path)
-    try:
-        with open(path, "rb") as file:
-            data = tomllib.load(file)
-    except FileNotFoundError:
-        raise ValueError(f"design file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ValueError(f"design file {str(path)!r} is a folder, not a TOML file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"design file {str(path)!r} is not valid TOML: {error}") from None
-    tables = [table for table in ("multiplier", "macro") if table in data]
-    unknown = sorted(set(data) - {"multiplier", "macro"})
-    if unknown:
-        raise ValueError(f"design file {str(path)!r} has unknown top-level entries "
-                         f"{', '.join(unknown)}; a design file holds one [multiplier] or one "
-                         f"[macro] table")
-    if len(tables) != 1:
-        found = "both a [multiplier] and a [macro] table" if tables else \
-            "neither a [multiplier] nor a [macro] table"
-        raise ValueError(f"design file {str(path)!r} has {found}; it must hold exactly one")
-    if tables == ["multiplier"]:
-        return MultiplierSpec.from_dict(data["multiplier"])
-    return MacroSpec.from_dict(data["macro"])
+    table, data = read_design_file(path)
+    if table == "multiplier":
+        return MultiplierSpec.from_dict(data)
+    return MacroSpec.from_dict(data)

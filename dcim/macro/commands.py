@@ -8,9 +8,9 @@ the macro options to ``dcim verify``, and :func:`verify_macro` is its dispatch.
 
 import json
 import sys
-import tomllib
 from pathlib import Path
 
+from ..toml_io import read_design_file
 from .sim import ENGINES
 from .spec import MacroSpec
 
@@ -30,15 +30,8 @@ def _read_design(path):
         raise FileNotFoundError(f"design file {str(path)!r} does not exist")
     if not path.is_file():
         raise ValueError(f"design file {str(path)!r} is not a file")
-    try:
-        with open(path, "rb") as file:
-            data = tomllib.load(file)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"design file {str(path)!r} is not valid TOML: {error}") from None
-    if "macro" in data and "multiplier" in data:
-        raise ValueError(f"design file {str(path)!r} has both a [multiplier] and a [macro] "
-                         f"table; a design file describes one design")
-    return data
+    table, data = read_design_file(path)
+    return {table: data}
 
 
 def macro_design(path):
@@ -188,10 +181,9 @@ def verify_macro(args, out):
             raise ValueError(f"{', '.join(given)} only apply to macro designs (a design file "
                              f"with a [macro] table)")
         return None
-    # The multiplier options have defaults, so only values other than those can be told apart.
-    given = [option for option, changed in (("--width", args.width != 8),
-                                            ("--signed", args.signed),
-                                            ("--kind", args.kind != "exact"),
+    given = [option for option, changed in (("--width", args.width is not None),
+                                            ("--signed", args.signed is not None),
+                                            ("--kind", args.kind is not None),
                                             ("--option", bool(args.option))) if changed]
     if given:
         raise ValueError(f"multiplier options ({', '.join(given)}) do not apply to design file "

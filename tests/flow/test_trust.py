@@ -211,19 +211,20 @@ def test_cached_runs_say_so(pdk_root):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[multiplier]\nwidth = 4\n[macro]\nrows = 4\n", "both a \\[multiplier\\] and a \\[macro\\]"),
-    ("[multiplier]\nwidth = 4\n[extra]\n", "unknown top-level entries extra"),
-    ("width = [\n", "is not valid TOML"),
-    ("[other]\n", "unknown top-level entries other"),
+    ("[multiplier]\nwidth = 4\n[extra]\n", "holds \\[multiplier\\] and also 'extra'"),
+    ("width = [\n", "is not a valid TOML file"),
+    ("[other]\n", "neither a \\[multiplier\\] nor a \\[macro\\] table"),
+    ("\udcff", "is not a TOML file: it is not UTF-8 text"),
 ])
 def test_design_files_that_say_two_things_are_refused(tmp_path, text, message):
     path = tmp_path / "design.toml"
-    path.write_text(text)
+    path.write_bytes(text.encode(errors="surrogateescape"))
     with pytest.raises(ValueError, match=message):
         load_design(path)
 
 
 def test_missing_design_file_is_named(tmp_path):
-    with pytest.raises(ValueError, match="design file .*nothing.toml' does not exist"):
+    with pytest.raises(ValueError, match="cannot read TOML file .*nothing.toml: No such file"):
         load_design(tmp_path / "nothing.toml")
 
 

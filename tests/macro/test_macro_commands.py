@@ -81,7 +81,7 @@ def test_macro_refuses_flow_options_without_ppa(small, argv, message, capsys):
 
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("m.txt", "[macro]\nrows = 4\n", "design must be a .toml design file, not '.*m.txt'"),
-    ("m.toml", "[macro\nrows = 4\n", "design file '.*m.toml' is not valid TOML"),
+    ("m.toml", "[macro\nrows = 4\n", "m.toml is not a valid TOML file"),
     ("m.toml", "[multiplier]\nwidth = 8\n", "design file '.*m.toml' has no \\[macro\\] table"),
     ("m.toml", "[multiplier]\nwidth = 8\n[macro]\nrows = 4\n",
      "has both a \\[multiplier\\] and a \\[macro\\] table"),
