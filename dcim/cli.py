@@ -304,11 +304,11 @@ def _cmd_demo(args, out):
     return run_demo(folder, out)
 
 
-def _add_design_arguments(parser):
+def _add_design_arguments(parser, tables="[multiplier]"):
     from .arith import MULTIPLIER_KINDS
 
     parser.add_argument("design", nargs="?", type=Path,
-                        help="a TOML file with a [multiplier] table (e.g. designs/*.toml)")
+                        help=f"a TOML file with a {tables} table (e.g. designs/*.toml)")
     # No defaults here: None tells a flag that was not given, which a design file refuses.
     parser.add_argument("--width", type=int, help="operand width (default 8)")
     parser.add_argument("--signed", action="store_true", default=None,
@@ -356,11 +356,12 @@ def build_parser():
     add_format_arguments(mult, "one row: the design, its metrics and Verilog file")
     mult.set_defaults(handler=_cmd_mult)
 
-    verify = commands.add_parser("verify", help="check the gate netlist against the model "
-                                                "for every operand pair",
+    verify = commands.add_parser("verify", help="check a multiplier's gate netlist against "
+                                                "its model for every operand pair, or "
+                                                "simulate a macro against its model",
                                  epilog=kinds_help(),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_design_arguments(verify)
+    _add_design_arguments(verify, tables="[multiplier] or [macro]")
     add_macro_verify_arguments(verify)
     verify.set_defaults(handler=_cmd_verify)
 

@@ -22,10 +22,10 @@ from .analysis import (
     analyze_timing,
     uniform_operands,
 )
-from .cache import cache_dir, clear_cache
+from .cache import CacheInfo, cache_dir, cache_info, clear_cache
 from .design import FlowDesign, VerilogDesign, load_design, resolve_design, yosys_multiplier
 from .orfs import OrfsExport, OrfsReport, check_orfs_export, export_orfs, run_orfs
-from .pdk import PDKS, Corner, Pdk, PdkError, load_pdk
+from .pdk import PDKS, Corner, Pdk, PdkCheck, PdkError, check_pdk, load_pdk
 from .ppa import PPAReport, compare, ppa, ppa_table
 from .stimulus import macro_stimulus
 from .synthesis import SynthesisError, SynthesisReport, synthesize
@@ -35,12 +35,14 @@ from .verilog import emit_verilog
 __all__ = [
     "ACTIVITY_MODELS",
     "PDKS",
+    "CacheInfo",
     "Corner",
     "FlowDesign",
     "OrfsExport",
     "OrfsReport",
     "PPAReport",
     "Pdk",
+    "PdkCheck",
     "PdkError",
     "PowerReport",
     "Stimulus",
@@ -54,7 +56,9 @@ __all__ = [
     "analyze_power",
     "analyze_timing",
     "cache_dir",
+    "cache_info",
     "check_orfs_export",
+    "check_pdk",
     "clear_cache",
     "compare",
     "emit_verilog",

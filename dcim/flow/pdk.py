@@ -37,6 +37,9 @@ class PdkError(FileNotFoundError):
     """The PDK root, a description, or a technology file it names cannot be found."""
 
 
+_LIBRARIES = {}
+
+
 @dataclass(frozen=True)
 class Corner:
     """One process-voltage-temperature corner of a PDK.
@@ -135,6 +138,15 @@ class Pdk:
         """The parsed :class:`~dcim.flow.liberty.Library` of ``corner`` (cached on disk)."""
         path = self.liberty(corner)
         digest = file_digest(path)
+        # Unpickling a parsed library takes a sixth of a second, which every cached look-up
+        # would pay; the file's digest keys the in-process copy, so an edited file is re-read.
+        memo_key = (str(path.resolve()), digest)
+        if memo_key in _LIBRARIES:
+            return _LIBRARIES[memo_key]
+        _LIBRARIES[memo_key] = self._load_library(path, digest)
+        return _LIBRARIES[memo_key]
+
+    def _load_library(self, path, digest):
         stored = cache.entry("liberty", digest) / "library.pickle"
         try:
             with open(stored, "rb") as file:

@@ -5,20 +5,26 @@ description; ``macro.model(weights, activations)`` is the bit-exact NumPy golden
 :func:`simulate` checks the hardware against it cycle by cycle. See ``docs/macro.md``.
 """
 
+from .check import MacroCheck, check_macro
 from .macro import DCiMMacro, WeightArray, array_signature
 from .sim import ENGINES, SimulationResult, simulate, simulate_program
 from .spec import DATAPATHS, MacroSpec
+from .summary import MacroSummary, summarize_macro
 from .verilog import macro_verilog
 
 __all__ = [
     "DATAPATHS",
     "ENGINES",
     "DCiMMacro",
+    "MacroCheck",
     "MacroSpec",
+    "MacroSummary",
     "SimulationResult",
     "WeightArray",
     "array_signature",
+    "check_macro",
     "macro_verilog",
     "simulate",
     "simulate_program",
+    "summarize_macro",
 ]
