@@ -28,13 +28,16 @@ def test_text_is_still_text():
     assert MultiplierSpec.from_toml(DESIGN).width == 6
 
 
-@pytest.mark.parametrize("content", [b"hello world\n", b"\xff\xfe\x00binary", b"[a]\nb = \n"])
-def test_a_file_that_is_not_toml_is_named(tmp_path, content):
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"hello world\n", "is not a valid TOML file: "),
+    (b"\xff\xfe\x00binary", "is not a TOML file: it is not UTF-8 text"),
+    (b"[a]\nb = \n", "is not a valid TOML file: "),
+])
+def test_a_file_that_is_not_toml_is_named(tmp_path, content, problem):
     path = tmp_path / "notes.md"
     path.write_bytes(content)
     for source in (path, str(path)):
-        with pytest.raises(ValueError, match=f"^{re.escape(str(path))} is not a valid TOML "
-                                             f"file: ") as error:
+        with pytest.raises(ValueError, match=f"^{re.escape(str(path))} {problem}") as error:
             read_toml(source)
         assert "PosixPath" not in str(error.value)
 
