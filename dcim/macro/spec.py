@@ -422,9 +422,14 @@ class MacroSpec:
         if "acc_width" not in changes and self.acc_width == self.dot_width + GUARD_BITS:
             changes["acc_width"] = None
         mult = self.mult
-        # Compared as specs: canonical options of a kind's default depend on the width.
-        derived = mult == MultiplierSpec(width=max(2, self.weight_bits, self.act_bits),
-                                         signed=self.signed, kind=mult.kind)
+        # Compared as specs: canonical options of a kind's default depend on the width. A
+        # kind whose defaults do not fit the width (DRUM's k = 6 at width 2) has no derived
+        # multiplier there, so this one was given.
+        try:
+            derived = mult == MultiplierSpec(width=max(2, self.weight_bits, self.act_bits),
+                                             signed=self.signed, kind=mult.kind)
+        except ValueError:
+            derived = False
         if "mult" not in changes and derived:
             changes["mult"] = mult.kind
         return dataclasses.replace(self, **changes)

@@ -265,3 +265,11 @@ def test_errors_of_the_derived_multiplier_say_they_come_from_mult():
         MacroSpec(weight_bits=2, act_bits=2, mult="drum")
     with pytest.raises(ValueError, match=r"^mult: options \['x'\] are unknown"):
         MacroSpec(mult={"kind": "log", "options": {"x": 1}})
+
+
+def test_replace_keeps_a_multiplier_whose_kind_has_no_default_at_that_width():
+    from dcim.arith import MultiplierSpec
+
+    drum = MultiplierSpec(width=2, signed=True, kind="drum", options={"k": 2})
+    spec = MacroSpec(rows=2, cols=1, weight_bits=2, act_bits=2, mult=drum)
+    assert spec.replace(rows=4).mult == drum
