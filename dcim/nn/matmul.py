@@ -1,0 +1,426 @@
+"""The integer core of network emulation: matrix products through a design's own arithmetic.
+
+``approx_matmul(x, w, design)`` is ``out[m, n] = sum_k p(w[k, n], x[m, k])`` bit for bit,
+where ``p`` is the design's product (the weight is operand ``a``), or the whole macro's model.
+
+How it is fast and still exact (measured on 2 CPU cores beside float32 ``x @ w`` of the same
+shape, 8-bit unsigned operands; see ``benchmarks/bench_nn_matmul.py``):
+
+- Up to 8 bits, the design's product table ``LUT`` (``2**w x 2**w``, from ``design.model``)
+  is built once per design and process. When ``LUT`` or ``E = LUT - w*x`` has a small exact
+  integer rank (``E = U @ V / d``; ``"exact"`` has rank 0, DRUM's ``LUT`` rank 1), the result
+  is one GEMM on transformed operands: ``[d*x, V[x]...] @ [w; U[w]...] / d``. Its cost grows
+  with the rank: 1.5 to 3x float at rank <= 2.
+- Any other table (Mitchell's ``E`` has rank 127) goes through per-weight tables summed by
+  ``embedding_bag``: ``T[k, a, n] = LUT[w[k, n], a]`` and ``out[m] = sum_k T[k, x[m, k]]``,
+  5 to 15x float. Measured and slower: a gather of ``LUT[w, x]`` then a sum (about 200x
+  float, it materialises M*K*N values), a loop over ``k`` of ``index_select`` (about 150x),
+  ``embedding_bag`` over chunks of ``k`` to keep each table in cache (3x slower than one
+  call), int32 indices (slower than int64), and ``1 + rank`` GEMMs for Mitchell (rank 127).
+- Sums are computed in float32 when every partial sum is an integer below ``2**24`` in
+  magnitude, else float64 (below ``2**53``), splitting ``K`` into parts that each meet the
+  bound and adding the parts in int64: every step is exact.
+- Wider designs evaluate ``design.model`` on broadcast operand blocks: exact, and slow
+  (about a microsecond per product).
+
+Unsigned designs and signed operands: sign-magnitude. The magnitudes go through the design
+and the product is negated when exactly one operand is negative (as sign-magnitude hardware
+does: ``p(0, 3)`` with ``x = -3`` gives ``-p(0, 3)``). For a macro, the weights and
+activations are split into positive and negative parts and the macro runs the four pairs,
+the products of mixed signs subtracted: that is how an unsigned array serves signed values.
+"""
+
+from collections import OrderedDict
+from fractions import Fraction
+from math import gcd, lcm
+
+import numpy as np
+import torch
+from torch.nn.functional import embedding_bag
+
+from ..arith.multiplier import MultiplierSpec, registries
+from ..checks import check_bool, short_repr
+
+__all__ = ["approx_matmul", "product_table"]
+
+TABLE_MAX_WIDTH = 8          # widest design whose product table is built (2**16 entries)
+_MAX_RANK_GEMMS = 3          # at most this many stacked GEMMs beat embedding_bag (measured)
+_MEMO = OrderedDict()        # per design: its table and the chosen method
+_MEMO_SIZE = 64
+_EXACT_FLOAT = {torch.float32: 1 << 24, torch.float64: 1 << 53}
+_MODEL_BLOCK = 1 << 20       # products per design.model call on the slow path
+
+
+# -- validation ---------------------------------------------------------------------------
+
+def _as_int64(label, value, device):
+    """``value`` as an int64 tensor on ``device``; a TypeError unless it holds integers."""
+    if isinstance(value, torch.Tensor):
+        if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
+            raise TypeError(f"{label} must hold integers, not {value.dtype}")
+        return value.to(device=device, dtype=torch.int64)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{label} must be an array of integers, not "
+                         f"{short_repr(value)}") from None
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{label} must hold integers, not {array.dtype}")
+    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{label} holds {int(array.max())}, beyond int64")
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64)).to(device)
+
+
+def _check_range(label, values, low, high, design):
+    if values.numel() == 0:
+        return
+    outside = (values < low) | (values > high)
+    if bool(outside.any()):
+        bad = int(values[outside][0])
+        raise ValueError(f"{label} must lie in [{low}, {high}] for {design}, not {bad!r}")
+
+
+def _check_shapes(x, w):
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
+        raise ValueError(f"x must have shape (M, K) and w shape (K, N), not "
+                         f"{tuple(x.shape)!r} and {tuple(w.shape)!r}")
+
+
+def _sign_magnitude(design, sign_magnitude, x, w, ranges):
+    """Whether the product runs sign-magnitude; checks the ``sign_magnitude`` argument."""
+    if sign_magnitude is not None:
+        sign_magnitude = check_bool("sign_magnitude", sign_magnitude)
+    if design.signed:
+        if sign_magnitude:
+            raise ValueError(f"sign_magnitude applies to unsigned designs only, not to the "
+                             f"signed {design.name}")
+        return False
+    negative = bool((x < 0).any()) or bool((w < 0).any())
+    if sign_magnitude is False and negative:
+        for label, values in (("x", x), ("w", w)):
+            # Names the array and its value, as an out-of-range operand does.
+            _check_range(label, values, 0, ranges[label][1],
+                         f"{design.name} without sign_magnitude")
+    return bool(sign_magnitude) or (sign_magnitude is None and negative)
+
+
+# -- exact integer low-rank factorisation ------------------------------------------------
+
+def _low_rank(matrix, max_rank):
+    """``(U, V, d)`` with ``matrix == U @ V / d`` exactly (integer arrays), or None.
+
+    The pivots come from float Gaussian elimination with complete pivoting; the factors are
+    then the skeleton ``matrix[:, C] @ inv(matrix[R, C]) @ matrix[R, :]``, computed with
+    fractions and checked exactly, so that a float rounding can only cost speed.
+    """
+    residual = matrix.astype(np.float64)
+    rows, cols = [], []
+    for _ in range(max_rank + 1):
+        i, j = np.unravel_index(np.argmax(np.abs(residual)), residual.shape)
+        if abs(residual[i, j]) < 0.5:
+            break
+        rows.append(int(i))
+        cols.append(int(j))
+        residual = residual - np.outer(residual[:, j], residual[i, :]) / residual[i, j]
+    rank = len(rows)
+    if rank > max_rank:
+        return None
+    if rank == 0:
+        return np.zeros((matrix.shape[0], 0), np.int64), np.zeros((0, matrix.shape[1]),
+                                                                  np.int64), 1
+    core = [[Fraction(int(matrix[r, c])) for c in cols] for r in rows]
+    inverse = _inverse(core)
+    picked = [[int(v) for v in matrix[r, :]] for r in rows]
+    combined = [[sum((inverse[i][t] * picked[t][col] for t in range(rank)), Fraction(0))
+                 for col in range(matrix.shape[1])] for i in range(rank)]
+    d = lcm(*(value.denominator for row in combined for value in row))
+    numerators = [[int(value * d) for value in row] for row in combined]
+    common = gcd(d, *(value for row in numerators for value in row))
+    d //= common
+    v = np.array([[value // common for value in row] for row in numerators], dtype=object)
+    u = matrix[:, cols].astype(object)
+    if not np.array_equal(u.dot(v), matrix.astype(object) * d):
+        return None
+    big = max(abs(d), int(np.abs(u).max()), int(np.abs(v).max()))
+    if big >= 1 << 62:
+        return None
+    return u.astype(np.int64), v.astype(np.int64), d
+
+
+def _inverse(matrix):
+    """Gauss-Jordan inverse of a small square matrix of Fractions."""
+    size = len(matrix)
+    work = [row[:] + [Fraction(int(i == j)) for j in range(size)]
+            for i, row in enumerate(matrix)]
+    for col in range(size):
+        pivot = next(r for r in range(col, size) if work[r][col] != 0)
+        work[col], work[pivot] = work[pivot], work[col]
+        scale = work[col][col]
+        work[col] = [value / scale for value in work[col]]
+        for r in range(size):
+            if r != col and work[r][col] != 0:
+                factor = work[r][col]
+                work[r] = [a - factor * b for a, b in zip(work[r], work[col], strict=True)]
+    return [row[size:] for row in work]
+
+
+# -- the per-design plan ---------------------------------------------------------------------
+
+class _Plan:
+    """A design's product table over ``[low, high]`` and how its matmul is computed."""
+
+    def __init__(self, table, low):
+        self.table = table
+        self.low = low
+        values = np.arange(low, low + table.shape[0], dtype=np.int64)
+        self.max_product = int(np.abs(table).max())
+        self.torch_tables = {}
+        self.factors = None
+        error = table - np.outer(values, values)
+        # The exact part costs one GEMM: factor E and add it, or factor the table alone.
+        for exact_part, target in ((True, error), (False, table)):
+            budget = _MAX_RANK_GEMMS - exact_part
+            factors = _low_rank(target, budget)
+            if factors is not None and self._per_k_bound(factors, exact_part) >= 1 << 52:
+                factors = None
+            if factors is not None and (self.factors is None
+                                        or factors[0].shape[1] + exact_part
+                                        < self.factors[0].shape[1] + self.factors[3]):
+                self.factors = (*factors, exact_part)
+
+    def _per_k_bound(self, factors, exact_part):
+        """The largest magnitude one ``k`` adds to a sum of the factored GEMM."""
+        u, v, d = factors
+        top = max(abs(self.low), abs(self.low + self.table.shape[0] - 1))
+        bound = abs(d) * top * top if exact_part else 0
+        for r in range(u.shape[1]):
+            bound += int(np.abs(u[:, r]).max()) * int(np.abs(v[r]).max())
+        return bound
+
+    def device_table(self, device):
+        if device not in self.torch_tables:
+            self.torch_tables[device] = torch.from_numpy(self.table).to(device)
+        return self.torch_tables[device]
+
+
+def _plan(spec, sign_magnitude):
+    fingerprint, objects = registries()
+    key = (spec, sign_magnitude, fingerprint)
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key][0]
+    plan = _Plan(*product_table(spec, sign_magnitude=sign_magnitude, with_low=True))
+    _MEMO[key] = (plan, objects)
+    if len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return plan
+
+
+def product_table(spec, *, sign_magnitude=False, with_low=False):
+    """The product table of a :class:`~dcim.arith.MultiplierSpec` of at most 8 bits.
+
+    ``table[i, j] = p(low + i, low + j)`` for weight ``low + i`` (operand ``a``) and
+    activation ``low + j`` (operand ``b``), int64, with ``low`` the lowest operand; with
+    ``sign_magnitude`` (unsigned designs), over ``[-high, high]`` as :func:`approx_matmul`
+    computes it. ``with_low=True`` returns ``(table, low)``.
+    """
+    if not isinstance(spec, MultiplierSpec):
+        raise TypeError(f"spec must be a MultiplierSpec, not {short_repr(spec)}")
+    if spec.width > TABLE_MAX_WIDTH:
+        raise ValueError(f"spec.width must be at most {TABLE_MAX_WIDTH} for a product table, "
+                         f"not {spec.width!r}")
+    low, high = spec.operand_range
+    if check_bool("sign_magnitude", sign_magnitude):
+        if spec.signed:
+            raise ValueError(f"sign_magnitude applies to unsigned designs only, not to the "
+                             f"signed {spec.name}")
+        low = -high
+    values = np.arange(low, high + 1, dtype=np.int64)
+    table = _products(spec, values[:, None], values[None, :], sign_magnitude)
+    return (table, low) if with_low else table
+
+
+def _products(spec, a, b, sign_magnitude):
+    """``spec.model`` on broadcast operands, through sign-magnitude when asked."""
+    if not sign_magnitude:
+        return spec.model(a, b).astype(np.int64)
+    magnitude = spec.model(np.abs(a), np.abs(b)).astype(np.int64)
+    return np.where((a < 0) ^ (b < 0), -magnitude, magnitude)
+
+
+# -- the computations ----------------------------------------------------------------------
+
+def _float_parts(k, bound, device):
+    """The float dtype and the number of ``k`` positions per part that keep sums exact."""
+    # TF32 or bfloat16 GEMMs (when a user allows them) round integers above 2**11: float64.
+    reduced = torch.get_float32_matmul_precision() != "highest" or (
+        device.type == "cuda" and torch.backends.cuda.matmul.allow_tf32)
+    for dtype in (torch.float64,) if reduced else (torch.float32, torch.float64):
+        if k * bound < _EXACT_FLOAT[dtype]:
+            return dtype, k
+    return torch.float64, max(1, (_EXACT_FLOAT[torch.float64] - 1) // max(bound, 1))
+
+
+def _factored(plan, x, w):
+    u, v, d, exact_part = plan.factors
+    device = x.device
+    left, right, bound = [], [], 0
+    if exact_part:
+        left.append(x * d)
+        right.append(w)
+        bound += abs(d) * int(x.abs().max()) * int(w.abs().max())
+    if u.shape[1]:
+        u_t = torch.from_numpy(u).to(device)
+        v_t = torch.from_numpy(v).to(device)
+        xi, wi = x - plan.low, w - plan.low
+        for r in range(u.shape[1]):
+            left.append(v_t[r][xi])
+            right.append(u_t[:, r][wi])
+            bound += int(v_t[r].abs().max()) * int(u_t[:, r].abs().max())
+    k = x.shape[1]
+    dtype, part = _float_parts(k, bound, device)
+    out = torch.zeros((x.shape[0], w.shape[1]), dtype=torch.int64, device=device)
+    for start in range(0, k, part):
+        ks = slice(start, start + part)
+        a = torch.cat([piece[:, ks] for piece in left], dim=1).to(dtype)
+        b = torch.cat([piece[ks] for piece in right], dim=0).to(dtype)
+        total = (a @ b).round().to(torch.int64)
+        out += total // d
+    return out
+
+
+def _gathered(plan, x, w):
+    table = plan.device_table(x.device)
+    size = table.shape[1]
+    k = x.shape[1]
+    dtype, part = _float_parts(k, plan.max_product, x.device)
+    out = torch.zeros((x.shape[0], w.shape[1]), dtype=torch.int64, device=x.device)
+    for start in range(0, k, part):
+        ws = w[start:start + part] - plan.low
+        parts = ws.shape[0]
+        # per_k[k, a, n] = LUT[w[k, n], a]: one embedding row per (k, activation).
+        per_k = table[ws.T].permute(1, 2, 0).reshape(parts * size, -1).to(dtype)
+        offsets = torch.arange(parts, device=x.device) * size
+        index = x[:, start:start + part] - plan.low + offsets
+        out += embedding_bag(index, per_k, mode="sum").round().to(torch.int64)
+    return out
+
+
+def _modelled(spec, x, w, sign_magnitude):
+    """The slow exact path: ``design.model`` on blocks of broadcast operands."""
+    xs, ws = x.cpu().numpy(), w.cpu().numpy()
+    m, k = xs.shape
+    n = ws.shape[1]
+    out = np.zeros((m, n), dtype=np.int64)
+    step = max(1, _MODEL_BLOCK // max(1, k * n))
+    for start in range(0, m, step):
+        block = xs[start:start + step]
+        out[start:start + step] = _products(spec, ws[None, :, :], block[:, :, None],
+                                            sign_magnitude).sum(axis=1)
+    return torch.from_numpy(out).to(x.device)
+
+
+def _multiplier_matmul(spec, x, w, sign_magnitude):
+    if spec.width > TABLE_MAX_WIDTH:
+        return _modelled(spec, x, w, sign_magnitude)
+    plan = _plan(spec, sign_magnitude)
+    if plan.factors is not None:
+        return _factored(plan, x, w)
+    return _gathered(plan, x, w)
+
+
+def _macro_matmul(spec, x, w, sign_magnitude):
+    from ..macro.model import macro_model
+
+    if sign_magnitude:
+        xp, xn = x.clamp(min=0), (-x).clamp(min=0)
+        wp, wn = w.clamp(min=0), (-w).clamp(min=0)
+        return (_macro_matmul(spec, xp, wp, False) + _macro_matmul(spec, xn, wn, False)
+                - _macro_matmul(spec, xn, wp, False) - _macro_matmul(spec, xp, wn, False))
+    xs, ws = x.cpu().numpy(), w.cpu().numpy()
+    n = ws.shape[1]
+    tiles = -(-n // spec.cols)
+    # Columns are independent in the macro: N columns run as ceil(N / cols) weight tiles.
+    ws = np.pad(ws, ((0, 0), (0, tiles * spec.cols - n)))
+    results = [macro_model(spec, ws[:, t * spec.cols:(t + 1) * spec.cols], xs)
+               for t in range(tiles)]
+    out = np.concatenate(results, axis=1)[:, :n]
+    if out.dtype == object:
+        try:
+            out = out.astype(np.int64)
+        except OverflowError:
+            raise ValueError(f"results of {spec.name} exceed int64 (acc_width = "
+                             f"{spec.acc_width})") from None
+    return torch.from_numpy(out).to(x.device)
+
+
+def approx_matmul(x, w, design, *, sign_magnitude=None):
+    """Integer matrix product through a design: ``out[m, n] = sum_k p(w[k, n], x[m, k])``.
+
+    Bit-exact with the design's model (see the module description for how it stays fast).
+
+    Parameters
+    ----------
+    x : int array or tensor of shape (M, K)
+        Activations, operand ``b`` of every product.
+    w : int array or tensor of shape (K, N)
+        Weights, operand ``a`` of every product (it matters: most approximate designs are
+        not commutative).
+    design : MultiplierSpec, MacroSpec or DCiMMacro
+        A multiplier of any kind, 2 to 16 bits (the products summed exactly in int64); or a
+        macro, whose own model applies as :meth:`dcim.macro.DCiMMacro.model` computes it:
+        ``K`` in passes of ``rows``, its adder tree (approximate where its assignment says),
+        its accumulator width and wrap-around. ``N`` may exceed the macro's ``cols``: the
+        columns then run as several weight tiles.
+    sign_magnitude : bool or None
+        For unsigned designs: run signed operands as sign-magnitude (see the module
+        description). ``None`` turns it on when a negative operand is present; ``False``
+        refuses negative operands. ``True`` on a signed design is an error.
+
+    Returns
+    -------
+    int64 array of shape (M, N)
+        A torch tensor on ``x``'s device if ``x`` is a tensor, else a NumPy array.
+
+    Raises
+    ------
+    TypeError
+        If ``design`` is of another type, or ``x`` or ``w`` does not hold integers.
+    ValueError
+        If a shape is not 2-D or ``K`` differs (naming both shapes); if an operand lies
+        outside the design's range (naming the array and the value).
+    """
+    from ..macro import DCiMMacro, MacroSpec
+
+    if isinstance(design, DCiMMacro):
+        design = design.spec
+    if isinstance(design, MultiplierSpec):
+        if design.width > 16:
+            raise ValueError(f"design.width must be at most 16 for approx_matmul, "
+                             f"not {design.width!r}")
+        low, high = design.operand_range
+        ranges = {"x": (low, high), "w": (low, high)}
+    elif isinstance(design, MacroSpec):
+        ranges = {"x": design.value_range(design.act_bits),
+                  "w": design.value_range(design.weight_bits)}
+    else:
+        raise TypeError(f"design must be a MultiplierSpec, MacroSpec or DCiMMacro, "
+                        f"not {short_repr(design)}")
+    as_tensor = isinstance(x, torch.Tensor)
+    device = x.device if as_tensor else torch.device("cpu")
+    x = _as_int64("x", x, device)
+    w = _as_int64("w", w, device)
+    _check_shapes(x, w)
+    signed_magnitude = _sign_magnitude(design, sign_magnitude, x, w, ranges)
+    for label, values in (("x", x), ("w", w)):
+        low, high = ranges[label]
+        if signed_magnitude:
+            low = -high
+        _check_range(label, values, low, high, design.name)
+    if x.shape[0] == 0 or x.shape[1] == 0 or w.shape[1] == 0:
+        out = torch.zeros((x.shape[0], w.shape[1]), dtype=torch.int64, device=device)
+    elif isinstance(design, MultiplierSpec):
+        out = _multiplier_matmul(design, x, w, signed_magnitude)
+    else:
+        out = _macro_matmul(design, x, w, signed_magnitude)
+    return out if as_tensor else out.cpu().numpy()
