@@ -269,17 +269,26 @@ def _products(spec, a, b, sign_magnitude):
 
 # -- the computations ----------------------------------------------------------------------
 
-def _float_parts(k, bound, device):
+def _ieee_float32_gemm(device):
+    """Whether float32 GEMMs on ``device`` round as IEEE float32 (no TF32 or bfloat16)."""
+    backends = {"cpu": torch.backends.mkldnn, "cuda": torch.backends.cuda}
+    if device.type not in backends:
+        return False
+    precision = backends[device.type].matmul.fp32_precision
+    if precision == "none":
+        precision = torch.backends.fp32_precision
+    return precision in ("ieee", "none")
+
+
+def _float_parts(k, bound, float32=True):
     """The float dtype and the number of ``k`` positions per part that keep sums exact.
 
     float32 halves the memory traffic of float64 (2x faster for both methods, measured), so
-    it is kept while a part still spans at least 64 positions.
+    it is kept while a part still spans at least 64 positions; ``float32=False`` (a GEMM
+    that a user let round to TF32 or bfloat16, exact only below 2**11) forbids it.
     """
-    # TF32 or bfloat16 GEMMs (when a user allows them) round integers above 2**11: float64.
-    reduced = torch.get_float32_matmul_precision() != "highest" or (
-        device.type == "cuda" and torch.backends.cuda.matmul.allow_tf32)
     bound = max(bound, 1)
-    for dtype in (torch.float64,) if reduced else (torch.float32, torch.float64):
+    for dtype in (torch.float32, torch.float64) if float32 else (torch.float64,):
         part = (_EXACT_FLOAT[dtype] - 1) // bound
         if part >= k:
             return dtype, k
@@ -300,7 +309,7 @@ def _sum_parts(k, part, compute):
 def _factored(plan, x, w):
     """``(d * x @ w + V[x] @ U[w]) / d``, one GEMM per term, accumulated in place."""
     u, v, d, exact_part = plan.factors
-    dtype, part = _float_parts(x.shape[1], plan.k_bound, x.device)
+    dtype, part = _float_parts(x.shape[1], plan.k_bound, _ieee_float32_gemm(x.device))
     # Shifted operands index the factors; the exact part alone needs none.
     xi, wi = (x - plan.low, w - plan.low) if u.shape[1] else (None, None)
     u_t = plan.tensor("u", x.device, dtype)
@@ -321,7 +330,7 @@ def _gathered(plan, x, w):
     """Per-weight tables summed by embedding_bag: ``out[m] = sum_k T[k, x[m, k]]``."""
     wi = w - plan.low
     row_max = plan.tensor("row_max", x.device, torch.int64)
-    dtype, part = _float_parts(x.shape[1], int(row_max[wi].max()), x.device)
+    dtype, part = _float_parts(x.shape[1], int(row_max[wi].max()))
     table_t = plan.tensor("table_t", x.device, dtype)
     size = table_t.shape[0]
 

@@ -113,16 +113,19 @@ def test_float64_and_parts_when_float32_sums_could_round(monkeypatch):
                           reference(make_spec("drum", 8, False), x, w))
 
 
-def test_reduced_float32_matmul_precision_uses_float64():
+@pytest.mark.parametrize("precision", ["medium", "high"])
+def test_reduced_float32_matmul_precision_uses_float64(precision):
     spec = make_spec("drum", 8, False, 4)
     x, w = draw_operands(spec, 3, 5, 30, 4, False)
-    previous = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("medium")
+    torch.set_float32_matmul_precision(precision)
     try:
-        assert matmul_module._float_parts(30, 1 << 16, torch.device("cpu"))[0] == torch.float64
+        assert not matmul_module._ieee_float32_gemm(torch.device("cpu"))
+        assert matmul_module._float_parts(30, 1 << 16, False)[0] == torch.float64
         assert np.array_equal(approx_matmul(x, w, spec), reference(spec, x, w))
     finally:
-        torch.set_float32_matmul_precision(previous)
+        torch.set_float32_matmul_precision("highest")
+    assert matmul_module._ieee_float32_gemm(torch.device("cpu"))
+    assert matmul_module._float_parts(30, 1 << 16)[0] == torch.float32
 
 
 @pytest.mark.parametrize("kind, signed", [("exact", False), ("drum", True), ("drum", False)])
