@@ -337,7 +337,9 @@ def _gathered(plan, x, w):
     def compute(ks):
         ws = wi[ks]
         # per_k[k * size + a, n] = LUT[w[k, n], a]: one embedding row per (k, activation).
-        # index_select then one transposing copy: 1.4x faster than advanced indexing.
+        # Columns of the transposed table, then one transposing copy: 1.5x faster than
+        # gathering rows of the table and permuting, 1.4x faster than advanced indexing.
+        # (The result must be contiguous: embedding_bag on a strided table is 30x slower.)
         per_k = (table_t.index_select(1, ws.reshape(-1)).view(size, *ws.shape)
                  .transpose(0, 1).reshape(-1, ws.shape[1]))
         shift = torch.arange(ws.shape[0], device=x.device) * size - plan.low
