@@ -98,6 +98,13 @@ def test_8_bit_table_paths_on_larger_shapes(kind, signed):
     assert np.array_equal(approx_matmul(x, w, spec), reference(spec, x, w))
 
 
+def test_wide_weight_tables_run_in_parts():
+    # 200 positions of 64 columns: 12.5 MB of float32 tables, summed in two parts.
+    spec = make_spec("log", 8, False)
+    x, w = draw_operands(spec, 8, 5, 200, 64, False)
+    assert np.array_equal(approx_matmul(x, w, spec), reference(spec, x, w))
+
+
 def test_float64_and_parts_when_float32_sums_could_round(monkeypatch):
     spec = make_spec("mitchell", 8, False)
     x = np.full((3, 600), 255)
