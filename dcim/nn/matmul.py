@@ -375,14 +375,39 @@ def _multiplier_matmul(spec, x, w, sign_magnitude):
     return _gathered(plan, x, w)
 
 
+def _exact_tree_macro(spec, x, w):
+    """:func:`~dcim.macro.model.macro_model` for exact adder trees, through the table path.
+
+    An exact tree sums its terms modulo ``2**dot_width`` (bit-serially, the exact 1-bit
+    products and shift-accumulate give the integer product): per pass of ``rows``, the
+    multiplier's matmul wrapped so, then accumulated with the accumulator's wrap-around.
+    The last pass is padded with zero weights and activations, whose products the tree
+    adds as the model does.
+    """
+    from ..macro.model import wrap
+
+    depth = -(-x.shape[1] // spec.rows) * spec.rows
+    x = torch.nn.functional.pad(x, (0, depth - x.shape[1]))
+    w = torch.nn.functional.pad(w, (0, 0, 0, depth - w.shape[0]))
+    total = np.zeros((x.shape[0], w.shape[1]), dtype=np.int64)
+    for first in range(0, depth, spec.rows):
+        rows = slice(first, first + spec.rows)
+        dot = wrap(_multiplier_matmul(spec.mult, x[:, rows], w[rows], False).cpu().numpy(),
+                   spec.dot_width, spec.signed)
+        total = wrap(total + dot, spec.acc_width, spec.signed)
+    return torch.from_numpy(total).to(x.device)
+
+
 def _macro_matmul(spec, x, w, sign_magnitude):
-    from ..macro.model import macro_model
+    from ..macro.model import _tree_is_exact, macro_model
 
     if sign_magnitude:
         xp, xn = x.clamp(min=0), (-x).clamp(min=0)
         wp, wn = w.clamp(min=0), (-w).clamp(min=0)
         return (_macro_matmul(spec, xp, wp, False) + _macro_matmul(spec, xn, wn, False)
                 - _macro_matmul(spec, xn, wp, False) - _macro_matmul(spec, xp, wn, False))
+    if _tree_is_exact(spec) and spec.mult.width <= TABLE_MAX_WIDTH and spec.acc_width <= 62:
+        return _exact_tree_macro(spec, x, w)
     xs, ws = x.cpu().numpy(), w.cpu().numpy()
     n = ws.shape[1]
     tiles = -(-n // spec.cols)

@@ -213,6 +213,28 @@ def test_macro_equals_its_model(spec, passes):
     assert np.array_equal(tensor.numpy(), expected)
 
 
+@pytest.mark.parametrize("spec", [MACROS[0], MACROS[2], MACROS[3], MACROS[6]],
+                         ids=lambda spec: spec.name)
+def test_exact_tree_macros_take_the_table_path(monkeypatch, spec):
+    from dcim.macro import model
+
+    rng = np.random.default_rng(6)
+    depth = 3 * spec.rows - 1
+    x = rng.integers(*spec.value_range(spec.act_bits), endpoint=True, size=(50, depth))
+    w = rng.integers(*spec.value_range(spec.weight_bits), endpoint=True,
+                     size=(depth, 2 * spec.cols + 1))
+    expected = approx_matmul(x, w, spec)
+    padded = np.pad(w, ((0, 0), (0, spec.cols - 1)))
+    tiles = [spec.model(padded[:, c:c + spec.cols], x) for c in range(0, w.shape[1], spec.cols)]
+    assert np.array_equal(expected, np.concatenate(tiles, axis=1)[:, :w.shape[1]])
+
+    def refuse(*args):
+        raise AssertionError("the exact tree's macro model was called")
+
+    monkeypatch.setattr(model, "macro_model", refuse)
+    assert np.array_equal(approx_matmul(x, w, spec), expected)
+
+
 def test_macro_wraps_like_its_model():
     spec = MACROS[-1]
     x = np.full((1, 36), -8)
