@@ -3,23 +3,28 @@
 ``approx_matmul(x, w, design)`` is ``out[m, n] = sum_k p(w[k, n], x[m, k])`` bit for bit,
 where ``p`` is the design's product (the weight is operand ``a``), or the whole macro's model.
 
-How it is fast and still exact (measured on 2 CPU cores beside float32 ``x @ w`` of the same
-shape, 8-bit unsigned operands; see ``benchmarks/bench_nn_matmul.py``):
+How it is fast and still exact (measured on 2 shared CPU cores beside float32 ``x @ w`` of
+the same shape, 8-bit operands; ``python -m benchmarks nn_matmul``):
 
 - Up to 8 bits, the design's product table ``LUT`` (``2**w x 2**w``, from ``design.model``)
   is built once per design and process. When ``LUT`` or ``E = LUT - w*x`` has a small exact
   integer rank (``E = U @ V / d``; ``"exact"`` has rank 0, DRUM's ``LUT`` rank 1), the result
-  is one GEMM on transformed operands: ``[d*x, V[x]...] @ [w; U[w]...] / d``. Its cost grows
-  with the rank: 1.5 to 3x float at rank <= 2.
+  is one GEMM per term on looked-up operands: ``(d*x @ w + sum_r V_r[x] @ U_r[w]) / d``,
+  2 to 8x float for one term.
 - Any other table (Mitchell's ``E`` has rank 127) goes through per-weight tables summed by
   ``embedding_bag``: ``T[k, a, n] = LUT[w[k, n], a]`` and ``out[m] = sum_k T[k, x[m, k]]``,
-  5 to 15x float. Measured and slower: a gather of ``LUT[w, x]`` then a sum (about 200x
-  float, it materialises M*K*N values), a loop over ``k`` of ``index_select`` (about 150x),
-  ``embedding_bag`` over chunks of ``k`` to keep each table in cache (3x slower than one
-  call), int32 indices (slower than int64), and ``1 + rank`` GEMMs for Mitchell (rank 127).
+  10 to 20x float (it reads a row of ``N`` values per ``(m, k)`` where the GEMM does ``N``
+  fused multiply-adds). Measured and slower: a gather of ``LUT[w, x]`` then a sum (about
+  200x float: it materialises M*K*N values), a loop over ``k`` of ``index_select`` (about
+  150x), a sparse CSR one-hot matrix times the tables (4x slower than ``embedding_bag``),
+  float64 tables (2 to 10x slower than float32), int32 indices (no faster), and
+  ``1 + rank`` GEMMs for tables of high rank (Mitchell: 128 GEMMs).
 - Sums are computed in float32 when every partial sum is an integer below ``2**24`` in
   magnitude, else float64 (below ``2**53``), splitting ``K`` into parts that each meet the
-  bound and adding the parts in int64: every step is exact.
+  bound and adding the parts in int64: every step is exact. GEMMs use float64 when the
+  backend lets float32 round to TF32 or bfloat16.
+- Macros with exact adder trees run per pass of ``rows`` through the same path and wrap as
+  their model does; approximate trees run :func:`dcim.macro.model.macro_model` itself.
 - Wider designs evaluate ``design.model`` on broadcast operand blocks: exact, and slow
   (about a microsecond per product).
 
