@@ -2,13 +2,20 @@
 to 12, signed, unsigned and sign-magnitude; torch against NumPy; macros against their model;
 and every validation error."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dcim.arith import MULTIPLIER_KINDS, CompressorAssignment, MultiplierSpec
+from dcim.arith import (
+    MULTIPLIER_KINDS,
+    CompressorAssignment,
+    MultiplierSpec,
+    register_multiplier_kind,
+)
 from dcim.macro import DCiMMacro, MacroSpec
 from dcim.nn import approx_matmul, product_table
 from dcim.nn import matmul as matmul_module
@@ -153,9 +160,17 @@ def test_high_rank_design_takes_the_gather_path():
 
 def test_table_cached_per_design_and_registries():
     spec = make_spec("log", 6, True)
-    assert matmul_module._plan(spec, False) is matmul_module._plan(spec, False)
-    assert matmul_module._plan(spec, False) is not matmul_module._plan(
-        make_spec("log", 6, False), False)
+    first = matmul_module._plan(spec, False)
+    assert matmul_module._plan(spec, False) is first
+    assert first is not matmul_module._plan(make_spec("log", 6, False), False)
+    # Re-registering a kind (another object, perhaps another model) gives another table.
+    original = MULTIPLIER_KINDS["log"]
+    register_multiplier_kind(copy.copy(original), replace=True)
+    try:
+        assert matmul_module._plan(spec, False) is not first
+    finally:
+        register_multiplier_kind(original, replace=True)
+    assert matmul_module._plan(spec, False) is first
 
 
 def test_product_table_rows_are_weights():
