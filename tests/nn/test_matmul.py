@@ -316,6 +316,16 @@ def test_refused_negatives_name_the_array_and_value():
                       sign_magnitude=False)
 
 
+def test_unsigned_macro_refuses_negatives_without_sign_magnitude():
+    with pytest.raises(ValueError, match=r"w must lie in \[0, 31\] for dcim_r4c2_w5a3u\w* "
+                                         r"without sign_magnitude, not -4"):
+        approx_matmul(np.ones((1, 4), int), np.array([[1, 2], [-4, 1], [0, 0], [1, 1]]),
+                      MACROS[1], sign_magnitude=False)
+    with pytest.raises(ValueError, match=r"w must lie in \[-31, 31\] for dcim_r4c2_w5a3u\w*, "
+                                         r"not 32"):
+        approx_matmul(np.full((1, 4), -1), np.full((4, 2), 32), MACROS[1])
+
+
 def test_sign_magnitude_argument_is_checked():
     with pytest.raises(ValueError, match="sign_magnitude applies to unsigned designs only, "
                                          "not to the signed mul4s_log"):
