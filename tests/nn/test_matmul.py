@@ -112,6 +112,15 @@ def test_wide_weight_tables_run_in_parts():
     assert np.array_equal(approx_matmul(x, w, spec), reference(spec, x, w))
 
 
+@pytest.mark.parametrize("k, bound, expected", [(72, 65025, 72), (576, 65025, 192),
+                                                (600, 65025, 208), (10, 1 << 30, 10)])
+def test_parts_are_balanced_and_exact(k, bound, expected):
+    dtype, part = matmul_module._float_parts(k, bound)
+    assert part == expected
+    assert part * bound < matmul_module._EXACT_FLOAT[dtype]
+    assert dtype == (torch.float32 if bound < 1 << 16 else torch.float64)
+
+
 def test_float64_and_parts_when_float32_sums_could_round(monkeypatch):
     spec = make_spec("mitchell", 8, False)
     x = np.full((3, 600), 255)
