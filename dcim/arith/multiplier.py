@@ -23,6 +23,7 @@ __all__ = [
     "MultiplierKind",
     "MultiplierSpec",
     "register_multiplier_kind",
+    "registries",
 ]
 
 MIN_WIDTH, MAX_WIDTH = 2, 32
@@ -90,6 +91,20 @@ def register_multiplier_kind(kind, *, replace=False):
         raise ValueError(f"multiplier kind {kind.name!r} is already registered")
     MULTIPLIER_KINDS[kind.name] = kind
     return kind
+
+
+def registries():
+    """What a spec's hardware and model depend on beyond the spec: the registered compressors
+    and kinds, as ``(fingerprint, objects)``.
+
+    The fingerprint holds identities, not names: re-registering ``my42`` with another truth
+    table gives another object. A cache keyed by the fingerprint must keep ``objects`` alive,
+    so that their ids cannot be reused while it holds them.
+    """
+    from .compressor import COMPRESSORS
+
+    objects = (*COMPRESSORS.items(), *MULTIPLIER_KINDS.items())
+    return tuple((name, id(value)) for name, value in objects), objects
 
 
 @dataclass(frozen=True)

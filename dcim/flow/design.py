@@ -177,19 +177,6 @@ _VERILOG_MEMO = OrderedDict()
 _VERILOG_MEMO_SIZE = 256
 
 
-def _registries():
-    """What a spec's Verilog depends on beyond the spec: the registered compressors and kinds.
-
-    Identities, not names: re-registering ``my42`` with another truth table gives another
-    object. The memo keeps the objects alive, so their ids cannot be reused while it holds
-    them.
-    """
-    from ..arith import COMPRESSORS, MULTIPLIER_KINDS
-
-    objects = (*COMPRESSORS.items(), *MULTIPLIER_KINDS.items())
-    return tuple((name, id(value)) for name, value in objects), objects
-
-
 def _spec_verilog(spec, generate):
     """Verilog of ``spec``, generated once per process for the same spec and registries.
 
@@ -197,7 +184,9 @@ def _spec_verilog(spec, generate):
     multiplier); results are cached by the Verilog's content, so a search that meets a
     design again would otherwise pay that second for every cached look-up.
     """
-    fingerprint, objects = _registries()
+    from ..arith.multiplier import registries
+
+    fingerprint, objects = registries()
     key = (spec, fingerprint)
     if key in _VERILOG_MEMO:
         _VERILOG_MEMO.move_to_end(key)
