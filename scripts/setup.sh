@@ -21,7 +21,7 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 # Editable install: the demo and tests run the code in this checkout.
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,nn]'
 
 # The PDK is configuration, never copied into the repository (see README).
 if [ -z "${DCIM_PDK_ROOT:-}" ] && [ -d ../shared/pdk ]; then
