@@ -21,6 +21,7 @@ its data's content, the architecture, the training hyper-parameters, the torch v
 import contextlib
 import hashlib
 import json
+import pickle
 import random
 import shutil
 import time
@@ -381,9 +382,16 @@ def _train(task, seed):
     return model.eval()
 
 
+def _untrained(task):
+    # Building a model draws its initial weights: from a forked stream, so that looking up
+    # the cache does not move the caller's.
+    with torch.random.fork_rng(devices=[]):
+        return task.model()
+
+
 def _key(task, seed):
     return cache.cache_key(kind="nn-model", task=task.name, task_seed=task.seed,
-                           data=task.digest, model=repr(task.model()),
+                           data=task.digest, model=repr(_untrained(task)),
                            training=asdict(task.training), seed=seed, threads=TRAIN_THREADS,
                            torch=torch.__version__, code=TASKS_VERSION)
 
@@ -395,9 +403,9 @@ def _cached(task, folder):
         return None
     try:
         state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-        model = task.model()
+        model = _untrained(task)
         model.load_state_dict(state)
-    except (OSError, RuntimeError, ValueError, KeyError):
+    except (OSError, EOFError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError):
         return None
     return model.eval(), float(result["train_seconds"])
 
