@@ -88,6 +88,9 @@ class TaskSpec:
     target_accuracy : float
         The float test accuracy (0 to 1) that training with seed 0 is documented to reach
         at least; the tests hold it to that.
+    loader : callable
+        ``loader(seed)`` returns ``(x_train, y_train, x_test, y_test)`` as NumPy arrays;
+        :func:`load_task` calls it.
     """
 
     name: str
@@ -97,7 +100,7 @@ class TaskSpec:
     model: Callable[[], nn.Module]
     training: Training
     target_accuracy: float
-    _load: Callable[[int], tuple[np.ndarray, ...]]
+    loader: Callable[[int], tuple[np.ndarray, ...]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -279,7 +282,7 @@ def load_task(name, *, seed=0):
     seed = check_int("seed", seed, low=0)
     spec = TASKS[name]
     x_train, y_train, x_test, y_test = _frozen(*(np.ascontiguousarray(array)
-                                                 for array in spec._load(seed)))
+                                                 for array in spec.loader(seed)))
     return Task(name, seed, x_train, y_train, x_test, y_test, spec.input_shape, spec.classes,
                 spec.model, spec.training, spec.description, spec.target_accuracy)
 
