@@ -266,9 +266,7 @@ def resolve_design(design, name=None):
     if isinstance(design, MacroSpec):
         return _macro_design(design)
     if isinstance(design, DCiMMacro):
-        # The flow builds its own component from the spec; this one is never elaborated, so
-        # Amaranth's "created but never used" warning is silenced for it.
-        design._MustUse__used = True
+        # The flow builds its own component from the spec (reading it marks this one used).
         return _macro_design(design.spec)
     if isinstance(design, Elaboratable):
         top = check_identifier("name", name or _snake_case(type(design).__name__))

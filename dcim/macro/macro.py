@@ -170,6 +170,13 @@ class DCiMMacro(wiring.Component):
 
     @property
     def spec(self):
+        """The macro's :class:`MacroSpec`.
+
+        Reading it counts as using the component: dcim's model, compiled simulation, flow and
+        ``dcim.nn`` work from the spec and never elaborate this object, and Amaranth must not
+        then warn, when it is collected, that it was created but never used.
+        """
+        self._MustUse__used = True
         return self._spec
 
     @property
@@ -237,7 +244,7 @@ class DCiMMacro(wiring.Component):
         ValueError, TypeError
             For mismatched shapes or values out of range, naming the array.
         """
-        return self._spec.model(weights, activations)
+        return self.spec.model(weights, activations)
 
     # -- hardware --------------------------------------------------------------------------
 

@@ -641,10 +641,6 @@ def simulate_program(macro, program, *, engine="auto", ready_pattern=None, valid
         trace = _run_amaranth(component, encoded, ready, valid, max_cycles)
     else:
         trace = _run_compiled(spec, chosen, encoded, ready, valid, max_cycles)
-        if isinstance(macro, DCiMMacro):
-            # Simulated through Verilog of its spec, the component itself is never elaborated;
-            # it has been used all the same, so Amaranth must not warn that it was not.
-            macro._MustUse__used = True
     if trace.cycles is None:
         raise RuntimeError(f"{spec.name} did not finish the program within {max_cycles} "
                            f"cycles ({len(trace.words)} results so far)")

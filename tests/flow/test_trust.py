@@ -78,14 +78,15 @@ def test_top_and_names_must_be_identifiers(top):
         VerilogDesign(text, "x", name="../../x")
 
 
-def test_cli_refuses_a_command_in_the_top_name(tmp_path):
+def test_cli_refuses_a_command_in_the_top_name(tmp_path, pdk_root):
     design = tmp_path / "inj.v"
     design.write_text("module x(input a, output b); assign b = a; endmodule\n")
     marker = tmp_path / "F"
     completed = subprocess.run(
         [sys.executable, "-m", "dcim.cli", "synth", str(design), "--top",
          f"x; exec -- touch {marker}"], capture_output=True, text=True, cwd=tmp_path,
-        env=dict(os.environ, DCIM_CACHE_DIR=str(tmp_path / "cache")), timeout=300)
+        env=dict(os.environ, DCIM_CACHE_DIR=str(tmp_path / "cache"), DCIM_PDK_ROOT=str(pdk_root)),
+        timeout=300)
     assert completed.returncode == 2
     assert "top must be a Verilog identifier" in completed.stderr
     assert "Traceback" not in completed.stderr

@@ -273,3 +273,17 @@ def test_replace_keeps_a_multiplier_whose_kind_has_no_default_at_that_width():
     drum = MultiplierSpec(width=2, signed=True, kind="drum", options={"k": 2})
     spec = MacroSpec(rows=2, cols=1, weight_bits=2, act_bits=2, mult=drum)
     assert spec.replace(rows=4).mult == drum
+
+
+def test_a_macro_used_only_for_its_model_is_not_reported_unused():
+    import gc
+    import warnings
+
+    from dcim.macro import DCiMMacro
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        macro = DCiMMacro(rows=2, cols=1, weight_bits=2, act_bits=2)
+        assert macro.model([[1], [1]], [[1, 1]]).tolist() == [[2]]
+        del macro
+        gc.collect()
