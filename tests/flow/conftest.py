@@ -1,8 +1,8 @@
-"""Shared set-up of the flow tests: the PDK root and a cache of their own.
+"""Shared set-up of the flow tests: the PDK root and small synthesized designs.
 
-Tests use the technology files at ``../shared/pdk`` (or ``$DCIM_PDK_ROOT``) and keep their
-flow results in a temporary cache for the whole session, so that tests which need the same
-small design synthesize it once.
+Tests use the technology files at ``../shared/pdk`` (or ``$DCIM_PDK_ROOT``); their results go
+to the session's cache (``tests/conftest.py``), so tests that need the same small design
+synthesize it once.
 """
 
 import os
@@ -21,19 +21,6 @@ def pdk_root():
         pytest.fail(f"the flow tests need the technology files at {root} "
                     f"(set DCIM_PDK_ROOT to a folder like ../shared/pdk)")
     return root.resolve()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def flow_cache(tmp_path_factory):
-    """A session-wide cache folder, so tests never read or write ~/.cache/dcim."""
-    folder = tmp_path_factory.mktemp("dcim-cache")
-    old = os.environ.get("DCIM_CACHE_DIR")
-    os.environ["DCIM_CACHE_DIR"] = str(folder)
-    yield folder
-    if old is None:
-        del os.environ["DCIM_CACHE_DIR"]
-    else:
-        os.environ["DCIM_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 import dataclasses
 import functools
 import json
-import os
 import random
 import re
 import subprocess
@@ -27,19 +26,6 @@ CONVERTIBLE = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.Linear)
 def loaded(name, seed=0):
     # Loading mnist5k or mnist1d takes seconds; every test shares one copy.
     return tasks.load_task(name, seed=seed)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def session_cache(tmp_path_factory):
-    """One cache folder for the session, so that tests never touch ~/.cache/dcim."""
-    folder = tmp_path_factory.mktemp("nn-cache")
-    old = os.environ.get("DCIM_CACHE_DIR")
-    os.environ["DCIM_CACHE_DIR"] = str(folder)
-    yield folder
-    if old is None:
-        del os.environ["DCIM_CACHE_DIR"]
-    else:
-        os.environ["DCIM_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")
