@@ -37,10 +37,11 @@ FLOW_VERSION = "2"
 
 _KIND = re.compile(r"[a-z][a-z0-9-]*")
 _KEY = re.compile(r"[0-9a-f]{16,64}")
-CACHE_KINDS = ("synth", "timing", "power", "liberty", "macro-sim", "nn-model", "failed")
+CACHE_KINDS = ("synth", "timing", "power", "liberty", "macro-sim", "nn-model", "nn-check",
+               "failed")
 """The folders dcim keeps in the cache: flow results, parsed and filtered Liberty files,
-compiled macro simulators, the trained weights of ``dcim.nn.tasks``' networks, and the kept
-work folders of failed synthesis runs. Only these are
+compiled macro simulators, the trained weights of ``dcim.nn.tasks``' networks, the verdicts
+of ``dcim.nn.check_design``, and the kept work folders of failed synthesis runs. Only these are
 listed and cleared: whatever else is in the folder is not dcim's."""
 
 

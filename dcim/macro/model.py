@@ -17,7 +17,7 @@ from ..arith.tree import reduce_columns
 from ..checks import check_integer_range
 from .datapath import term_columns
 
-__all__ = ["check_operands", "dot_model", "macro_model", "result_dtype"]
+__all__ = ["check_operands", "dot_model", "macro_model", "result_dtype", "tree_is_exact"]
 
 _INT64_BITS = 62    # widest value kept in int64, so that a sum of two never overflows
 _CHUNK = 2048       # vectors per chunk: bounds the model's memory on long streams
@@ -83,7 +83,7 @@ def _bits(values, width):
     return [((unsigned >> np.uint64(k)) & np.uint64(1)).astype(bool) for k in range(width)]
 
 
-def _tree_is_exact(spec):
+def tree_is_exact(spec):
     return all(COMPRESSORS[cell.compressor].is_exact for cell in spec.tree_plan.cells)
 
 
@@ -115,7 +115,7 @@ def dot_model(spec, weights, acts):
     if spec.datapath == "multiplier":
         # Operand a is the weight, b the activation, for every kind (most are not symmetric).
         products = spec.mult.model(weights[None, :, :], acts[:, :, None])
-        if _tree_is_exact(spec):
+        if tree_is_exact(spec):
             return _tree_sum(spec, products)
         product_bits = _bits(products, spec.product_width)
         terms = [[bit[:, row, :] for bit in product_bits] for row in range(spec.rows)]
@@ -124,7 +124,7 @@ def dot_model(spec, weights, acts):
 
 
 def _bitserial_model(spec, weights, acts):
-    if _tree_is_exact(spec):
+    if tree_is_exact(spec):
         # Exact 1-bit products, exact tree and exact shift-accumulate: the integer product.
         dtype = _dtype(spec.dot_width)
         return acts.astype(dtype) @ weights.astype(dtype)

@@ -46,7 +46,7 @@ from torch.nn.functional import embedding_bag
 from ..arith.multiplier import MultiplierSpec, registries
 from ..checks import check_bool, short_repr
 
-__all__ = ["approx_matmul", "product_table"]
+__all__ = ["PreparedWeights", "approx_matmul", "prepare_weights", "product_table"]
 
 TABLE_MAX_WIDTH = 8          # widest design whose product table is built (2**16 entries)
 # Each factored GEMM costs about a float matmul plus a gather pass over x; embedding_bag costs
@@ -318,13 +318,9 @@ def _balanced(k, cap):
     return min(cap, -(-size // 16) * 16)
 
 
-def _sum_parts(k, part, compute):
-    """``compute(slice)`` over parts of ``k`` positions, as int64, summed."""
-    out = None
-    for start in range(0, k, part):
-        value = compute(slice(start, start + part))
-        out = value if out is None else out.add_(value)
-    return out
+def _part_slices(k, part):
+    """The slices of ``k`` positions in parts of ``part``."""
+    return [slice(start, start + part) for start in range(0, k, part)]
 
 
 def _shifted(values, low):
@@ -336,54 +332,78 @@ def _lookup(vector, index):
     return vector.index_select(0, index.reshape(-1)).view(index.shape)
 
 
-def _factored(plan, x, w):
-    """``(d * x @ w + V[x] @ U[w]) / d``, one GEMM per term, accumulated in place."""
-    u, v, d, exact_part = plan.factors
-    dtype, part = _float_parts(x.shape[1], plan.k_bound, _ieee_float32_gemm(x.device))
-    # Shifted operands index the factors; the exact part alone needs none.
-    xi, wi = (_shifted(x, plan.low), _shifted(w, plan.low)) if u.shape[1] else (None, None)
-    u_t = plan.tensor("u", x.device, dtype)
-    v_t = plan.tensor("v", x.device, dtype)
+class _Factored:
+    """``(d * x @ w + V[x] @ U[w]) / d``, one GEMM per term, accumulated in place.
 
-    # Converted once: slices of the float copy feed the GEMMs of every part.
-    xf, wf = (x.to(dtype), w.to(dtype) * d) if exact_part else (None, None)
+    The weight side (its float copy and its looked-up factors, per part of ``K``) is built
+    once, so that a layer reuses it for every batch.
+    """
 
-    def compute(ks):
-        total = xf[:, ks] @ wf[ks] if exact_part else None
-        for r in range(u.shape[1]):
-            left, right = _lookup(v_t[r], xi[:, ks]), _lookup(u_t[r], wi[ks])
-            total = left @ right if total is None else total.addmm_(left, right)
-        total = total.to(torch.int64)
-        return total if d == 1 else total.floor_divide_(d)
+    def __init__(self, plan, w):
+        u, v, d, exact_part = plan.factors
+        self.plan, self.rank, self.d, self.exact_part = plan, u.shape[1], d, exact_part
+        self.k = w.shape[0]
+        self.dtype, self.part = _float_parts(self.k, plan.k_bound, _ieee_float32_gemm(w.device))
+        u_t = plan.tensor("u", w.device, self.dtype)
+        # Shifted operands index the factors; the exact part alone needs none.
+        wi = _shifted(w, plan.low) if self.rank else None
+        wf = w.to(self.dtype) * d if exact_part else None
+        self.parts = [(ks, wf[ks] if exact_part else None,
+                       [_lookup(u_t[r], wi[ks]) for r in range(self.rank)])
+                      for ks in _part_slices(self.k, self.part)]
 
-    return _sum_parts(x.shape[1], part, compute)
+    def __call__(self, x):
+        v_t = self.plan.tensor("v", x.device, self.dtype)
+        xi = _shifted(x, self.plan.low) if self.rank else None
+        # Converted once: slices of the float copy feed the GEMMs of every part.
+        xf = x.to(self.dtype) if self.exact_part else None
+        out = None
+        for ks, wf, rights in self.parts:
+            total = xf[:, ks] @ wf if self.exact_part else None
+            for r, right in enumerate(rights):
+                left = _lookup(v_t[r], xi[:, ks])
+                total = left @ right if total is None else total.addmm_(left, right)
+            total = total.to(torch.int64)
+            total = total if self.d == 1 else total.floor_divide_(self.d)
+            out = total if out is None else out.add_(total)
+        return out
 
 
-def _gathered(plan, x, w):
-    """Per-weight tables summed by embedding_bag: ``out[m] = sum_k T[k, x[m, k]]``."""
-    wi = _shifted(w, plan.low)
-    row_max = plan.tensor("row_max", x.device, torch.int64)
-    dtype, part = _float_parts(x.shape[1], int(row_max[wi].max()))
-    table_t = plan.tensor("table_t", x.device, dtype)
-    size = table_t.shape[0]
-    # Parts of at most 8 MB of tables: 1.3 to 1.5x faster at K = 576, N = 64 than one part.
-    item = torch.finfo(dtype).bits // 8
-    cap = max(64, _TABLE_BYTES // (size * w.shape[1] * item) // 16 * 16)
-    if part > cap:
-        part = _balanced(x.shape[1], cap)
+class _Gathered:
+    """Per-weight tables summed by embedding_bag: ``out[m] = sum_k T[k, x[m, k]]``.
 
-    def compute(ks):
-        ws = wi[ks]
-        # per_k[k * size + a, n] = LUT[w[k, n], a]: one embedding row per (k, activation).
-        # Columns of the transposed table, then one transposing copy: 1.5x faster than
-        # gathering rows of the table and permuting, 1.4x faster than advanced indexing.
-        # (The result must be contiguous: embedding_bag on a strided table is 30x slower.)
-        per_k = (table_t.index_select(1, ws.reshape(-1)).view(size, *ws.shape)
-                 .transpose(0, 1).reshape(-1, ws.shape[1]))
-        shift = torch.arange(ws.shape[0], device=x.device) * size - plan.low
-        return embedding_bag(x[:, ks] + shift, per_k, mode="sum").to(torch.int64)
+    The tables ``T`` depend on the weights alone: built once per weight matrix.
+    """
 
-    return _sum_parts(x.shape[1], part, compute)
+    def __init__(self, plan, w):
+        wi = _shifted(w, plan.low)
+        row_max = plan.tensor("row_max", w.device, torch.int64)
+        dtype, part = _float_parts(w.shape[0], int(row_max[wi].max()))
+        table_t = plan.tensor("table_t", w.device, dtype)
+        size = table_t.shape[0]
+        # Parts of at most 8 MB of tables: 1.3 to 1.5x faster at K = 576, N = 64 than one part.
+        item = torch.finfo(dtype).bits // 8
+        cap = max(64, _TABLE_BYTES // (size * w.shape[1] * item) // 16 * 16)
+        if part > cap:
+            part = _balanced(w.shape[0], cap)
+        self.parts = []
+        for ks in _part_slices(w.shape[0], part):
+            ws = wi[ks]
+            # per_k[k * size + a, n] = LUT[w[k, n], a]: one embedding row per (k, activation).
+            # Columns of the transposed table, then one transposing copy: 1.5x faster than
+            # gathering rows of the table and permuting, 1.4x faster than advanced indexing.
+            # (The result must be contiguous: embedding_bag on a strided table is 30x slower.)
+            per_k = (table_t.index_select(1, ws.reshape(-1)).view(size, *ws.shape)
+                     .transpose(0, 1).reshape(-1, ws.shape[1]))
+            shift = torch.arange(ws.shape[0], device=w.device) * size - plan.low
+            self.parts.append((ks, per_k, shift))
+
+    def __call__(self, x):
+        out = None
+        for ks, per_k, shift in self.parts:
+            value = embedding_bag(x[:, ks] + shift, per_k, mode="sum").to(torch.int64)
+            out = value if out is None else out.add_(value)
+        return out
 
 
 def _modelled(spec, x, w, sign_magnitude):
@@ -400,16 +420,15 @@ def _modelled(spec, x, w, sign_magnitude):
     return torch.from_numpy(out).to(x.device)
 
 
-def _multiplier_matmul(spec, x, w, sign_magnitude):
+def _multiplier_weights(spec, w, sign_magnitude):
+    """The callable ``x -> out`` of a multiplier with its weight side built."""
     if spec.width > TABLE_MAX_WIDTH:
-        return _modelled(spec, x, w, sign_magnitude)
+        return lambda x: _modelled(spec, x, w, sign_magnitude)
     plan = _plan(spec, sign_magnitude)
-    if plan.factors is not None:
-        return _factored(plan, x, w)
-    return _gathered(plan, x, w)
+    return (_Factored if plan.factors is not None else _Gathered)(plan, w)
 
 
-def _exact_tree_macro(spec, x, w):
+class _ExactTreeMacro:
     """:func:`~dcim.macro.model.macro_model` for exact adder trees, through the table path.
 
     An exact tree sums its terms modulo ``2**dot_width`` (bit-serially, the exact 1-bit
@@ -418,45 +437,191 @@ def _exact_tree_macro(spec, x, w):
     The last pass is padded with zero weights and activations, whose products the tree
     adds as the model does.
     """
-    from ..macro.model import wrap
 
-    depth = -(-x.shape[1] // spec.rows) * spec.rows
-    x = torch.nn.functional.pad(x, (0, depth - x.shape[1]))
-    w = torch.nn.functional.pad(w, (0, 0, 0, depth - w.shape[0]))
-    total = np.zeros((x.shape[0], w.shape[1]), dtype=np.int64)
-    for first in range(0, depth, spec.rows):
-        rows = slice(first, first + spec.rows)
-        dot = wrap(_multiplier_matmul(spec.mult, x[:, rows], w[rows], False).cpu().numpy(),
-                   spec.dot_width, spec.signed)
-        total = wrap(total + dot, spec.acc_width, spec.signed)
-    return torch.from_numpy(total).to(x.device)
+    def __init__(self, spec, w):
+        self.spec = spec
+        self.depth = -(-w.shape[0] // spec.rows) * spec.rows
+        w = torch.nn.functional.pad(w, (0, 0, 0, self.depth - w.shape[0]))
+        self.passes = [_multiplier_weights(spec.mult, w[first:first + spec.rows], False)
+                       for first in range(0, self.depth, spec.rows)]
+
+    def __call__(self, x):
+        from ..macro.model import wrap
+
+        spec = self.spec
+        x = torch.nn.functional.pad(x, (0, self.depth - x.shape[1]))
+        total = None
+        for first, one_pass in zip(range(0, self.depth, spec.rows), self.passes, strict=True):
+            dot = wrap(one_pass(x[:, first:first + spec.rows]).cpu().numpy(), spec.dot_width,
+                       spec.signed)
+            total = dot if total is None else wrap(total + dot, spec.acc_width, spec.signed)
+        return torch.from_numpy(wrap(total, spec.acc_width, spec.signed)).to(x.device)
 
 
-def _macro_matmul(spec, x, w, sign_magnitude):
-    from ..macro.model import _tree_is_exact, macro_model
+def _model_macro(spec, w):
+    """The callable ``x -> out`` running the macro's own model, tile by tile of columns."""
+    from ..macro.model import macro_model
 
-    if sign_magnitude:
-        xp, xn = x.clamp(min=0), (-x).clamp(min=0)
-        wp, wn = w.clamp(min=0), (-w).clamp(min=0)
-        return (_macro_matmul(spec, xp, wp, False) + _macro_matmul(spec, xn, wn, False)
-                - _macro_matmul(spec, xn, wp, False) - _macro_matmul(spec, xp, wn, False))
-    if _tree_is_exact(spec) and spec.mult.width <= TABLE_MAX_WIDTH and spec.acc_width <= 62:
-        return _exact_tree_macro(spec, x, w)
-    xs, ws = x.cpu().numpy(), w.cpu().numpy()
+    ws = w.cpu().numpy()
     n = ws.shape[1]
     tiles = -(-n // spec.cols)
     # Columns are independent in the macro: N columns run as ceil(N / cols) weight tiles.
     ws = np.pad(ws, ((0, 0), (0, tiles * spec.cols - n)))
-    results = [macro_model(spec, ws[:, t * spec.cols:(t + 1) * spec.cols], xs)
-               for t in range(tiles)]
-    out = np.concatenate(results, axis=1)[:, :n]
-    if out.dtype == object:
-        try:
-            out = out.astype(np.int64)
-        except OverflowError:
-            raise ValueError(f"results of {spec.name} exceed int64 (acc_width = "
-                             f"{spec.acc_width})") from None
-    return torch.from_numpy(out).to(x.device)
+
+    def run(x):
+        xs = x.cpu().numpy()
+        out = np.concatenate([macro_model(spec, ws[:, t * spec.cols:(t + 1) * spec.cols], xs)
+                              for t in range(tiles)], axis=1)[:, :n]
+        if out.dtype == object:
+            try:
+                out = out.astype(np.int64)
+            except OverflowError:
+                raise ValueError(f"results of {spec.name} exceed int64 (acc_width = "
+                                 f"{spec.acc_width})") from None
+        return torch.from_numpy(out).to(x.device)
+
+    return run
+
+
+def _macro_weights(spec, w, sign_magnitude):
+    """The callable ``x -> out`` of a macro with its weight side built.
+
+    Sign-magnitude on an unsigned array: the positive and negative parts of the weights are
+    two weight sets, and the activations' parts run through both, the mixed signs subtracted.
+    """
+    from ..macro.model import tree_is_exact
+
+    if sign_magnitude:
+        positive = _macro_weights(spec, w.clamp(min=0), False)
+        negative = _macro_weights(spec, (-w).clamp(min=0), False)
+
+        def run(x):
+            xp, xn = x.clamp(min=0), (-x).clamp(min=0)
+            return positive(xp) + negative(xn) - positive(xn) - negative(xp)
+
+        return run
+    if tree_is_exact(spec) and spec.mult.width <= TABLE_MAX_WIDTH and spec.acc_width <= 62:
+        return _ExactTreeMacro(spec, w)
+    return _model_macro(spec, w)
+
+
+def _design_ranges(design):
+    """``(spec, {"x": range, "w": range})`` of a design argument; TypeError for others."""
+    from ..macro import DCiMMacro, MacroSpec
+
+    if isinstance(design, DCiMMacro):
+        design = design.spec
+    if isinstance(design, MultiplierSpec):
+        if design.width > 16:
+            raise ValueError(f"design.width must be at most 16 for approx_matmul, "
+                             f"not {design.width!r}")
+        low, high = design.operand_range
+        return design, {"x": (low, high), "w": (low, high)}
+    if isinstance(design, MacroSpec):
+        return design, {"x": design.value_range(design.act_bits),
+                        "w": design.value_range(design.weight_bits)}
+    raise TypeError(f"design must be a MultiplierSpec, MacroSpec or DCiMMacro, "
+                    f"not {short_repr(design)}")
+
+
+def _check_operand(label, values, ranges, design, sign_magnitude):
+    low, high = ranges[label]
+    extremes = _extremes(values)
+    if sign_magnitude:
+        low = -high
+    elif not design.signed and extremes[0] < 0:
+        # Names the array and its value, as an out-of-range operand does.
+        _check_range(label, values, extremes, 0, high, f"{design.name} without sign_magnitude")
+    _check_range(label, values, extremes, low, high, design.name)
+
+
+class PreparedWeights:
+    """A weight matrix made ready for repeated products through one design.
+
+    ``prepared.matmul(x)`` equals ``approx_matmul(x, w, design)`` bit for bit; what depends
+    on the weights alone (their float copies, looked-up factors or per-weight product
+    tables) is built once here, so a layer pays for it once, not per batch. Build one with
+    :func:`prepare_weights`.
+
+    Members
+    -------
+    design : MultiplierSpec or MacroSpec
+    sign_magnitude : bool
+        Whether products run sign-magnitude (unsigned designs with signed operands).
+    shape : tuple
+        ``(K, N)``.
+    device : torch.device
+    """
+
+    def __init__(self, w, design, sign_magnitude, device):
+        self.design, self.sign_magnitude = design, sign_magnitude
+        self.shape, self.device = tuple(w.shape), device
+        self._ranges = _design_ranges(design)[1]
+        self._empty = 0 in w.shape
+        if not self._empty:
+            build = (_multiplier_weights if isinstance(design, MultiplierSpec)
+                     else _macro_weights)
+            self._run = build(design, w, sign_magnitude)
+
+    def __repr__(self):
+        return (f"PreparedWeights({self.design.name}, shape={self.shape}, "
+                f"sign_magnitude={self.sign_magnitude})")
+
+    def matmul(self, x):
+        """``out[m, n] = sum_k p(w[k, n], x[m, k])`` for activations ``x`` of shape (M, K).
+
+        Returns an int64 tensor on ``x``'s device if ``x`` is a tensor, else a NumPy array.
+        The errors are those of :func:`approx_matmul` for ``x``; a negative activation into
+        weights prepared without sign-magnitude is refused.
+        """
+        as_tensor = isinstance(x, torch.Tensor)
+        x = _as_int64("x", x, self.device)
+        if x.ndim != 2 or x.shape[1] != self.shape[0]:
+            raise ValueError(f"x must have shape (M, {self.shape[0]}) for weights of shape "
+                             f"{self.shape!r}, not {tuple(x.shape)!r}")
+        _check_operand("x", x, self._ranges, self.design, self.sign_magnitude)
+        if self._empty or x.shape[0] == 0:
+            out = torch.zeros((x.shape[0], self.shape[1]), dtype=torch.int64,
+                              device=self.device)
+        else:
+            out = self._run(x)
+        return out if as_tensor else out.cpu().numpy()
+
+
+def prepare_weights(w, design, *, sign_magnitude=None, device=None):
+    """The weights ``w`` (K, N) made ready for :meth:`PreparedWeights.matmul`.
+
+    Parameters
+    ----------
+    w, design :
+        As for :func:`approx_matmul`.
+    sign_magnitude : bool or None
+        For unsigned designs. ``None`` turns it on when ``w`` has a negative value (then
+        negative activations are accepted too); ``False`` refuses negative operands.
+    device : torch.device or str or None
+        Where the products run: by default ``w``'s device (the CPU for NumPy arrays).
+
+    Raises
+    ------
+    As :func:`approx_matmul`, for ``w`` and ``design``.
+    """
+    design, ranges = _design_ranges(design)
+    if device is None:
+        device = w.device if isinstance(w, torch.Tensor) else torch.device("cpu")
+    device = torch.device(device)
+    w = _as_int64("w", w, device)
+    if w.ndim != 2:
+        raise ValueError(f"w must have shape (K, N), not {tuple(w.shape)!r}")
+    if sign_magnitude is not None:
+        sign_magnitude = check_bool("sign_magnitude", sign_magnitude)
+    if design.signed and sign_magnitude:
+        raise ValueError(f"sign_magnitude applies to unsigned designs only, not to the "
+                         f"signed {design.name}")
+    if not design.signed and sign_magnitude is None:
+        sign_magnitude = _extremes(w)[0] < 0
+    sign_magnitude = bool(sign_magnitude)
+    _check_operand("w", w, ranges, design, sign_magnitude)
+    return PreparedWeights(w, design, sign_magnitude, device)
 
 
 def approx_matmul(x, w, design, *, sign_magnitude=None):
@@ -495,22 +660,7 @@ def approx_matmul(x, w, design, *, sign_magnitude=None):
         If a shape is not 2-D or ``K`` differs (naming both shapes); if an operand lies
         outside the design's range (naming the array and the value).
     """
-    from ..macro import DCiMMacro, MacroSpec
-
-    if isinstance(design, DCiMMacro):
-        design = design.spec
-    if isinstance(design, MultiplierSpec):
-        if design.width > 16:
-            raise ValueError(f"design.width must be at most 16 for approx_matmul, "
-                             f"not {design.width!r}")
-        low, high = design.operand_range
-        ranges = {"x": (low, high), "w": (low, high)}
-    elif isinstance(design, MacroSpec):
-        ranges = {"x": design.value_range(design.act_bits),
-                  "w": design.value_range(design.weight_bits)}
-    else:
-        raise TypeError(f"design must be a MultiplierSpec, MacroSpec or DCiMMacro, "
-                        f"not {short_repr(design)}")
+    design, ranges = _design_ranges(design)
     as_tensor = isinstance(x, torch.Tensor)
     device = x.device if as_tensor else torch.device("cpu")
     x = _as_int64("x", x, device)
@@ -518,14 +668,6 @@ def approx_matmul(x, w, design, *, sign_magnitude=None):
     _check_shapes(x, w)
     operands = {"x": (x, _extremes(x)), "w": (w, _extremes(w))}
     signed_magnitude = _sign_magnitude(design, sign_magnitude, operands, ranges)
-    for label, (values, extremes) in operands.items():
-        low, high = ranges[label]
-        _check_range(label, values, extremes, -high if signed_magnitude else low, high,
-                     design.name)
-    if x.shape[0] == 0 or x.shape[1] == 0 or w.shape[1] == 0:
-        out = torch.zeros((x.shape[0], w.shape[1]), dtype=torch.int64, device=device)
-    elif isinstance(design, MultiplierSpec):
-        out = _multiplier_matmul(design, x, w, signed_magnitude)
-    else:
-        out = _macro_matmul(design, x, w, signed_magnitude)
+    _check_operand("w", w, ranges, design, signed_magnitude)
+    out = PreparedWeights(w, design, signed_magnitude, device).matmul(x)
     return out if as_tensor else out.cpu().numpy()

@@ -63,7 +63,7 @@ _GATE_PORTS = {
     "$_AOI3_": "ABC", "$_OAI3_": "ABC", "$_AOI4_": "ABCD", "$_OAI4_": "ABCD",
 }
 
-_SYNTH_SCRIPT = """\
+SYNTH_SCRIPT = """\
 read_verilog {verilog}
 synth -flatten -top {top}
 abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX
@@ -530,7 +530,7 @@ class GateNetlist:
         log_path = workdir / f"{name}.yosys.log"
         emit_verilog(component, verilog_path, name=name)
         script = workdir / f"{name}.synth.ys"
-        script.write_text(_SYNTH_SCRIPT.format(verilog=verilog_path.name, top=name,
+        script.write_text(SYNTH_SCRIPT.format(verilog=verilog_path.name, top=name,
                                                json=json_path.name))
         log = tools.run_tool(["yosys", "-s", script.name], cwd=workdir,
                              log_path=log_path if keep else None)

@@ -99,7 +99,8 @@ def test_cache_clear_refuses_an_unknown_kind(cache_folder, capsys):
     code, _ = run("cache", "clear", "--kind", "../synth")
     error = capsys.readouterr().err
     assert code == 2
-    assert ("kind must be one of synth, timing, power, liberty, macro-sim, nn-model, failed, "
+    assert ("kind must be one of synth, timing, power, liberty, macro-sim, nn-model, nn-check, "
+            "failed, "
             "not '../synth'") in error
     assert (cache_folder / "synth").is_dir()
 

@@ -33,7 +33,7 @@ def test_tree_walk_matches_sum_when_exact(monkeypatch, datapath):
     weights, activations = extremes(spec, 40, np.random.default_rng(1))
     shortcut = dot_model(spec, weights, activations)
     # Force the bit-level walk of the plan that approximate trees take.
-    monkeypatch.setattr(model, "_tree_is_exact", lambda spec: False)
+    monkeypatch.setattr(model, "tree_is_exact", lambda spec: False)
     walked = dot_model(spec, weights, activations)
     assert np.array_equal(shortcut, walked)
     assert np.array_equal(walked, activations @ weights)

@@ -1,7 +1,6 @@
 """Tests of dcim.nn.tasks: the offline tasks, their CNNs, deterministic and cached training."""
 
 import dataclasses
-import functools
 import json
 import random
 import re
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from nn_helpers import loaded
 from torch import nn
 
 from dcim.flow import cache
@@ -20,18 +20,6 @@ from dcim.nn import tasks
 SHAPES = {"digits": ((1, 8, 8), 1437, 360), "mnist5k": ((1, 28, 28), 4000, 1000),
           "mnist1d": ((1, 1, 40), 4000, 1000)}
 CONVERTIBLE = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.Linear)
-
-
-@functools.cache
-def loaded(name, seed=0):
-    # Loading mnist5k or mnist1d takes seconds; every test shares one copy.
-    return tasks.load_task(name, seed=seed)
-
-
-@pytest.fixture(scope="session")
-def trained(session_cache):
-    """mnist5k and mnist1d trained once per session (a minute), into the session's cache."""
-    return {name: tasks.trained_model(loaded(name)) for name in ("mnist5k", "mnist1d")}
 
 
 def quick(task):
@@ -200,7 +188,7 @@ def test_an_interrupted_training_leaves_no_entry(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("name", ["mnist5k", "mnist1d"])
 def test_training_reaches_the_documented_accuracy(trained, name):
-    result = trained[name]
+    result = trained(name)
     assert result.task.name == name and not result.cached
     assert result.accuracy >= tasks.TASKS[name].target_accuracy
     assert tasks.evaluate(result.model, result.task) == result.accuracy
@@ -214,7 +202,7 @@ def test_evaluate_measures_the_test_accuracy(trained):
     untrained = task.model()
     untrained.train()
     assert tasks.evaluate(untrained, task) < 0.5 and not untrained.training
-    result = trained["mnist5k"]
+    result = trained("mnist5k")
     assert tasks.evaluate(result.model, result.task, batch_size=7) == result.accuracy
 
 
@@ -267,4 +255,4 @@ def test_the_example_in_docs_nn_runs(trained, capsys):
     for example in examples:
         exec(compile(example, "docs/nn.md", "exec"), {})
     accuracy, seconds, cached = capsys.readouterr().out.splitlines()[0].split()
-    assert float(accuracy) == trained["mnist1d"].accuracy and cached == "True"
+    assert float(accuracy) == trained("mnist1d").accuracy and cached == "True"

@@ -1,0 +1,240 @@
+"""DCiMLinear and DCiMConv2d against integer references written here, independently of the
+library's unfold and product paths; their state, conversion back to float, the weight
+cache, and fine-tuning gradients."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from dcim.arith import MultiplierSpec
+from dcim.macro import MacroSpec
+from dcim.nn import DCiMConv2d, DCiMLinear, approx_matmul, layer_quantization
+
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None)
+EXACT_S8 = MultiplierSpec(8, signed=True, kind="exact")
+EXACT_U8 = MultiplierSpec(8, signed=False, kind="exact")
+MITCHELL_U8 = MultiplierSpec(8, signed=False, kind="mitchell")
+
+
+def quantized_weight(weight, weight_max):
+    """Per output channel symmetric, written with NumPy: ``(w_int, scale)``."""
+    flat = weight.detach().reshape(weight.shape[0], -1)
+    peak = flat.abs().amax(dim=1)
+    scale = torch.where(peak > 0, peak / weight_max, torch.ones_like(peak))
+    view = scale.numpy().reshape(-1, *([1] * (weight.dim() - 1)))
+    w_int = np.clip(np.round(weight.detach().numpy() / view), -weight_max, weight_max)
+    return w_int.astype(np.int64), scale
+
+
+def quantized_input(layer, x):
+    q = layer.quantization
+    scale = np.float32(layer.act_scale.item())
+    return np.clip(np.round(x.numpy() / scale), q.act_min, q.act_max).astype(np.int64)
+
+
+def rescaled(layer, acc, scale, channel_axis):
+    """``acc * (act_scale * s_n) + bias`` in float32, as the layers document it."""
+    shape = [1] * acc.ndim
+    shape[channel_axis] = -1
+    out = torch.from_numpy(acc).to(torch.float32) * (layer.act_scale * scale).reshape(shape)
+    if layer.bias is not None:
+        out = out + layer.bias.detach().reshape(shape)
+    return out
+
+
+def linear_reference(layer, x, products=None):
+    """The integer linear layer: exact ``x @ w`` or, given ``products(w, x)``, their sums."""
+    w_int, scale = quantized_weight(layer.weight, layer.quantization.weight_max)
+    x_int = quantized_input(layer, x)
+    if products is None:
+        acc = x_int @ w_int.T
+    else:
+        acc = products(w_int.T[None, :, :], x_int[:, :, None]).sum(axis=1)
+    return rescaled(layer, acc, scale, 1)
+
+
+def conv_reference(layer, x):
+    """The integer convolution by explicit windows (NumPy), every option of nn.Conv2d."""
+    w_int, scale = quantized_weight(layer.weight, layer.quantization.weight_max)
+    x_int = quantized_input(layer, x)
+    kh, kw = layer.kernel_size
+    dh, dw = layer.dilation
+    sh, sw = layer.stride
+    if layer.padding == "same":
+        pads = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                for k, d in ((kh, dh), (kw, dw))]
+    elif layer.padding == "valid":
+        pads = [(0, 0), (0, 0)]
+    else:
+        pads = [(layer.padding[0],) * 2, (layer.padding[1],) * 2]
+    x_int = np.pad(x_int, ((0, 0), (0, 0), *pads))
+    batch, channels, height, width = x_int.shape
+    out_h = (height - dh * (kh - 1) - 1) // sh + 1
+    out_w = (width - dw * (kw - 1) - 1) // sw + 1
+    groups = layer.groups
+    cin, cout = channels // groups, layer.out_channels // groups
+    acc = np.zeros((batch, layer.out_channels, out_h, out_w), dtype=np.int64)
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                window = x_int[:, g * cin:(g + 1) * cin,
+                               i * dh:i * dh + sh * (out_h - 1) + 1:sh,
+                               j * dw:j * dw + sw * (out_w - 1) + 1:sw]
+                acc[:, g * cout:(g + 1) * cout] += np.einsum(
+                    "bchw,oc->bohw", window, w_int[g * cout:(g + 1) * cout, :, i, j])
+    return rescaled(layer, acc, scale, 1)
+
+
+def test_linear_on_the_exact_design_is_the_integer_layer():
+    torch.manual_seed(0)
+    layer = DCiMLinear.from_float(nn.Linear(20, 7), EXACT_S8, act_scale=0.02, act_signed=True)
+    x = torch.randn(33, 20)
+    assert torch.equal(layer(x), linear_reference(layer, x))
+
+
+def test_linear_on_an_approximate_design_sums_its_products_sign_magnitude():
+    torch.manual_seed(1)
+    layer = DCiMLinear.from_float(nn.Linear(12, 5), MITCHELL_U8, act_scale=0.01)
+    x = torch.rand(9, 12) * 2.5     # beyond the range too: clamped to 255
+    assert layer.quantization.sign_magnitude and layer.quantization.weight_max == 255
+
+    def products(w, x):
+        magnitude = MITCHELL_U8.model(np.abs(w), np.abs(x)).astype(np.int64)
+        return np.where((w < 0) != (x < 0), -magnitude, magnitude)
+
+    assert torch.equal(layer(x), linear_reference(layer, x, products))
+
+
+def test_leading_dimensions_pass_through_a_linear_layer():
+    layer = DCiMLinear.from_float(nn.Linear(6, 3), EXACT_S8, act_scale=0.05, act_signed=True)
+    x = torch.randn(2, 4, 6)
+    assert torch.equal(layer(x), layer(x.reshape(8, 6)).reshape(2, 4, 3))
+
+
+@SETTINGS
+@given(kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       stride=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       padding=st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                         st.sampled_from(["same", "valid"])),
+       dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       groups=st.sampled_from([1, 2]), bias=st.booleans(), signed=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_conv2d_takes_every_option_of_nn_conv2d(kernel, stride, padding, dilation, groups,
+                                                bias, signed, seed):
+    if padding == "same":
+        stride = (1, 1)                 # as nn.Conv2d requires
+    torch.manual_seed(seed)
+    float_conv = nn.Conv2d(4, 6, kernel, stride=stride, padding=padding, dilation=dilation,
+                           groups=groups, bias=bias)
+    design = EXACT_S8 if signed else EXACT_U8
+    layer = DCiMConv2d.from_float(float_conv, design, act_scale=0.03, act_signed=signed)
+    x = torch.randn(3, 4, 7, 6) if signed else torch.rand(3, 4, 7, 6) * 4
+    got = layer(x)
+    assert got.shape == float_conv(x).shape
+    assert torch.equal(got, conv_reference(layer, x))
+
+
+def test_a_layer_on_a_macro_computes_the_macros_model():
+    macro = MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=4, signed=True,
+                      mult={"kind": "drum", "options": {"k": 3}}, acc_width=12)
+    torch.manual_seed(2)
+    layer = DCiMLinear.from_float(nn.Linear(10, 3, bias=False), macro, act_scale=0.2,
+                                  act_signed=True)
+    x = torch.randn(5, 10)
+    w_int, scale = quantized_weight(layer.weight, layer.quantization.weight_max)
+    acc = approx_matmul(quantized_input(layer, x), w_int.T, macro)
+    assert torch.equal(layer(x), rescaled(layer, acc, scale, 1))
+
+
+def test_converting_back_to_float_keeps_the_weights():
+    torch.manual_seed(3)
+    conv = nn.Conv2d(2, 3, 3, padding=1, dilation=1, groups=1)
+    layer = DCiMConv2d.from_float(conv, EXACT_U8, act_scale=0.1)
+    back = layer.to_float()
+    assert isinstance(back, nn.Conv2d) and back.padding == conv.padding
+    x = torch.rand(2, 2, 5, 5)
+    assert torch.equal(back(x), conv(x))
+    linear = nn.Linear(4, 2)
+    assert torch.equal(DCiMLinear.from_float(linear, EXACT_U8, act_scale=1.0).to_float()(
+        x[:, 0, 0, :4]), linear(x[:, 0, 0, :4]))
+
+
+def test_the_state_dict_carries_the_design_and_refuses_another():
+    torch.manual_seed(4)
+    layer = DCiMLinear.from_float(nn.Linear(4, 2), MITCHELL_U8, act_scale=0.5)
+    state = layer.state_dict()
+    assert set(state) == {"weight", "bias", "act_scale", "_extra_state"}
+    assert state["_extra_state"]["design"]["spec"]["kind"] == "mitchell"
+    fresh = DCiMLinear(4, 2, MITCHELL_U8)
+    fresh.load_state_dict(state)
+    x = torch.rand(3, 4)
+    assert torch.equal(fresh(x), layer(x))
+    other = DCiMLinear(4, 2, EXACT_U8)
+    with pytest.raises(ValueError, match="built for mul8u_mitchell.*convert the model"):
+        other.load_state_dict(state)
+    assert "design=mul8u_mitchell, weight_bits=8, act_bits=8 unsigned" in repr(layer)
+
+
+def test_the_prepared_weights_are_rebuilt_only_when_the_weights_change():
+    layer = DCiMLinear.from_float(nn.Linear(4, 2), EXACT_S8, act_scale=0.5, act_signed=True)
+    x = torch.randn(3, 4)
+    first = layer(x)
+    prepared = layer._prepared
+    assert torch.equal(layer(x), first) and layer._prepared is prepared
+    with torch.no_grad():
+        layer.weight.mul_(-1)
+    assert layer._prepared_weights() is not prepared
+    assert torch.equal(layer(x), linear_reference(layer, x))
+
+
+def test_training_mode_gives_the_same_values_and_straight_through_gradients():
+    torch.manual_seed(5)
+    layer = DCiMLinear.from_float(nn.Linear(8, 3), MITCHELL_U8, act_scale=0.01)
+    x = torch.rand(6, 8, requires_grad=True)
+    layer.eval()
+    with torch.no_grad():
+        expected = layer(x)
+    layer.train()
+    out = layer(x)
+    assert torch.equal(out.detach(), expected)
+    out.sum().backward()
+    assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_weight_and_activation_bits_narrow_the_ranges():
+    q = layer_quantization(EXACT_S8, weight_bits=4, act_bits=6, act_signed=True)
+    assert (q.weight_max, q.act_max, q.act_min, q.sign_magnitude) == (7, 31, -31, False)
+    q = layer_quantization(EXACT_U8, weight_bits=3)
+    assert (q.weight_max, q.act_max, q.act_min, q.sign_magnitude) == (7, 255, 0, True)
+    layer = DCiMLinear.from_float(nn.Linear(5, 2), EXACT_S8, act_scale=0.1, weight_bits=4,
+                                  act_signed=True)
+    assert int(layer.quantized_weight().abs().max()) == 7
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="weight_bits must be at most the 8 bits of mul8s_exact, "
+                                         "not 9"):
+        layer_quantization(EXACT_S8, weight_bits=9)
+    with pytest.raises(ValueError, match="act_bits must be at least 2"):
+        layer_quantization(EXACT_S8, act_bits=1)
+    with pytest.raises(TypeError, match="design must be a MultiplierSpec, MacroSpec or "
+                                        "DCiMMacro, not 'exact'"):
+        DCiMLinear(2, 2, "exact")
+    with pytest.raises(ValueError, match="act_scale must be a positive finite number, not -1"):
+        DCiMLinear(2, 2, EXACT_S8, act_scale=-1)
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros', not 'reflect'"):
+        DCiMConv2d(2, 2, 3, EXACT_S8, padding_mode="reflect")
+    with pytest.raises(TypeError, match="module must be a torch.nn.Linear"):
+        DCiMLinear.from_float(nn.Conv2d(1, 1, 1), EXACT_S8, act_scale=1.0)
+    layer = DCiMLinear(3, 2, EXACT_S8)
+    with pytest.raises(ValueError, match=r"input must have 3 features .* not shape \(4, 5\)"):
+        layer(torch.zeros(4, 5))
+    conv = DCiMConv2d(2, 2, 3, EXACT_S8)
+    with pytest.raises(ValueError, match=r"input must have shape \(batch, 2, height, width\)"):
+        conv(torch.zeros(1, 3, 5, 5))
+    with pytest.raises(ValueError, match="smaller than the kernel"):
+        conv(torch.zeros(1, 2, 2, 2))
