@@ -37,7 +37,7 @@ from ..checks import check_int, short_repr
 from ..flow import cache
 
 __all__ = ["TASKS", "TASKS_VERSION", "TRAIN_THREADS", "Task", "TaskSpec", "TrainedModel",
-           "Training", "evaluate", "load_task", "trained_model"]
+           "Training", "deterministic", "evaluate", "load_task", "trained_model"]
 
 TASKS_VERSION = "1"
 """Changes whenever the data preparation or the training loop changes, so that cached
@@ -348,7 +348,13 @@ def evaluate(model, task, *, batch_size=1000):
 
 
 @contextlib.contextmanager
-def _deterministic(seed):
+def deterministic(seed):
+    """A block of training that gives the same result on any machine, then restores state.
+
+    Seeds torch with ``seed``, turns on deterministic algorithms and runs on
+    :data:`TRAIN_THREADS` threads; the caller's thread count, determinism flags and global
+    random stream are restored on exit.
+    """
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
@@ -367,7 +373,7 @@ def _deterministic(seed):
 def _train(task, seed):
     training = task.training
     x, y = task.tensors("train")
-    with _deterministic(seed):
+    with deterministic(seed):
         model = task.model()
         optimizer = torch.optim.Adam(model.parameters(), lr=training.learning_rate,
                                      weight_decay=training.weight_decay)
