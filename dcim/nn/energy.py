@@ -176,8 +176,11 @@ class MacroOperands:
     lanes : int
         Simulated copies: ``tiles * passes``.
     passes : int
-        Sign passes per layer MAC: 1, or 2 or 4 for an unsigned macro fed signed values
-        (the lanes of one tile run its passes side by side on the same vectors).
+        Sign passes per layer MAC: 1, or 2 or 4 for an unsigned macro fed signed values.
+        The lanes of one tile run its passes side by side on the same vectors, in the order
+        ``(w+, x+), (w+, x-), (w-, x+), (w-, x-)`` of the parts that occur (``w-`` is the
+        magnitude of the negative weights); the dot product is the first less the mixed
+        ones plus the last.
     vectors : int
         The layer's activation vectors streamed in all (``beats * tiles``).
     utilisation : float
