@@ -101,8 +101,8 @@ def _layer(design, weights, activations):
     if 0 in x.shape or w.shape[1] == 0:
         raise ValueError(f"weights and activations must hold at least one product, not "
                          f"shapes {w.shape!r} and {x.shape!r}")
-    for label, values, (low, high) in (("weights", w, _ranges(spec)[0]),
-                                       ("activations", x, _ranges(spec)[1])):
+    for label, values, (low, high) in zip(("weights", "activations"), (w, x), _ranges(spec),
+                                          strict=True):
         if spec.signed:
             check_integer_range(label, values, low, high, spec.name)
         else:
