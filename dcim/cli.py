@@ -378,6 +378,8 @@ def build_parser():
     add_flow_commands(commands)
     add_macro_commands(commands)  # macro, simulate
     add_admin_commands(commands)  # cache, pdk
+    from .nn_commands import add_nn_commands
+    add_nn_commands(commands)     # nn eval, nn compare
     return parser
 
 

@@ -6,8 +6,11 @@ design or network build it once.
 """
 
 import os
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,3 +24,14 @@ def session_cache(tmp_path_factory):
         del os.environ["DCIM_CACHE_DIR"]
     else:
         os.environ["DCIM_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def pdk_root():
+    """The technology files: ``$DCIM_PDK_ROOT``, else ``../shared/pdk`` beside the checkout."""
+    configured = os.environ.get("DCIM_PDK_ROOT")
+    root = Path(configured) if configured else ROOT.parent / "shared" / "pdk"
+    if not (root / "nangate45").is_dir():
+        pytest.fail(f"the flow tests need the technology files at {root} "
+                    f"(set DCIM_PDK_ROOT to a folder like ../shared/pdk)")
+    return root.resolve()

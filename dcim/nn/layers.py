@@ -383,6 +383,16 @@ class DCiMLinear(DCiMLayer):
         acc = self._product(flat, 0)
         return self._rescale(acc, 1).reshape(*x.shape[:-1], self.out_features)
 
+    def operands(self, x):
+        """The integer operands of the products this input makes: ``[(x_int, w_int)]``, one
+        pair per group, ``x_int`` of shape (M, K) and ``w_int`` (K, N), both int64."""
+        x_q = self.quantize_input(x.detach()).reshape(-1, self.in_features)
+        return [(x_q.to(torch.int64), self._prepared_weights()[0].t())]
+
+    def macs(self, x):
+        """Multiply-accumulates of one forward pass of ``x`` (all its samples)."""
+        return x.numel() // self.in_features * self.in_features * self.out_features
+
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}, {self._describe()}")
@@ -504,6 +514,24 @@ class DCiMConv2d(DCiMLayer):
         acc = torch.cat(outs, dim=2).transpose(1, 2)
         out = self._rescale(acc, 1)
         return out.reshape(batch, self.out_channels, height, width)
+
+    def operands(self, x):
+        """The integer operands of the products this input makes: ``[(x_int, w_int)]``, one
+        pair per group, ``x_int`` (the patches, padding zeros included) of shape (M, K) and
+        ``w_int`` (K, N), both int64."""
+        with torch.no_grad():
+            x_q = functional.pad(self.quantize_input(x.detach()), self._padding_amounts())
+            patches = functional.unfold(x_q, self.kernel_size, dilation=self.dilation,
+                                        stride=self.stride)
+        k = patches.shape[1] // self.groups
+        weights = self._weight_matrices(self._prepared_weights()[0])
+        return [(patches[:, g * k:(g + 1) * k].transpose(1, 2).reshape(-1, k).to(torch.int64),
+                 weights[g]) for g in range(self.groups)]
+
+    def macs(self, x):
+        """Multiply-accumulates of one forward pass of ``x`` (all its samples)."""
+        return sum(int(x_int.shape[0]) * int(w_int.shape[0]) * int(w_int.shape[1])
+                   for x_int, w_int in self.operands(x))
 
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -1,26 +1,12 @@
 """Shared set-up of the flow tests: the PDK root and small synthesized designs.
 
-Tests use the technology files at ``../shared/pdk`` (or ``$DCIM_PDK_ROOT``); their results go
+Tests use the technology files of the ``pdk_root`` fixture (``tests/conftest.py``); results go
 to the session's cache (``tests/conftest.py``), so tests that need the same small design
 synthesize it once.
 """
 
-import os
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def pdk_root():
-    configured = os.environ.get("DCIM_PDK_ROOT")
-    root = Path(configured) if configured else ROOT.parent / "shared" / "pdk"
-    if not (root / "nangate45").is_dir():
-        pytest.fail(f"the flow tests need the technology files at {root} "
-                    f"(set DCIM_PDK_ROOT to a folder like ../shared/pdk)")
-    return root.resolve()
 
 
 @pytest.fixture(scope="session")

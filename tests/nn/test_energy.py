@@ -5,7 +5,6 @@ session (tests/conftest.py); the cache test uses a cache folder of its own.
 """
 
 import json
-import os
 import re
 import time
 from collections import Counter
@@ -37,16 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MUL4 = MultiplierSpec(4)
 MUL4S = MultiplierSpec(4, signed=True)
 MACRO = MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=4, signed=False)
-
-
-@pytest.fixture(scope="module")
-def pdk_root():
-    configured = os.environ.get("DCIM_PDK_ROOT")
-    root = Path(configured) if configured else ROOT.parent / "shared" / "pdk"
-    if not (root / "nangate45").is_dir():
-        pytest.fail(f"the energy tests need the technology files at {root} "
-                    f"(set DCIM_PDK_ROOT to a folder like ../shared/pdk)")
-    return root.resolve()
 
 
 def random_layer(seed, m=6, k=5, n=3, low=0, high=15):
