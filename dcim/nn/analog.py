@@ -74,12 +74,6 @@ def _check_sigma(parameter, value):
     return value
 
 
-def _format(value):
-    """Shortest text that reads back as ``value``: ``0.5``, ``1e-05``."""
-    text = f"{value:.6g}"
-    return text if float(text) == value else repr(value)
-
-
 class ArrayCycle(NamedTuple):
     """One array operation per row chunk: weight plane ``weight_bit``, activation cycle
     ``act_cycle`` (bits ``act_shift`` to ``act_shift + act_width - 1``), the sign of its
@@ -179,8 +173,8 @@ class AnalogCiM:
     def name(self):
         """Stable identifier: ``acim_w8a8_adc8_r64``, then what differs from the defaults.
 
-        ``_e4`` (act_encoding), ``_n0.5lsb`` or ``_n0.3`` (noise_sigma, in ADC steps when that
-        reads back exactly, else in percent), ``_nl...`` (nonlinear_sigma, likewise), ``_h2``
+        ``_e4`` (act_encoding), ``_n0.3`` or ``_n0.5lsb`` (noise_sigma in percent, or in ADC
+        steps when only those read back exactly), ``_nl...`` (nonlinear_sigma), ``_h2``
         (hybrid_levels), ``_v3x5`` (voting_levels x voting_samples), ``_seed7``.
         """
         parts = [f"acim_w{self.weight_bits}a{self.act_bits}_adc{self.adc_bits}_r{self.rows}"]
@@ -198,10 +192,15 @@ class AnalogCiM:
         return "_".join(parts)
 
     def _sigma_text(self, sigma):
-        in_lsb = _format(sigma / self.lsb_percent)
+        """Percent when 6 digits give it exactly, else ADC steps when they do, else percent in
+        full: each form reads back as one value, and the suffix tells them apart."""
+        percent = f"{sigma:.6g}"
+        if float(percent) == sigma:
+            return percent
+        in_lsb = f"{sigma / self.lsb_percent:.6g}"
         if float(in_lsb) * self.lsb_percent == sigma:
             return f"{in_lsb}lsb"
-        return _format(sigma)
+        return repr(sigma)
 
     def to_dict(self):
         return {field: getattr(self, field) for field in _FIELDS}
@@ -419,6 +418,13 @@ def analog_matmul(x, w, config, *, act_signed=False, chunk_rows=None, generator=
                                                             config.rows)
     as_tensor = isinstance(x, torch.Tensor)
     device = x.device if as_tensor else torch.device("cpu")
+    if generator is not None:
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, not "
+                            f"{short_repr(generator)}")
+        if generator.device != device:
+            raise ValueError(f"generator must be on x's device ({device}), not on "
+                             f"{generator.device}")
     x = _as_int64("x", x, device)
     w = _as_int64("w", w, device)
     _check_shapes(x, w)
@@ -430,11 +436,6 @@ def analog_matmul(x, w, config, *, act_signed=False, chunk_rows=None, generator=
     _check_range("w", w, _extremes(w), -weight_word, weight_word - 1, config.name)
     if generator is None:
         generator = torch.Generator(device=device).manual_seed(config.seed)
-    elif not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, not "
-                        f"{short_repr(generator)}")
-    elif generator.device.type != device.type:
-        raise ValueError(f"generator must be on x's device {device}, not {generator.device}")
     if x.shape[0] == 0 or x.shape[1] == 0 or w.shape[1] == 0:
         out = torch.zeros((x.shape[0], w.shape[1]), dtype=torch.float64, device=device)
     else:
