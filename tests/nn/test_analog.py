@@ -1,10 +1,13 @@
 """analog_matmul against exact products (lossless ADC), against a plain loop over every
 conversion (coarse ADC, bit for bit), noise statistics against their predicted deviation,
-hybrid cycles and voting, and every validation error of AnalogCiM and analog_matmul."""
+hybrid cycles and voting, every validation error of AnalogCiM and analog_matmul, and the
+example in docs/nn.md."""
 
 import dataclasses
 import math
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -408,3 +411,12 @@ def test_operands_out_of_range(label, value, signed, bounds):
     with pytest.raises(ValueError, match=rf"{label} must lie in \{bounds[:-1]}\] for "
                                          rf"acim_w4a4_adc8_r64, not {value}"):
         analog_matmul(x, w, config, act_signed=signed)
+
+
+def test_the_analog_example_in_docs_nn_runs():
+    # tests/nn/test_tasks.py runs every example after a training; this one needs none.
+    text = (Path(__file__).resolve().parents[2] / "docs" / "nn.md").read_text()
+    examples = [example for example in re.findall(r"```python\n(.*?)\n```", text, re.S)
+                if "analog_matmul(" in example]
+    assert len(examples) == 1
+    exec(compile(examples[0], "docs/nn.md", "exec"), {})
