@@ -353,20 +353,21 @@ def _deviation(scaled, rand_codes, nonlinear_codes, rows_per_code):
     return (rand_codes ** 2 + nonlinear_codes ** 2 / (scaled * rows_per_code + 1)).sqrt_()
 
 
-def _operands(x, w, config, signed, rows):
-    """Activation cycle values as ``(C, J * M, rows)`` and weight planes as ``(C, rows,
-    weight_bits * N)``, ``K`` padded with zeros to ``C`` chunks of ``rows``."""
-    chunks = config.act_chunks(signed)
-    depth = -(-x.shape[1] // rows) * rows
-    x = torch.nn.functional.pad(x, (0, depth - x.shape[1]))
-    w = torch.nn.functional.pad(w, (0, 0, 0, depth - w.shape[0]))
+def _act_cycles(x, chunks, rows):
+    """Activation cycle values of ``x`` (``K`` a multiple of ``rows``) as ``(C, J * M, rows)``:
+    chunk ``c`` of every cycle ``j`` and row ``m``."""
     # Bits of the two's-complement word: int64 shifts sign-extend, so masks read them.
-    x_cycles = torch.stack([(x >> shift) & ((1 << width) - 1) for shift, width in chunks])
-    planes = torch.stack([(w >> i) & 1 for i in range(config.weight_bits)], dim=1)
-    count = depth // rows
-    x_cycles = (x_cycles.view(len(chunks), x.shape[0], count, rows).permute(2, 0, 1, 3)
-                .reshape(count, -1, rows))
-    return x_cycles, planes.reshape(count, rows, -1)
+    values = torch.stack([(x >> shift) & ((1 << width) - 1) for shift, width in chunks])
+    count = x.shape[1] // rows
+    return (values.view(len(chunks), x.shape[0], count, rows).permute(2, 0, 1, 3)
+            .reshape(count, -1, rows))
+
+
+def _weight_planes(w, bits, rows):
+    """The weights' bit-planes as ``(C, rows, bits * N)``: plane ``i`` of column ``n`` at
+    ``i * N + n``."""
+    planes = torch.stack([(w >> i) & 1 for i in range(bits)], dim=1)
+    return planes.reshape(w.shape[0] // rows, rows, -1)
 
 
 def analog_matmul(x, w, config, *, act_signed=False, chunk_rows=None, generator=None):
@@ -446,8 +447,7 @@ def analog_matmul(x, w, config, *, act_signed=False, chunk_rows=None, generator=
 def _analog(x, w, config, signed, rows, generator):
     cycles = config.cycles(signed)
     chunks = config.act_chunks(signed)
-    planes, count = config.weight_bits, len(chunks)
-    m, n = x.shape[0], w.shape[1]
+    planes, count, n = config.weight_bits, len(chunks), w.shape[1]
     steps = (1 << config.adc_bits) - 1
     full_scales = [((1 << width) - 1) * config.rows for _, width in chunks]
     # Popcounts are exact integers in float32 below 2**24. Codes are ``round(p * L / F)``:
@@ -455,51 +455,71 @@ def _analog(x, w, config, signed, rows, generator):
     gemm = (torch.float32 if max(full_scales) < 1 << 24 and _ieee_float32_gemm(x.device)
             else torch.float64)
     dtype = torch.float32 if steps * max(full_scales) < 1 << 23 else torch.float64
-    x_cycles, w_planes = _operands(x, w, config, signed, rows)
-    x_cycles, w_planes = x_cycles.to(gemm), w_planes.to(gemm)
+    depth = -(-x.shape[1] // rows) * rows
+    x = torch.nn.functional.pad(x, (0, depth - x.shape[1]))
+    w_planes = _weight_planes(torch.nn.functional.pad(w, (0, 0, 0, depth - w.shape[0])),
+                              planes, rows).to(gemm)
 
-    shape = (1, count, 1, planes, 1)
-    full = torch.tensor(full_scales, dtype=dtype, device=x.device).view(1, count, 1, 1, 1)
-    noisy = config.noise_sigma > 0 or config.nonlinear_sigma > 0
     analog = torch.zeros(count, planes, dtype=dtype, device=x.device)
+    # Integer weights per cycle; one division by L at the end (see the module description).
+    weights = torch.zeros(count, 1, planes, 1, dtype=torch.float64, device=x.device)
     voting = []
     for cycle in cycles:
+        j, i = cycle.act_cycle, cycle.weight_bit
+        weights[j, 0, i, 0] = cycle.sign * full_scales[j] * 2.0 ** (i + cycle.act_shift)
         if cycle.voting:
-            voting.append((cycle.act_cycle, cycle.weight_bit))
+            voting.append((j, i))
         elif cycle.analog:
-            analog[cycle.act_cycle, cycle.weight_bit] = 1
-    analog = analog.view(shape)
-    # Deviations in ADC codes: percent of full scale times L / 100.
-    rand_codes = config.noise_sigma / 100 * steps
-    nonlinear_codes = config.nonlinear_sigma / 100 * steps
+            analog[j, i] = 1
+    noise = _Noise(config, generator, analog.view(1, count, 1, planes, 1), voting)
+    full = torch.tensor(full_scales, dtype=dtype, device=x.device).view(1, count, 1, 1, 1)
 
-    codes = torch.zeros((count, m, planes, n), dtype=torch.float64, device=x.device)
-    group = max(1, _ELEMENTS // (count * m * planes * n))
-    for first in range(0, x_cycles.shape[0], group):
-        sums = torch.bmm(x_cycles[first:first + group], w_planes[first:first + group])
-        sums = sums.to(dtype).view(-1, count, m, planes, n)
-        scaled = sums.mul_(steps).div_(full)
-        if noisy:
-            deviation = _deviation(scaled, rand_codes, nonlinear_codes, config.rows / steps)
-            noise = torch.randn(scaled.shape, generator=generator, dtype=dtype,
-                                device=x.device)
-            part = (scaled + noise.mul_(deviation).mul_(analog)).round_().clamp_(0, steps)
-            for j, i in voting:
-                base = scaled[:, j, :, i, :]
-                noise = torch.randn((config.voting_samples, *base.shape), generator=generator,
-                                    dtype=dtype, device=x.device)
-                spread = deviation if isinstance(deviation, float) else deviation[:, j, :, i, :]
-                part[:, j, :, i, :] = _mode((base + noise * spread).round_().clamp_(0, steps))
-        else:
-            part = scaled.round_()
-        # Sums of codes over chunks are exact in float32 below 2**24 (C * L), and 8x faster
-        # than summing into float64 (measured).
-        codes += part.sum(0, dtype=torch.float64 if part.shape[0] * steps >= 1 << 24
-                          else dtype)
+    out = torch.empty((x.shape[0], n), dtype=torch.float64, device=x.device)
+    # Blocks of rows of x and groups of chunks keep each cycle tensor near _ELEMENTS values:
+    # a convolution's M (batch times positions) would otherwise take gigabytes.
+    block = max(1, _ELEMENTS // (count * planes * n))
+    for start in range(0, x.shape[0], block):
+        x_cycles = _act_cycles(x[start:start + block], chunks, rows).to(gemm)
+        m = x_cycles.shape[1] // count
+        codes = torch.zeros((count, m, planes, n), dtype=torch.float64, device=x.device)
+        group = max(1, _ELEMENTS // (count * m * planes * n))
+        for first in range(0, x_cycles.shape[0], group):
+            sums = torch.bmm(x_cycles[first:first + group], w_planes[first:first + group])
+            scaled = sums.to(dtype).view(-1, count, m, planes, n).mul_(steps).div_(full)
+            part = noise.convert(scaled, steps) if noise.on else scaled.round_()
+            # Sums of codes over chunks are exact in float32 below 2**24 (C * L), and 8x
+            # faster than summing into float64 (measured).
+            codes += part.sum(0, dtype=torch.float64 if part.shape[0] * steps >= 1 << 24
+                              else dtype)
+        out[start:start + block] = codes.mul_(weights).sum((0, 2)).div_(steps)
+    return out
 
-    # Integer weights per cycle; one division by L at the end (see the module description).
-    weights = torch.zeros(count, planes, dtype=torch.float64, device=x.device)
-    for cycle in cycles:
-        weights[cycle.act_cycle, cycle.weight_bit] = (
-            cycle.sign * full_scales[cycle.act_cycle] * 2.0 ** (cycle.weight_bit + cycle.act_shift))
-    return codes.mul_(weights.view(count, 1, planes, 1)).sum((0, 2)).div_(steps)
+
+class _Noise:
+    """The analog noise of one call: deviations in ADC codes, the analog and voted cycles."""
+
+    def __init__(self, config, generator, analog, voting):
+        steps = (1 << config.adc_bits) - 1
+        # Percent of full scale times L / 100.
+        self.rand = config.noise_sigma / 100 * steps
+        self.nonlinear = config.nonlinear_sigma / 100 * steps
+        self.rows_per_code = config.rows / steps
+        self.on = bool(self.rand or self.nonlinear) and bool(analog.any() or voting)
+        self.generator, self.analog, self.voting = generator, analog, voting
+        self.samples = config.voting_samples
+
+    def _normal(self, shape, like):
+        return torch.randn(shape, generator=self.generator, dtype=like.dtype,
+                           device=like.device)
+
+    def convert(self, scaled, steps):
+        """ADC codes of ``scaled`` (``m * L``, shaped ``(C, J, M, planes, N)``) with noise."""
+        deviation = _deviation(scaled, self.rand, self.nonlinear, self.rows_per_code)
+        noise = self._normal(scaled.shape, scaled).mul_(deviation).mul_(self.analog)
+        part = noise.add_(scaled).round_().clamp_(0, steps)
+        for j, i in self.voting:
+            base = scaled[:, j, :, i, :]
+            spread = deviation if isinstance(deviation, float) else deviation[:, j, :, i, :]
+            samples = self._normal((self.samples, *base.shape), base).mul_(spread).add_(base)
+            part[:, j, :, i, :] = _mode(samples.round_().clamp_(0, steps))
+        return part

@@ -16,6 +16,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from dcim.nn import AnalogCiM, analog_matmul
+from dcim.nn import analog as analog_module
 from dcim.nn.analog import MAX_ROWS, MAX_VOTING_SAMPLES, _mode
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None)
@@ -130,6 +131,21 @@ def test_a_coarse_adc_matches_the_loop_reference_bit_for_bit(weight_bits, act_bi
     x, w = operands(seed, m, k, n, weight_bits, act_bits, signed)
     out = analog_matmul(x, w, config, act_signed=signed, chunk_rows=chunk_rows)
     assert np.array_equal(out, loop_reference(x, w, config, signed, chunk_rows))
+
+
+@pytest.mark.parametrize("elements", [1, 200, 5000])
+def test_blocks_of_rows_and_groups_of_chunks_give_the_same_result(monkeypatch, elements):
+    # _ELEMENTS bounds one cycle tensor; at 1, every row of x and every chunk runs alone.
+    config = AnalogCiM(4, 5, 3, 6, act_encoding=2)
+    x, w = operands(7, 7, 40, 3, 4, 5, signed=True)
+    whole = analog_matmul(x, w, config, act_signed=True, chunk_rows=5)
+    monkeypatch.setattr(analog_module, "_ELEMENTS", elements)
+    assert np.array_equal(analog_matmul(x, w, config, act_signed=True, chunk_rows=5), whole)
+    assert np.array_equal(whole, loop_reference(x, w, config, True, 5))
+    noisy = analog_matmul(x, w, dataclasses.replace(config, noise_sigma=5.0), act_signed=True,
+                          chunk_rows=5)
+    assert not np.array_equal(noisy, whole) and np.abs(noisy - whole).max() < 2 * np.abs(
+        x @ w).max()
 
 
 def test_empty_operands_give_zeros():
