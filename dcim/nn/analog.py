@@ -34,7 +34,8 @@ noise, the result then equals ``x @ w`` bit for bit.
 
 How it computes: the bit-planes are 0/1 (or chunk-valued) float matrices, and one batched GEMM
 per group of row chunks gives every popcount of every cycle at once (exact: float32 below
-``2**24``, else float64). Rounding, noise and clamping are elementwise over all cycles. The
+``2**24``, else float64); blocks of rows of ``x`` and groups of chunks keep each such tensor
+near 4 MB. Rounding, noise and clamping are elementwise over all cycles. The
 codes are summed over chunks, weighted by ``+/- F * 2**(i + shift_j)`` (integers) and divided
 by ``L`` once, so that the result is the exactly rounded value of the array's output while
 that integer sum stays below ``2**53`` (8-bit weights, activations and ADC: ``K`` up to about
@@ -394,7 +395,8 @@ def analog_matmul(x, w, config, *, act_signed=False, chunk_rows=None, generator=
     generator : torch.Generator or None
         Source of the noise, on ``x``'s device (advanced by the call); ``None`` draws from a
         fresh generator seeded with ``config.seed``, so that the same call gives the same
-        result.
+        result. A network should pass one generator through all its calls: with ``None``,
+        every batch of the same shape meets the same noise.
 
     Returns
     -------
