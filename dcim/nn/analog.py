@@ -38,8 +38,9 @@ per group of row chunks gives every popcount of every cycle at once (exact: floa
 near 4 MB. Rounding, noise and clamping are elementwise over all cycles. The
 codes are summed over chunks, weighted by ``+/- F * 2**(i + shift_j)`` (integers) and divided
 by ``L`` once, so that the result is the exactly rounded value of the array's output while
-that integer sum stays below ``2**53`` (8-bit weights, activations and ADC: ``K`` up to about
-``2**21``).
+that integer sum stays below ``2**53``: its magnitude is at most ``K * L * (2**weight_bits -
+1) * (2**act_bits - 1)`` (``K`` rounded up to whole chunks), so 8-bit weights, activations
+and ADC stay exact up to ``K`` of about ``5 * 10**8``.
 """
 
 import math
