@@ -18,7 +18,8 @@ def parse_design(text, *, width=8, signed=False):
 
     The short form is a multiplier of ``width`` bits and ``signed``ness, e.g. ``log``,
     ``drum:k=3`` or ``approx:compressor=acci1:columns=6`` (values are TOML: ``k=3``,
-    ``tree="wallace"``, or a bare word).
+    ``tree="wallace"``, or a bare word); or an analog array, ``analog:adc_bits=6:noise_lsb=1``
+    (:class:`~dcim.nn.AnalogCiM`'s fields, and the noise in ADC steps).
 
     Raises
     ------
@@ -34,9 +35,10 @@ def parse_design(text, *, width=8, signed=False):
 
         return load_design(check_input_file(text, "design file", (".toml",)))
     kind, *pairs = text.split(":")
-    if kind not in MULTIPLIER_KINDS:
+    if kind not in MULTIPLIER_KINDS and kind != "analog":
         raise ValueError(f"design {text!r}: kind must be one of "
-                         f"{', '.join(sorted(MULTIPLIER_KINDS))}, or give a .toml design file")
+                         f"{', '.join(sorted(MULTIPLIER_KINDS))} or analog, or give a .toml "
+                         f"design file")
     options = {}
     for pair in pairs:
         try:
@@ -46,19 +48,44 @@ def parse_design(text, *, width=8, signed=False):
         if key in options:
             raise ValueError(f"design {text!r}: option {key} is given twice")
         options[key] = value
+    if kind == "analog":
+        return _analog(text, options)
     return MultiplierSpec(width, signed=signed, kind=kind, options=options or None)
+
+
+def _analog(text, options):
+    """An :class:`~dcim.nn.AnalogCiM` from ``analog:key=value...``; ``noise_lsb`` and
+    ``nonlinear_lsb`` give the noise in ADC steps."""
+    from .nn.analog import AnalogCiM
+
+    in_lsb = {key: options.pop(key) for key in ("noise_lsb", "nonlinear_lsb")
+              if key in options}
+    try:
+        config = AnalogCiM(**options)
+        if in_lsb:
+            config = config.with_noise_lsb(in_lsb.get("noise_lsb", config.noise_lsb),
+                                           in_lsb.get("nonlinear_lsb"))
+    except TypeError as error:
+        raise ValueError(f"design {text!r}: {error}") from None
+    return config
 
 
 def _percent(value):
     return None if value is None else 100 * value
 
 
+def _blank(value):
+    return "" if value is None else value
+
+
 def _summary_rows(results):
     rows = []
     for result in results:
         energy = result.energy_pj
+        uniform = result.uniform_metrics
         rows.append([result.design, _percent(result.accuracy), 100 * result.drop,
-                     _percent(result.network_mred), _percent(result.uniform_metrics.mred),
+                     _blank(_percent(result.network_mred)),
+                     "" if uniform is None else 100 * uniform.mred,
                      "" if energy is None else energy / 1e3,
                      "" if result.energy_saved is None else 100 * result.energy_saved])
     return rows
@@ -83,7 +110,8 @@ def _write_layers(result, out):
 
     rows = []
     for layer, exact in zip(result.layers, result.exact_layers, strict=True):
-        rows.append([layer.name, layer.macs, 100 * layer.metrics.mred,
+        rows.append([layer.name, layer.macs,
+                     "" if layer.metrics is None else 100 * layer.metrics.mred,
                      "" if layer.energy is None else layer.energy.energy_per_mac_pj,
                      "" if exact.energy is None else exact.energy.energy_per_mac_pj,
                      "" if layer.energy_pj is None else layer.energy_pj / 1e3])
@@ -168,9 +196,9 @@ def _add_common(parser):
     add_format_arguments(parser, "one row per design")
 
 
-DESIGN_HELP = ("a .toml design file ([multiplier] or [macro]), or a multiplier kind with "
+DESIGN_HELP = ("a .toml design file ([multiplier] or [macro]), a multiplier kind with "
                "options: log, drum:k=3, approx:truncate=6 (width and signedness from "
-               "--width and --signed)")
+               "--width and --signed), or an analog array: analog:adc_bits=6:noise_lsb=1")
 
 
 def add_nn_commands(commands):

@@ -11,7 +11,8 @@ design is checked once per machine and a changed design is checked again.
 A macro is checked through its multiplier (the products its lanes form); its adder tree and
 accumulator are the model's, which the macro's own co-simulation tests hold to the
 hardware. A bit-serial macro forms exact 1-bit products: it has no multiplier netlist, and
-the check reports that scope.
+the check reports that scope; so does an analog array (:class:`~dcim.nn.AnalogCiM`), which
+is a model of analog behaviour with no netlist to compare.
 """
 
 import dataclasses
@@ -23,6 +24,7 @@ import numpy as np
 from ..arith.multiplier import MultiplierSpec, registries
 from ..checks import check_bool
 from ..flow import cache
+from .analog import AnalogCiM
 from .layers import design_of
 
 __all__ = ["CHECK_VERSION", "DesignCheck", "DesignCheckError", "check_design"]
@@ -82,10 +84,11 @@ class DesignCheck:
 
 
 def _multiplier(spec):
-    """The multiplier whose netlist stands for ``spec``'s products, or None (bit-serial)."""
+    """The multiplier whose netlist stands for ``spec``'s products, or None (bit-serial, or
+    an analog array)."""
     if isinstance(spec, MultiplierSpec):
         return spec
-    if spec.datapath == "bitserial":
+    if isinstance(spec, AnalogCiM) or spec.datapath == "bitserial":
         return None
     return spec.mult
 
@@ -175,8 +178,9 @@ def check_design(design, *, use_cache=True):
         return _CHECKED[memo_key][0]
     mult = _multiplier(spec)
     if mult is None:
-        result = DesignCheck(spec.name, "bit-serial: exact 1-bit products", 0, 0, (), 0.0,
-                             cached=False)
+        scope = ("analog array: a model, no netlist" if isinstance(spec, AnalogCiM)
+                 else "bit-serial: exact 1-bit products")
+        result = DesignCheck(spec.name, scope, 0, 0, (), 0.0, cached=False)
         _CHECKED[memo_key] = (result, objects)
         return result
     key = _key(mult, _products_digest(mult)) if use_cache else None

@@ -68,11 +68,11 @@ class _Observers:
     negative), so both watch it; they cost two min/max passes.
     """
 
-    def __init__(self, act_max):
+    def __init__(self, signed_max, unsigned_max):
         self.signed = MinMaxObserver(dtype=torch.qint32, qscheme=torch.per_tensor_symmetric,
-                                     quant_min=-act_max, quant_max=act_max)
+                                     quant_min=-signed_max, quant_max=signed_max)
         self.unsigned = MinMaxObserver(dtype=torch.qint32, qscheme=torch.per_tensor_affine,
-                                       quant_min=0, quant_max=act_max)
+                                       quant_min=0, quant_max=unsigned_max)
 
     def __call__(self, module, inputs):
         x = inputs[0].detach().float()
@@ -90,9 +90,10 @@ class _Observers:
         return float(scale.reshape(-1)[0]), act_signed
 
 
-def _calibrate(model, targets, quantizations, batches):
-    """Run ``model`` on the batches and return each target's ``(act_scale, act_signed)``."""
-    observers = {name: _Observers(quantizations[name]) for name in targets}
+def _calibrate(model, targets, ranges, batches):
+    """Run ``model`` on the batches and return each target's ``(act_scale, act_signed)``;
+    ``ranges[name]`` is the layer's ``(signed, unsigned)`` largest activation code."""
+    observers = {name: _Observers(*ranges[name]) for name in targets}
     handles = [targets[name].register_forward_pre_hook(observers[name]) for name in targets]
     training = model.training
     model.eval()
@@ -117,6 +118,11 @@ def _calibrate(model, targets, quantizations, batches):
     return {name: observer.scale() for name, observer in observers.items()}
 
 
+def _layer_seed(seed, index):
+    """Layer ``index``'s own seed from a model-wide one: independent streams per layer."""
+    return int(np.random.SeedSequence((seed, index)).generate_state(1)[0])
+
+
 def _replace(model, name, module):
     parent_name, _, child = name.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model
@@ -131,8 +137,10 @@ def convert(model, design, *, calibration, exclude=(), per_layer=None, inplace=F
     ----------
     model : torch.nn.Module
         Any model with ``nn.Linear`` or ``nn.Conv2d`` layers (zero padding).
-    design : MultiplierSpec, MacroSpec, DCiMMacro or None
-        The design of every converted layer; ``None`` only with ``per_layer``.
+    design : MultiplierSpec, MacroSpec, DCiMMacro, AnalogCiM or None
+        The design of every converted layer; ``None`` only with ``per_layer``. An
+        :class:`~dcim.nn.AnalogCiM` array draws its noise per layer, from the seed
+        ``SeedSequence((design.seed, i))`` gives layer ``i``.
     calibration : tensor or iterable of tensors (or of ``(x, y)`` pairs)
         Input batches that the float model is run on once, to fix each layer's activation
         scale with PyTorch's ``MinMaxObserver``: unsigned when a layer's input was never
@@ -210,8 +218,10 @@ def convert(model, design, *, calibration, exclude=(), per_layer=None, inplace=F
     if not designs:
         raise ValueError("no layer is left to convert: every one is excluded or kept float "
                          "by per_layer")
-    quantizations = {name: layer_quantization(spec, weight_bits=weight_bits, act_bits=act_bits)
-                     for name, spec in designs.items()}
+    ranges = {name: tuple(layer_quantization(spec, weight_bits=weight_bits, act_bits=act_bits,
+                                             act_signed=signed).act_max
+                          for signed in (True, False))
+              for name, spec in designs.items()}
     if check:
         for spec in dict.fromkeys(designs.values()):
             verdict = check_design(spec)
@@ -222,16 +232,17 @@ def convert(model, design, *, calibration, exclude=(), per_layer=None, inplace=F
 
     target = model if inplace else copy.deepcopy(model)
     modules = {name: target.get_submodule(name) for name in designs}
-    scales = _calibrate(target, modules,
-                        {name: q.act_max for name, q in quantizations.items()}, batches)
+    scales = _calibrate(target, modules, ranges, batches)
     for index, (name, module) in enumerate(modules.items()):
         layer_class = next(new for old, new in _LAYERS if isinstance(module, old))
         act_scale, act_signed = scales[name]
         layer_faults = None if faults is None else dataclasses.replace(
-            faults, seed=int(np.random.SeedSequence((faults.seed, index)).generate_state(1)[0]))
+            faults, seed=_layer_seed(faults.seed, index))
         layer = layer_class.from_float(module, designs[name], act_scale=act_scale,
                                        act_signed=act_signed, weight_bits=weight_bits,
                                        act_bits=act_bits, faults=layer_faults)
+        if layer.noise_seed is not None:
+            layer.reseed(_layer_seed(layer.noise_seed, index))
         layer.train(module.training)
         _replace(target, name, layer)
     return target

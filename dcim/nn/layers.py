@@ -35,6 +35,7 @@ from torch.nn import functional
 
 from ..arith.multiplier import MultiplierSpec
 from ..checks import check_bool, check_int, short_repr
+from .analog import AnalogCiM, analog_matmul
 from .matmul import prepare_weights
 
 __all__ = ["DCiMConv2d", "DCiMLayer", "DCiMLinear", "LayerQuantization", "design_of",
@@ -50,9 +51,9 @@ def design_of(design):
 
     if isinstance(design, DCiMMacro):
         return design.spec
-    if isinstance(design, (MultiplierSpec, MacroSpec)):
+    if isinstance(design, (MultiplierSpec, MacroSpec, AnalogCiM)):
         return design
-    raise TypeError(f"design must be a MultiplierSpec, MacroSpec or DCiMMacro, "
+    raise TypeError(f"design must be a MultiplierSpec, MacroSpec, DCiMMacro or AnalogCiM, "
                     f"not {short_repr(design)}")
 
 
@@ -61,6 +62,11 @@ def _design_widths(design):
     if isinstance(design, MultiplierSpec):
         return design.width, design.width
     return design.weight_bits, design.act_bits
+
+
+def _is_signed(design):
+    """Whether the design takes two's-complement weights (an analog array always does)."""
+    return True if isinstance(design, AnalogCiM) else design.signed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +112,7 @@ def layer_quantization(design, *, weight_bits=None, act_bits=None, act_signed=Fa
     """
     spec = design_of(design)
     act_signed = check_bool("act_signed", act_signed)
-    signed = spec.signed
+    signed = _is_signed(spec)
     widths = dict(zip(("weight_bits", "act_bits"), _design_widths(spec), strict=True))
     chosen = {}
     for label, value in (("weight_bits", weight_bits), ("act_bits", act_bits)):
@@ -119,11 +125,15 @@ def layer_quantization(design, *, weight_bits=None, act_bits=None, act_signed=Fa
                              f"not {value!r}")
         chosen[label] = value
 
-    def largest(bits):
+    def largest(bits, signed):
         return (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
 
+    # An analog array takes unsigned activations of all its bits (a separate sign cycle
+    # serves signed ones); a digital design's range is its own, the sign outside if unsigned.
+    act_range_signed = act_signed if isinstance(spec, AnalogCiM) else signed
     return LayerQuantization(chosen["weight_bits"], chosen["act_bits"],
-                             largest(chosen["weight_bits"]), largest(chosen["act_bits"]),
+                             largest(chosen["weight_bits"], signed),
+                             largest(chosen["act_bits"], act_range_signed),
                              act_signed, sign_magnitude=not signed)
 
 
@@ -137,7 +147,7 @@ class DCiMLayer(nn.Module):
 
     Members
     -------
-    design : MultiplierSpec or MacroSpec
+    design : MultiplierSpec, MacroSpec or AnalogCiM
     quantization : LayerQuantization
     act_scale : torch.Tensor (buffer)
         The calibrated activation scale, a scalar.
@@ -154,6 +164,19 @@ class DCiMLayer(nn.Module):
         self.faults = self._check_faults(faults)
         self._prepared = None
         self._prepared_key = None
+        self.noise_seed = self.design.seed if isinstance(self.design, AnalogCiM) else None
+        self._noise = None
+
+    def reseed(self, seed):
+        """Restart an analog layer's noise from ``seed``: the next batches draw the same
+        noise as after conversion with that seed (digital layers have none)."""
+        self.noise_seed = check_int("seed", seed, low=0)
+        self._noise = None
+
+    def _noise_generator(self, device):
+        if self._noise is None or self._noise.device != device:
+            self._noise = torch.Generator(device=device).manual_seed(self.noise_seed)
+        return self._noise
 
     @staticmethod
     def _check_scale(act_scale):
@@ -211,9 +234,12 @@ class DCiMLayer(nn.Module):
             if self.faults is not None:
                 w_int = self._faulted(w_int)
             groups = self._weight_matrices(w_int)
-            prepared = [prepare_weights(matrix, self.design,
-                                        sign_magnitude=self.quantization.sign_magnitude,
-                                        device=weight.device) for matrix in groups]
+            if isinstance(self.design, AnalogCiM):
+                prepared = [_AnalogWeights(self, matrix) for matrix in groups]
+            else:
+                prepared = [prepare_weights(matrix, self.design,
+                                            sign_magnitude=self.quantization.sign_magnitude,
+                                            device=weight.device) for matrix in groups]
             self._prepared = (w_int, prepared, scale)
             self._prepared_key = key
         return self._prepared
@@ -294,20 +320,44 @@ class DCiMLayer(nn.Module):
         return text
 
 
+class _AnalogWeights:
+    """An analog layer's weights with ``matmul(x)``, as :class:`PreparedWeights` has: the
+    layer's noise generator advances batch by batch, and a convolution's rows per
+    conversion hold whole input channels (``channels * kernel area <= rows``)."""
+
+    def __init__(self, layer, w_int):
+        self.layer, self.w_int = layer, w_int
+        area = 1
+        for size in getattr(layer, "kernel_size", ()):
+            area *= size
+        rows = layer.design.rows
+        self.chunk_rows = rows // area * area if rows >= area else rows
+
+    def matmul(self, x):
+        return analog_matmul(x, self.w_int, self.layer.design,
+                             act_signed=self.layer.quantization.act_signed,
+                             chunk_rows=self.chunk_rows,
+                             generator=self.layer._noise_generator(x.device))
+
+
+_DESIGN_TYPES = {"multiplier": MultiplierSpec, "analog": AnalogCiM}
+
+
 def _design_dict(design):
     from ..macro import MacroSpec
 
-    kind = "macro" if isinstance(design, MacroSpec) else "multiplier"
+    kind = ("macro" if isinstance(design, MacroSpec)
+            else "analog" if isinstance(design, AnalogCiM) else "multiplier")
     return {"type": kind, "spec": design.to_dict()}
 
 
 def _design_from_dict(data):
     from ..macro import MacroSpec
 
-    types = {"macro": MacroSpec, "multiplier": MultiplierSpec}
+    types = {**_DESIGN_TYPES, "macro": MacroSpec}
     if not isinstance(data, dict) or data.get("type") not in types:
-        raise ValueError(f"saved design must be a table with type 'macro' or 'multiplier', "
-                         f"not {short_repr(data)}")
+        raise ValueError(f"saved design must be a table with type 'macro', 'multiplier' or "
+                         f"'analog', not {short_repr(data)}")
     return types[data["type"]].from_dict(data["spec"])
 
 
@@ -317,7 +367,9 @@ class DCiMLinear(DCiMLayer):
     Parameters
     ----------
     in_features, out_features : int
-    design : MultiplierSpec, MacroSpec or DCiMMacro
+    design : MultiplierSpec, MacroSpec, DCiMMacro or AnalogCiM
+        A digital design computes bit-exactly; an analog array adds its ADC's rounding and
+        noise (seeded: see :meth:`DCiMLayer.reseed`).
     bias : bool
     weight_bits, act_bits : int or None
         Bits of the design's operands to use (default: all).

@@ -19,6 +19,7 @@ import torch
 from ..arith.multiplier import MultiplierSpec
 from ..checks import check_int, short_repr
 from . import tasks
+from .analog import AnalogCiM
 from .check import DesignCheck, check_design
 from .convert import convert, converted_layers
 from .energy import MacEnergy, energy_per_mac, operand_metrics, uniform_metrics
@@ -33,13 +34,19 @@ def exact_counterpart(design):
     """The exact design an approximate one is measured against.
 
     A multiplier: the exact multiplier of the same width and signedness. A macro: the same
-    macro with an exact multiplier and an exact adder tree.
+    macro with an exact multiplier and an exact adder tree. An analog array: the same array
+    without noise, one row per conversion and bit-serial (every partial sum is 0 or 1, so
+    the ADC is exact): the integer network at the same bit widths.
     """
     from ..macro import MacroSpec
 
     spec = design_of(design)
     if isinstance(spec, MultiplierSpec):
         return MultiplierSpec(spec.width, signed=spec.signed, kind="exact")
+    if isinstance(spec, AnalogCiM):
+        return dataclasses.replace(spec, rows=1, act_encoding=1, noise_sigma=0.0,
+                                   nonlinear_sigma=0.0, hybrid_levels=0, voting_levels=0,
+                                   voting_samples=1)
     assert isinstance(spec, MacroSpec)
     return dataclasses.replace(spec, mult="exact", assignment=None)
 
@@ -54,10 +61,12 @@ class LayerFigures:
         The layer's name in the model.
     macs : int
         Multiply-accumulates per inference (one input sample).
-    metrics : ErrorMetrics
-        The design's error metrics under this layer's weight and activation histograms.
+    metrics : ErrorMetrics or None
+        The design's error metrics under this layer's weight and activation histograms
+        (None for an analog array, whose errors are in its sums, not its products).
     energy : MacEnergy or None
-        Energy per MAC on operands drawn from this layer (None when energy was not asked).
+        Energy per MAC on operands drawn from this layer (None when energy was not asked,
+        and for an analog array, which has no netlist to measure).
     """
 
     name: str
@@ -77,6 +86,8 @@ class LayerFigures:
 
 
 def _metrics_dict(metrics):
+    if metrics is None:
+        return None
     return {key: getattr(metrics, key) for key in ("er", "med", "nmed", "mred", "wce", "wcre",
                                                    "mse", "bias")}
 
@@ -98,8 +109,9 @@ class NetworkEvaluation:
         (after fine-tuning, when it was asked for).
     accuracy_before_finetune : float or None
         The design's accuracy before fine-tuning, when fine-tuning was asked for.
-    uniform_metrics : ErrorMetrics
-        The design's metrics under uniform operands, beside the layers' own.
+    uniform_metrics : ErrorMetrics or None
+        The design's metrics under uniform operands, beside the layers' own (None for an
+        analog array).
     layers : tuple of LayerFigures
     exact_layers : tuple of LayerFigures
         The exact counterpart's figures, layer by layer.
@@ -130,7 +142,10 @@ class NetworkEvaluation:
 
     @property
     def network_mred(self):
-        """MRED over all the network's products: the layers' MREDs weighted by MACs."""
+        """MRED over all the network's products: the layers' MREDs weighted by MACs (None
+        for an analog array)."""
+        if any(layer.metrics is None for layer in self.layers):
+            return None
         total = sum(layer.macs for layer in self.layers)
         return sum(layer.metrics.mred * layer.macs for layer in self.layers) / total
 
@@ -198,14 +213,15 @@ def _layer_figures(model, inputs, spec, options):
         for hook in hooks:
             hook.remove()
     figures = []
+    analog = isinstance(spec, AnalogCiM)
     for name, layer in converted_layers(model):
         x = captured[name]
         groups = layer.operands(x)
         x_all = torch.cat([x_int for x_int, _ in groups], dim=0)
         w_all = torch.cat([w_int for _, w_int in groups], dim=1)
-        metrics = operand_metrics(spec, w_all, x_all)
+        metrics = None if analog else operand_metrics(spec, w_all, x_all)
         energy = None
-        if options.energy:
+        if options.energy and not analog:
             # Groups share K: one sample over their stacked operands weights each group by
             # its MACs, as the hardware runs them.
             energy = energy_per_mac(spec, groups[0][1], groups[0][0], corner=options.corner,
@@ -275,7 +291,8 @@ def _evaluate(task, trained, spec, options, exact_memo):
     return NetworkEvaluation(
         task=task.name, design=spec.name, spec=spec, exact=exact.name,
         float_accuracy=trained.accuracy, exact_accuracy=exact_accuracy, accuracy=accuracy,
-        accuracy_before_finetune=before, uniform_metrics=uniform_metrics(spec),
+        accuracy_before_finetune=before,
+        uniform_metrics=None if isinstance(spec, AnalogCiM) else uniform_metrics(spec),
         layers=_layer_figures(model, inputs, spec, options), exact_layers=exact_layers,
         check=check_design(spec), seconds=time.perf_counter() - start)
 
@@ -289,7 +306,9 @@ def evaluate_design(task, design, *, seed=0, energy=True, corner="typ", pdk="nan
     ----------
     task : Task or str
         A task of :mod:`dcim.nn.tasks` (its CNN trained with ``seed``, from the cache).
-    design : MultiplierSpec, MacroSpec or DCiMMacro
+    design : MultiplierSpec, MacroSpec, DCiMMacro or AnalogCiM
+        An analog array gets accuracy and drop (its noise seeded by its ``seed``), with no
+        product metrics or energy.
     seed : int
         Training seed of the network, and seed of the energy's operand draws.
     energy : bool

@@ -205,3 +205,29 @@ class OneUnusedLayer(nn.Module):
 
     def forward(self, x):
         return self.used(x)
+
+
+def test_faults_and_analog_noise_are_seeded_per_layer_and_reproducible(trained):
+    from dcim.nn import AnalogCiM, WeightFaults
+
+    model = trained("digits").model
+    task = loaded("digits")
+    x = task.tensors("train")[0][:64]
+    x_test = task.tensors("test")[0][:100]
+    faulty = convert(model, EXACT_U8, calibration=x, faults=WeightFaults(0.01, seed=1))
+    seeds = [layer.faults.seed for _, layer in converted_layers(faulty)]
+    assert len(set(seeds)) == 3 and all(layer.faults.rate == 0.01
+                                        for _, layer in converted_layers(faulty))
+    again = convert(model, EXACT_U8, calibration=x, faults=WeightFaults(0.01, seed=1))
+    with torch.no_grad():
+        assert torch.equal(faulty(x_test), again(x_test))
+    noisy = AnalogCiM(rows=32, adc_bits=6).with_noise_lsb(0.5)
+    analog = convert(model, noisy, calibration=x)
+    assert len({layer.noise_seed for _, layer in converted_layers(analog)}) == 3
+    twin = convert(model, noisy, calibration=x)
+    with torch.no_grad():
+        assert torch.equal(analog(x_test), twin(x_test))
+    state = analog.state_dict()
+    assert state["0._extra_state"]["design"]["type"] == "analog"
+    twin.load_state_dict(state)
+    assert check_design(noisy).scope.startswith("analog array")

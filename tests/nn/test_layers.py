@@ -11,7 +11,15 @@ from torch import nn
 
 from dcim.arith import MultiplierSpec
 from dcim.macro import MacroSpec
-from dcim.nn import DCiMConv2d, DCiMLinear, approx_matmul, layer_quantization
+from dcim.nn import (
+    AnalogCiM,
+    DCiMConv2d,
+    DCiMLinear,
+    WeightFaults,
+    approx_matmul,
+    flip_weight_bits,
+    layer_quantization,
+)
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 EXACT_S8 = MultiplierSpec(8, signed=True, kind="exact")
@@ -221,11 +229,13 @@ def test_bad_arguments_are_named():
         layer_quantization(EXACT_S8, weight_bits=9)
     with pytest.raises(ValueError, match="act_bits must be at least 2"):
         layer_quantization(EXACT_S8, act_bits=1)
-    with pytest.raises(TypeError, match="design must be a MultiplierSpec, MacroSpec or "
-                                        "DCiMMacro, not 'exact'"):
+    with pytest.raises(TypeError, match="design must be a MultiplierSpec, MacroSpec, "
+                                        "DCiMMacro or AnalogCiM, not 'exact'"):
         DCiMLinear(2, 2, "exact")
     with pytest.raises(ValueError, match="act_scale must be a positive finite number, not -1"):
         DCiMLinear(2, 2, EXACT_S8, act_scale=-1)
+    with pytest.raises(TypeError, match="faults must be a WeightFaults or None"):
+        DCiMLinear(2, 2, EXACT_S8, faults=0.1)
     with pytest.raises(ValueError, match="padding_mode must be 'zeros', not 'reflect'"):
         DCiMConv2d(2, 2, 3, EXACT_S8, padding_mode="reflect")
     with pytest.raises(TypeError, match="module must be a torch.nn.Linear"):
@@ -238,3 +248,54 @@ def test_bad_arguments_are_named():
         conv(torch.zeros(1, 3, 5, 5))
     with pytest.raises(ValueError, match="smaller than the kernel"):
         conv(torch.zeros(1, 2, 2, 2))
+
+
+def test_an_ideal_analog_array_is_the_integer_layer():
+    ideal = AnalogCiM(weight_bits=8, act_bits=8, rows=1)       # every partial sum exact
+    torch.manual_seed(6)
+    layer = DCiMLinear.from_float(nn.Linear(12, 4), ideal, act_scale=0.01)
+    q = layer.quantization
+    assert (q.weight_max, q.act_max, q.act_signed, q.sign_magnitude) == (127, 255, False, False)
+    x = torch.rand(7, 12) * 3
+    assert torch.equal(layer(x), linear_reference(layer, x))
+    signed = DCiMConv2d.from_float(nn.Conv2d(2, 3, 3, padding=1), ideal, act_scale=0.02,
+                                   act_signed=True)
+    assert signed.quantization.act_max == 127
+    x = torch.randn(2, 2, 5, 5)
+    assert torch.equal(signed(x), conv_reference(signed, x))
+
+
+def test_analog_noise_is_seeded_per_layer_and_advances_batch_by_batch():
+    noisy = AnalogCiM(rows=16, adc_bits=6).with_noise_lsb(1.0)
+    torch.manual_seed(7)
+    layer = DCiMLinear.from_float(nn.Linear(32, 4), noisy, act_scale=0.01)
+    x = torch.rand(64, 32) * 2
+    first, second = layer(x), layer(x)
+    assert not torch.equal(first, second)
+    layer.reseed(noisy.seed)
+    assert torch.equal(layer(x), first)
+    error = (first - linear_reference(layer, x)).abs().mean()
+    assert 0 < error < 0.2 * linear_reference(layer, x).abs().mean()
+
+
+def test_faults_flip_the_stored_weights_reproducibly():
+    torch.manual_seed(8)
+    linear = nn.Linear(16, 8)
+    clean = DCiMLinear.from_float(linear, EXACT_S8, act_scale=0.05, act_signed=True)
+    none = DCiMLinear.from_float(linear, EXACT_S8, act_scale=0.05, act_signed=True,
+                                 faults=WeightFaults(0.0))
+    assert torch.equal(none.quantized_weight(), clean.quantized_weight())
+    faulty = DCiMLinear.from_float(linear, EXACT_S8, act_scale=0.05, act_signed=True,
+                                   faults=WeightFaults(0.05, seed=3))
+    expected = flip_weight_bits(clean.quantized_weight().numpy(), bits=8, encoding="twos",
+                                rate=0.05, seed=3)
+    assert np.array_equal(faulty.quantized_weight().numpy(), expected)
+    assert not np.array_equal(expected, clean.quantized_weight().numpy())
+    unsigned = DCiMLinear.from_float(linear, EXACT_U8, act_scale=0.05, act_signed=True,
+                                     faults=WeightFaults(0.05, seed=3))
+    assert np.array_equal(unsigned.quantized_weight().numpy(), flip_weight_bits(
+        DCiMLinear.from_float(linear, EXACT_U8, act_scale=0.05).quantized_weight().numpy(),
+        bits=8, encoding="sign-magnitude", rate=0.05, seed=3))
+    x = torch.randn(5, 16)
+    assert torch.equal(faulty(x), rescaled(faulty, quantized_input(faulty, x)
+                                           @ expected.T, faulty.weight_scale(), 1))

@@ -74,6 +74,10 @@ def test_compare_shares_the_exact_reference_and_reports_progress(trained):
 
 def test_exact_counterparts():
     assert exact_counterpart(MITCHELL_4) == EXACT_4
+    from dcim.nn import AnalogCiM
+
+    ideal = exact_counterpart(AnalogCiM(rows=32, adc_bits=5, act_encoding=2).with_noise_lsb(1))
+    assert ideal == AnalogCiM(rows=1, adc_bits=5) and ideal.adc_is_lossless()
     from dcim.macro import MacroSpec
 
     macro = MacroSpec(rows=8, cols=2, mult="log", signed=False)
@@ -107,6 +111,12 @@ def test_designs_are_parsed_from_kinds_with_options_or_files(tmp_path):
     assert parse_design(str(path)) == MITCHELL_4
     with pytest.raises(ValueError, match="design 'logg': kind must be one of approx, drum"):
         parse_design("logg")
+    from dcim.nn import AnalogCiM
+
+    assert parse_design("analog:adc_bits=6:noise_lsb=1") == AnalogCiM(adc_bits=6) \
+        .with_noise_lsb(1)
+    with pytest.raises(ValueError, match="design 'analog:colour=1': .*colour"):
+        parse_design("analog:colour=1")
     with pytest.raises(ValueError, match="design 'drum:k': --option must look like "
                                          "key=value"):
         parse_design("drum:k")
@@ -133,3 +143,9 @@ def test_the_commands_print_the_tables_and_json(trained, capsys):
     assert out.getvalue().splitlines()[0].startswith("task,design,spec.width")
     assert main(["nn", "eval", "--task", "cifar10", "--design", "log"], io.StringIO()) == 2
     assert "dcim nn: error: task must be one of" in capsys.readouterr().err
+    out = io.StringIO()
+    assert main(["nn", "eval", "--task", "digits", "--design", "analog:rows=8:noise_lsb=0.5",
+                 "--json"], out) == 0
+    data = json.loads(out.getvalue())
+    assert data["design"] == "acim_w8a8_adc8_r8_n0.5lsb" and data["energy_pj"] is None
+    assert data["exact"] == "acim_w8a8_adc8_r1" and data["network_mred"] is None
