@@ -50,7 +50,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..checks import check_bool, check_int, short_repr
+from ..checks import check_bool, check_int, check_table, short_repr
 from .matmul import _as_int64, _check_range, _check_shapes, _extremes, _ieee_float32_gemm
 
 __all__ = ["MAX_ROWS", "MAX_VOTING_SAMPLES", "AnalogCiM", "ArrayCycle", "analog_matmul"]
@@ -218,13 +218,7 @@ class AnalogCiM:
         ValueError
             If it holds unknown keys (listing them and the known ones), or a bad value.
         """
-        if not isinstance(data, dict):
-            raise TypeError(f"analog CiM description must be a table, not {short_repr(data)}")
-        unknown = sorted(map(repr, set(data) - set(_FIELDS)))
-        if unknown:
-            raise ValueError(f"analog CiM description has unknown keys [{', '.join(unknown)}]; "
-                             f"it takes {list(_FIELDS)!r}")
-        return cls(**data)
+        return cls(**check_table("analog CiM description", data, _FIELDS))
 
     # -- ranges, noise and cycles ----------------------------------------------------------
 
