@@ -383,3 +383,52 @@ def test_design_is_checked():
         product_table(MultiplierSpec(9))
     with pytest.raises(TypeError, match="spec must be a MultiplierSpec, not 3"):
         product_table(3)
+
+
+# -- the layers' unchecked path and the weight-aware bounds -----------------------------------
+
+@SETTINGS
+@given(kind=st.sampled_from(sorted(MULTIPLIER_KINDS)), signed=st.booleans(),
+       seed=st.integers(0, 2**32 - 1), extremes=st.booleans(), **shapes)
+def test_unchecked_sums_of_float_activations_equal_matmul(kind, signed, seed, extremes, m, k,
+                                                          n):
+    spec = make_spec(kind, 8, signed)
+    high = spec.operand_range[1]
+    x, w = draw_operands(spec, seed, m, k, n, extremes, low=None if signed else -high)
+    prepared = matmul_module.prepare_weights(torch.from_numpy(w), spec,
+                                             sign_magnitude=not signed)
+    expected = prepared.matmul(torch.from_numpy(x))
+    for values in (torch.from_numpy(x), torch.from_numpy(x).to(torch.float32)):
+        sums = prepared._sums(values)
+        assert sums.shape == (m, n) and torch.equal(sums.to(torch.int64), expected)
+
+
+def test_weight_aware_bounds_keep_small_weights_in_one_float32_part():
+    # 784 positions of at most 255 * 255 would split; trained weights mostly do not.
+    spec = make_spec("exact", 8, False)
+    w = np.full((784, 3), 20)
+    w[0] = 255
+    x = np.full((2, 784), 255)
+    prepared = matmul_module.prepare_weights(w, spec)
+    assert (prepared._run.dtype, prepared._run.part) == (torch.float32, 784)
+    assert np.array_equal(prepared.matmul(x), reference(spec, x, w))
+    bounds = torch.full((784, 3), 65025.0)
+    assert matmul_module._weight_parts(bounds) == (torch.float32, 208)
+
+
+def test_greedy_parts_keep_every_column_below_the_limit():
+    bounds = torch.tensor([[3.0, 1.0], [3.0, 1.0], [1.0, 4.0], [2.0, 2.0]])
+    assert matmul_module._greedy_parts(bounds, 10) == [slice(0, 4)]
+    parts = matmul_module._greedy_parts(bounds, 7)
+    assert parts == [slice(0, 2), slice(2, 4)]
+    for part in parts:
+        assert bool((bounds[part].sum(0) < 7).all())
+    assert matmul_module._greedy_parts(bounds, 4) is None
+
+
+def test_parts_of_float32_sums_add_exactly():
+    parts = [torch.full((2,), 2.0**24 - 1), torch.full((2,), 2.0**24 - 1)]
+    total = matmul_module._summed(parts)
+    assert total.dtype == torch.float64 and int(total[0]) == 2 * (2**24 - 1)
+    big = [torch.full((1,), 2.0**53 - 1, dtype=torch.float64)] * 2
+    assert int(matmul_module._summed(big)[0]) == 2 * (2**53 - 1)
