@@ -523,21 +523,23 @@ class DCiMConv2d(DCiMLayer):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"input must have shape (batch, {self.in_channels}, height, "
                              f"width), not {tuple(x.shape)!r}")
-        x_q = functional.pad(self.quantize_input(x), self._padding_amounts())
-        height = (x_q.shape[2] - self.dilation[0] * (self.kernel_size[0] - 1) - 1) \
-            // self.stride[0] + 1
-        width = (x_q.shape[3] - self.dilation[1] * (self.kernel_size[1] - 1) - 1) \
-            // self.stride[1] + 1
+        x_q = self.quantize_input(x)
+        pads = self._padding_amounts()
+        height = (x_q.shape[2] + pads[2] + pads[3] - self.dilation[0]
+                  * (self.kernel_size[0] - 1) - 1) // self.stride[0] + 1
+        width = (x_q.shape[3] + pads[0] + pads[1] - self.dilation[1]
+                 * (self.kernel_size[1] - 1) - 1) // self.stride[1] + 1
         if height < 1 or width < 1:
             raise ValueError(f"input of shape {tuple(x.shape)!r} is smaller than the kernel "
                              f"{self.kernel_size} (dilation {self.dilation})")
         if not (self.training and torch.is_grad_enabled()):
-            acc = self._convolved(x_q)
+            acc = self._convolved(x_q, pads)
             if acc is not None:
                 # Laid out as the input is, as nn.Conv2d's output is.
                 layout = (torch.channels_last if _channels_last(x_q)
                           else torch.contiguous_format)
                 return self._rescale(_exact_as(acc, x_q.dtype), 1, layout)
+        x_q = functional.pad(x_q, pads)
         patches = functional.unfold(x_q, self.kernel_size, dilation=self.dilation,
                                     stride=self.stride)
         batch, k_all, positions = patches.shape
@@ -550,16 +552,17 @@ class DCiMConv2d(DCiMLayer):
         out = self._rescale(acc, 1)
         return out.reshape(batch, self.out_channels, height, width)
 
-    def _convolved(self, x_q):
-        """The integer sums of every group straight from the padded activations (see
-        :meth:`~dcim.nn.matmul.PreparedWeights._conv2d`), or None to unfold instead."""
+    def _convolved(self, x_q, pads):
+        """The integer sums of every group straight from the activations, padded by
+        ``pads`` (see :meth:`~dcim.nn.matmul.PreparedWeights._conv2d`), or None to unfold
+        instead."""
         prepared = self._prepared_weights()[1]
         q = self.quantization
         per_group = self.in_channels // self.groups
         sums = []
         for g, weights in enumerate(prepared):
             group = x_q if self.groups == 1 else x_q[:, g * per_group:(g + 1) * per_group]
-            acc = weights._conv2d(group, self.kernel_size, self.stride, self.dilation,
+            acc = weights._conv2d(group, self.kernel_size, self.stride, self.dilation, pads,
                                   (q.act_min, q.act_max))
             if acc is None:
                 return None

@@ -433,7 +433,7 @@ def _mkldnn_conv_ieee():
     return precision in ("ieee", "none")
 
 
-def _exact_conv(x, weight, stride, dilation):
+def _exact_conv(x, weight, stride, padding, dilation):
     """Whether torch's convolution of ``x`` by ``weight`` sums integers exactly below the
     float bound: a direct or GEMM-based algorithm in IEEE arithmetic.
 
@@ -445,16 +445,18 @@ def _exact_conv(x, weight, stride, dilation):
     if x.device.type != "cpu" or select is None:
         return False
     backends = torch._C._ConvBackend
-    backend = select(x, weight, None, list(stride), [0, 0], list(dilation), False, [0, 0], 1,
-                     None)
+    backend = select(x, weight, None, list(stride), list(padding), list(dilation), False,
+                     [0, 0], 1, None)
     if backend in (backends.Slow2d, backends.SlowDilated2d):
         return True
     return backend == backends.Mkldnn and (x.dtype != torch.float32 or _mkldnn_conv_ieee())
 
 
-def _conv_shape(x, kernel_size, stride, dilation):
-    """``(height, width)`` of a convolution's output over the padded ``x``."""
-    return tuple((x.shape[2 + i] - dilation[i] * (kernel_size[i] - 1) - 1) // stride[i] + 1
+def _conv_shape(x, kernel_size, stride, dilation, pads):
+    """``(height, width)`` of a convolution's output over ``x`` padded by ``pads``
+    (left, right, top, bottom)."""
+    sizes = (x.shape[2] + pads[2] + pads[3], x.shape[3] + pads[0] + pads[1])
+    return tuple((sizes[i] - dilation[i] * (kernel_size[i] - 1) - 1) // stride[i] + 1
                  for i in range(2))
 
 
@@ -505,10 +507,11 @@ class _Factored:
             parts.append(total if self.d == 1 else total.div_(self.d))
         return _summed(parts)
 
-    def conv2d(self, x, kernel_size, stride, dilation, act_range=None):
-        """The exact sums of a convolution of padded activations ``x`` (B, C, H, W), as a
-        float tensor (B, N, H', W'); None where no exact convolution is known (then the
-        caller unfolds). ``K`` is ``C * kernel area``, channels outermost."""
+    def conv2d(self, x, kernel_size, stride, dilation, pads, act_range=None):
+        """The exact sums of a convolution of activations ``x`` (B, C, H, W) padded with
+        zero activations by ``pads`` (left, right, top, bottom), as a float tensor
+        (B, N, H', W'); None where no exact convolution is known (then the caller unfolds).
+        ``K`` is ``C * kernel area``, channels outermost."""
         key = (x.shape[1], tuple(kernel_size))
         if key not in self._convs:
             self._convs[key] = self._conv_weights(*key)
@@ -516,14 +519,23 @@ class _Factored:
         if dtype is None or not weights:
             return None
         acts = self._activations(x, dtype)
-        if not _exact_conv(acts[0], weights[0], stride, dilation):
+        # A padded zero activation is 0 for the exact part and V_r[0] for the others: where
+        # all are 0, the convolution pads itself (one copy of the activations fewer).
+        zeros = ([0] if self.exact_part else []) + [
+            int(self.plan.factors[1][r][-self.plan.low]) for r in range(self.rank)]
+        padding = (pads[2], pads[0])
+        if pads[0] != pads[1] or pads[2] != pads[3] or any(zeros):
+            acts = [torch.nn.functional.pad(act, pads, value=zero)
+                    for act, zero in zip(acts, zeros, strict=True)]
+            padding = (0, 0)
+        if not _exact_conv(acts[0], weights[0], stride, padding, dilation):
             return None
         parts = []
         for cs in channel_parts:
             total = None
             for act, weight in zip(acts, weights, strict=True):
                 term = torch.nn.functional.conv2d(act[:, cs], weight[:, cs], stride=stride,
-                                                  dilation=dilation)
+                                                  padding=padding, dilation=dilation)
                 total = term if total is None else total.add_(term)
             parts.append(total if self.d == 1 else total.div_(self.d))
         return _summed(parts)
@@ -599,9 +611,10 @@ class _Gathered:
             parts.append(embedding_bag(index, per_k, mode="sum"))
         return _summed(parts)
 
-    def conv2d(self, x, kernel_size, stride, dilation, act_range=None):
-        """The exact sums of a convolution of padded activations ``x`` (B, C, H, W) in
-        ``act_range`` (the design's range by default), as a float tensor (B, N, H', W').
+    def conv2d(self, x, kernel_size, stride, dilation, pads, act_range=None):
+        """The exact sums of a convolution of activations ``x`` (B, C, H, W) in
+        ``act_range`` (the design's range by default), padded with zero activations by
+        ``pads`` (left, right, top, bottom), as a float tensor (B, N, H', W').
 
         The window indices are written straight from the channels-last activations, rows of
         the kernel at a time, into the order ``(kernel row, kernel column, channel)``: no
@@ -617,10 +630,16 @@ class _Gathered:
         table, offsets, parts = self._convs[key]
         if table is None:
             return None
-        height, width = _conv_shape(x, kernel_size, stride, dilation)
-        source = torch.empty((batch, x.shape[2], x.shape[3], channels), dtype=torch.int32,
-                             device=x.device)
-        source.copy_(x.permute(0, 2, 3, 1))
+        height, width = _conv_shape(x, kernel_size, stride, dilation, pads)
+        left, right, top, bottom = pads
+        source = torch.empty((batch, x.shape[2] + top + bottom, x.shape[3] + left + right,
+                              channels), dtype=torch.int32, device=x.device)
+        # The padding written as zero activations around the copy: no padded float copy.
+        source[:, :top].zero_()
+        source[:, source.shape[1] - bottom:].zero_()
+        source[:, :, :left].zero_()
+        source[:, :, source.shape[2] - right:].zero_()
+        source[:, top:top + x.shape[2], left:left + x.shape[3]].copy_(x.permute(0, 2, 3, 1))
         row, column = source.stride(1), source.stride(2)
         window = (batch, height, width)
         window_strides = (source.stride(0), stride[0] * row, stride[1] * column)
@@ -861,16 +880,17 @@ class PreparedWeights:
         sums = getattr(self._run, "sums", None)
         return self._run(x.to(torch.int64)) if sums is None else sums(x)
 
-    def _conv2d(self, x, kernel_size, stride, dilation, act_range):
+    def _conv2d(self, x, kernel_size, stride, dilation, pads, act_range):
         """The exact sums of a convolution whose unfolded patches :meth:`_sums` would take:
-        ``x`` (B, C, H, W) padded activations in ``act_range``, ``K = C * kernel area`` with
-        the channels outermost. A float tensor (B, N, H', W'), or None where the design's
-        path has no convolution (macros, wide designs, a device without an exact one).
+        ``x`` (B, C, H, W) activations in ``act_range``, padded with zeros by ``pads``
+        (left, right, top, bottom), ``K = C * kernel area`` with the channels outermost.
+        A float tensor (B, N, H', W'), or None where the design's path has no convolution
+        (macros, wide designs, a device without an exact one).
         """
         conv2d = getattr(self._run, "conv2d", None)
         if self._empty or conv2d is None:
             return None
-        return conv2d(x, kernel_size, stride, dilation, act_range)
+        return conv2d(x, kernel_size, stride, dilation, pads, act_range)
 
 
 def prepare_weights(w, design, *, sign_magnitude=None, device=None):

@@ -367,14 +367,14 @@ def test_a_convolution_not_known_to_be_exact_is_unfolded():
     torch.backends.mkldnn.conv.fp32_precision = "bf16"
     try:
         probe = torch.zeros(16, 2, 5, 5), torch.zeros(3, 2, 3, 3)
-        assert not matmul_module._exact_conv(*probe, (1, 1), (1, 1))
+        assert not matmul_module._exact_conv(*probe, (1, 1), (0, 0), (1, 1))
         with torch.no_grad():
             assert torch.equal(layer(x), conv_reference(layer, x))
     finally:
         torch.backends.mkldnn.conv.fp32_precision = "none"
-    assert matmul_module._exact_conv(*probe, (1, 1), (1, 1))
+    assert matmul_module._exact_conv(*probe, (1, 1), (0, 0), (1, 1))
     assert not matmul_module._exact_conv(probe[0].to("meta"), probe[1].to("meta"), (1, 1),
-                                         (1, 1))
+                                         (0, 0), (1, 1))
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])

@@ -432,3 +432,41 @@ def test_parts_of_float32_sums_add_exactly():
     assert total.dtype == torch.float64 and int(total[0]) == 2 * (2**24 - 1)
     big = [torch.full((1,), 2.0**53 - 1, dtype=torch.float64)] * 2
     assert int(matmul_module._summed(big)[0]) == 2 * (2**53 - 1)
+
+
+def window_sums(table, low, x, w, kernel, pads):
+    """``sum table[w - low, x - low]`` over each window of ``x`` zero-padded by ``pads``
+    (left, right, top, bottom): a convolution through any table, written with NumPy."""
+    left, right, top, bottom = pads
+    x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    batch, channels, height, width = x.shape
+    kh, kw = kernel
+    out = np.zeros((batch, w.shape[1], height - kh + 1, width - kw + 1), dtype=np.int64)
+    for c in range(channels):
+        for i in range(kh):
+            for j in range(kw):
+                window = x[:, c, i:i + out.shape[2], j:j + out.shape[3]]
+                weights = w[(c * kh + i) * kw + j]
+                out += table[weights[None, :, None, None] - low, window[:, None] - low]
+    return out
+
+
+@pytest.mark.parametrize("method", ["factors", "tables"])
+def test_convolutions_pad_with_the_products_of_zero_activations(method):
+    # p(w, 0) = 3 w here: padded zeros add their products, as the unfolded patches do.
+    values = np.arange(-7, 8)
+    rng = np.random.default_rng(9)
+    table = (np.outer(values, values) + 3 * values[:, None] if method == "factors"
+             else rng.integers(-60, 60, (15, 15)))
+    plan = matmul_module._Plan(table, -7)
+    assert (plan.factors is not None) == (method == "factors")
+    if method == "factors":
+        assert int(plan.factors[1][0][7]) != 0        # V[0]: the padding is not zero
+    w = rng.integers(-7, 8, (2 * 2 * 3, 4))
+    x = rng.integers(-7, 8, (3, 2, 5, 4))
+    build = matmul_module._Factored if method == "factors" else matmul_module._Gathered
+    run = build(plan, torch.from_numpy(w))
+    for pads in [(1, 1, 1, 1), (0, 1, 1, 0), (0, 0, 0, 0)]:
+        got = run.conv2d(torch.from_numpy(x).to(torch.float32), (2, 3), (1, 1), (1, 1), pads)
+        assert torch.equal(got.to(torch.int64),
+                           torch.from_numpy(window_sums(table, -7, x, w, (2, 3), pads)))
