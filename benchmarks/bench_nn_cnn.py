@@ -65,9 +65,9 @@ def _unfolded(model, x):
 
 def main():
     threads = torch.get_num_threads()
-    print(f"{'':<35}{f'{THREADS} threads, wall':^26}{'1 thread, CPU time':^26}")
+    print(f"{'':<37}{f'{THREADS} threads, wall':^26}{'1 thread, CPU time':^26}")
     columns = f"{'float ms':>10}{'dcim ms':>9}{'ratio':>7}"
-    print(f"{'task':<9}{'design':<20}{'method':>6}{columns}{columns}")
+    print(f"{'task':<9}{'design':<22}{'method':>6}{columns}{columns}")
     for name in TASKS:
         task = tasks.load_task(name)
         model = tasks.trained_model(task).model
@@ -80,7 +80,7 @@ def main():
                     if not torch.equal(converted(x), _unfolded(converted, x)):
                         raise AssertionError(f"{name} on {spec.name}: the layers' fast path "
                                              f"differs from the unfolded product")
-                    row = f"{name:<9}{spec.name:<20}{_method(spec):>6}"
+                    row = f"{name:<9}{spec.name:<22}{_method(spec):>6}"
                     for count, clock in ((THREADS, time.perf_counter), (1, time.process_time)):
                         torch.set_num_threads(count)
                         floating, approx = _best_pair(lambda m=model, x=x: m(x),
