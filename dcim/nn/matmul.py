@@ -484,10 +484,17 @@ class _Factored:
     def __call__(self, x):
         return self.sums(x).to(torch.int64)
 
-    def _activations(self, x, dtype):
-        """The terms' activation sides: ``x`` itself for the exact part, then ``V_r[x]``."""
+    def _activations(self, x, dtype, act_low=None):
+        """The terms' activation sides: ``x`` itself for the exact part, then ``V_r[x]``.
+
+        Activations known to be at least ``act_low >= 0`` index the factors from 0 on: no
+        shifted copy of ``x``.
+        """
         v_t = self.plan.tensor("v", x.device, dtype)
-        xi = _index(x, self.plan.low) if self.rank else None
+        low = self.plan.low
+        if act_low is not None and act_low >= 0:
+            v_t, low = v_t[:, -low:], 0
+        xi = _index(x, low) if self.rank else None
         return ([x.to(dtype)] if self.exact_part else []) + [
             _lookup(v_t[r], xi) for r in range(self.rank)]
 
@@ -518,7 +525,7 @@ class _Factored:
         dtype, channel_parts, weights = self._convs[key]
         if dtype is None or not weights:
             return None
-        acts = self._activations(x, dtype)
+        acts = self._activations(x, dtype, None if act_range is None else act_range[0])
         # A padded zero activation is 0 for the exact part and V_r[0] for the others: where
         # all are 0, the convolution pads itself (one copy of the activations fewer).
         zeros = ([0] if self.exact_part else []) + [
