@@ -827,9 +827,9 @@ class PreparedWeights:
     """A weight matrix made ready for repeated products through one design.
 
     ``prepared.matmul(x)`` equals ``approx_matmul(x, w, design)`` bit for bit; what depends
-    on the weights alone (their float copies, looked-up factors or per-weight product
-    tables) is built once here, so a layer pays for it once, not per batch. Build one with
-    :func:`prepare_weights`.
+    on the weights alone (their float copies and looked-up factors here; per-weight product
+    tables, and a convolution's own weights or tables, at their first product) is built
+    once, so a layer pays for it once, not per batch. Build one with :func:`prepare_weights`.
 
     Members
     -------
