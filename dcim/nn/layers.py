@@ -533,7 +533,9 @@ class DCiMConv2d(DCiMLayer):
             raise ValueError(f"input of shape {tuple(x.shape)!r} is smaller than the kernel "
                              f"{self.kernel_size} (dilation {self.dilation})")
         if not (self.training and torch.is_grad_enabled()):
-            acc = self._convolved(x_q, pads)
+            with torch.no_grad():
+                # As _product: the integer sums carry no gradient outside training.
+                acc = self._convolved(x_q, pads)
             if acc is not None:
                 # Laid out as the input is, as nn.Conv2d's output is.
                 layout = (torch.channels_last if _channels_last(x_q)

@@ -402,3 +402,16 @@ def test_exact_sums_convert_as_int64():
     small = torch.tensor([3.0, -(2.0**23), 2.0**24 - 1])
     assert _exact_as(small, torch.float32) is small
     assert torch.equal(_exact_as(small, torch.bfloat16), small.to(torch.int64).to(torch.bfloat16))
+
+
+def test_inference_with_gradients_on_gives_the_bias_its_gradient_only():
+    torch.manual_seed(9)
+    for design in (EXACT_U8, MITCHELL_U8):
+        layer = DCiMConv2d.from_float(nn.Conv2d(2, 3, 3, padding=1), design,
+                                      act_scale=0.01).eval()
+        x = torch.rand(2, 2, 5, 5, requires_grad=True)
+        out = layer(x)
+        out.sum().backward()
+        assert x.grad is None and torch.equal(layer.bias.grad, torch.full((3,), 50.0))
+        with torch.no_grad():
+            assert torch.equal(out.detach(), layer(x))
