@@ -184,15 +184,18 @@ def _pdk_of(synthesis, pdk, pdk_root):
     return load_pdk(pdk, pdk_root if pdk_root is not None else (synthesis.pdk_root or None))
 
 
-def _prepare(synthesis, pdk, period_ns, workdir):
-    """Write the SDC into ``workdir`` and return the Tcl that loads the design."""
+def _prepare(synthesis, pdk, period_ns, workdir, netlist=None):
+    """Write the SDC into ``workdir`` and return the Tcl that loads the design.
+
+    ``netlist`` defaults to the flat one, whose instance names power from data uses.
+    """
     library = pdk.library(synthesis.corner)
     inputs = [name for name in synthesis.inputs if name != synthesis.clock_port]
     sdc = constraints(period_ns=period_ns, clock_port=synthesis.clock_port, inputs=inputs,
                       library=library, pdk=pdk, corner=synthesis.corner)
     (Path(workdir) / "constraint.sdc").write_text(sdc)
     link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(synthesis.corner),
-                          "netlist.v": synthesis.netlist_path})
+                          "netlist.v": netlist or synthesis.netlist_path})
     return setup_script(liberty="cells.lib", netlist="netlist.v", top=synthesis.top,
                         sdc="constraint.sdc", wire_load=pdk.wire_load)
 
@@ -287,7 +290,8 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
             stored["path"] = tuple(tuple(point) for point in stored["path"])
             return TimingReport(**dict(stored, cached=True))
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
-        setup = _prepare(synthesis, pdk, clock_ns, workdir)
+        # OpenSTA links the hierarchical netlist itself: each block's cells are read once.
+        setup = _prepare(synthesis, pdk, clock_ns, workdir, synthesis.timing_netlist_path)
         output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n",
                          workdir=workdir, log_name="timing")
         path = parse_checks(output)
