@@ -184,18 +184,15 @@ def _pdk_of(synthesis, pdk, pdk_root):
     return load_pdk(pdk, pdk_root if pdk_root is not None else (synthesis.pdk_root or None))
 
 
-def _prepare(synthesis, pdk, period_ns, workdir, netlist=None):
-    """Write the SDC into ``workdir`` and return the Tcl that loads the design.
-
-    ``netlist`` defaults to the flat one, whose instance names power from data uses.
-    """
+def _prepare(synthesis, pdk, period_ns, workdir):
+    """Write the SDC into ``workdir`` and return the Tcl that loads the design."""
     library = pdk.library(synthesis.corner)
     inputs = [name for name in synthesis.inputs if name != synthesis.clock_port]
     sdc = constraints(period_ns=period_ns, clock_port=synthesis.clock_port, inputs=inputs,
                       library=library, pdk=pdk, corner=synthesis.corner)
     (Path(workdir) / "constraint.sdc").write_text(sdc)
     link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(synthesis.corner),
-                          "netlist.v": netlist or synthesis.netlist_path})
+                          "netlist.v": synthesis.netlist_path})
     return setup_script(liberty="cells.lib", netlist="netlist.v", top=synthesis.top,
                         sdc="constraint.sdc", wire_load=pdk.wire_load)
 
@@ -290,8 +287,7 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
             stored["path"] = tuple(tuple(point) for point in stored["path"])
             return TimingReport(**dict(stored, cached=True))
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
-        # OpenSTA links the hierarchical netlist itself: each block's cells are read once.
-        setup = _prepare(synthesis, pdk, clock_ns, workdir, synthesis.timing_netlist_path)
+        setup = _prepare(synthesis, pdk, clock_ns, workdir)
         output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n",
                          workdir=workdir, log_name="timing")
         path = parse_checks(output)
@@ -493,7 +489,7 @@ report_checks -path_delay max -digits 4 > /dev/null
 set corner [sta::cmd_corner]
 set out [open electrical.txt w]
 puts $out "T [sta::time_ui_sta 1.0]"
-foreach inst [get_cells *] {
+foreach inst [get_cells -hierarchical *] {
   foreach pin [get_pins -of_objects $inst] {
     set direction [get_property $pin direction]
     if {$direction == "input"} {

@@ -16,6 +16,7 @@ corner, clock and Yosys version returns the stored report without running Yosys.
 """
 
 import fnmatch
+import itertools
 import json
 import math
 import re
@@ -31,7 +32,7 @@ from . import cache, tools
 from .design import resolve_design
 from .pdk import load_pdk
 
-__all__ = ["SynthesisError", "SynthesisReport", "synthesize"]
+__all__ = ["SynthesisError", "SynthesisReport", "flatten_netlist", "synthesize"]
 
 
 class SynthesisError(RuntimeError):
@@ -103,8 +104,9 @@ class SynthesisReport:
         module, over the whole hierarchy (for a block's own run: its direct sub-blocks).
     hierarchical : bool
         Whether the design was assembled from separately synthesized blocks; then
-        ``hierarchical_netlist_path`` holds each distinct module once (timing reads it) and
-        ``netlist_path`` the flattened netlist (power from data simulates it).
+        ``netlist_path`` holds each distinct module once (OpenSTA links it) and
+        ``netlist_json_path`` the flat netlist (see :func:`flatten_netlist`), which power from
+        data simulates. ``log_path`` then holds the Yosys logs of every block.
     """
 
     design: str
@@ -138,21 +140,12 @@ class SynthesisReport:
 
     @property
     def netlist_path(self):
-        """The flattened gate-level Verilog netlist."""
+        """The gate-level Verilog netlist: flat, or each distinct block once if hierarchical."""
         return self.folder / "netlist.v"
 
     @property
-    def hierarchical_netlist_path(self):
-        """The gate-level netlist with each distinct block once, or ``None`` if flat."""
-        return self.folder / "netlist_hier.v" if self.hierarchical else None
-
-    @property
-    def timing_netlist_path(self):
-        """The netlist that timing analysis links: hierarchical where there is one."""
-        return self.hierarchical_netlist_path or self.netlist_path
-
-    @property
     def netlist_json_path(self):
+        """The flat netlist as Yosys JSON (the top module only, if hierarchical)."""
         return self.folder / "netlist.json"
 
     @property
@@ -161,7 +154,7 @@ class SynthesisReport:
 
     @property
     def netlist(self):
-        """The flattened gate-level Verilog netlist, as text."""
+        """The gate-level Verilog netlist, as text."""
         return self.netlist_path.read_text()
 
     @property
@@ -340,18 +333,6 @@ def check_clock(clock_ns):
     return float(clock_ns)
 
 
-_FLATTEN_SCRIPT = """read_liberty -lib cells.lib
-read_verilog netlist_hier.v
-hierarchy -check -top {top}
-flatten
-opt_clean -purge
-rename -hide c:*
-rename -enumerate -pattern c_% c:*
-write_verilog -noattr -noexpr -nohex -nodec netlist.v
-write_json netlist.json
-"""
-
-
 @dataclass(frozen=True)
 class _Options:
     pdk: object
@@ -455,7 +436,7 @@ def _build(flow, options):
     """Synthesize ``flow``'s blocks (each once, children first), then its own module."""
     if flow.block_verilog is None:
         report = _synthesize_module(flow, flow.verilog(), {}, options)
-        return _Built(report, {flow.top: report.netlist_path}, report.area_um2,
+        return _Built(report, {flow.top: report}, report.area_um2,
                       dict(report.cells), report.sequential_cells, report.buffers,
                       report.buffer_area_um2, {}, {})
     children = {block.top: _build(block, options) for block in flow.blocks}
@@ -475,7 +456,7 @@ def _build(flow, options):
         instances[module] = instances.get(module, 0) + count
         for inner, number in child.instances.items():
             instances[inner] = instances.get(inner, 0) + count * number
-    netlists[flow.top] = own.netlist_path
+    netlists[flow.top] = own
     return _Built(own, netlists, area, dict(sorted(cells.items())), sequential, buffers,
                   buffer_area, instances, children)
 
@@ -551,60 +532,105 @@ def _synthesize_module(flow, verilog, blocks, options):
     return report
 
 
-def _assemble(flow, built, options, started):
-    """The report of a design assembled from its blocks, and its flat netlist for power.
+def flatten_netlist(modules, top):
+    """The flat module of a hierarchical Yosys JSON netlist.
 
-    The hierarchical netlist holds every distinct module once; Yosys flattens it (no
-    mapping, so this is quick) into the netlist that power from data simulates.
+    Parameters
+    ----------
+    modules : dict of str to dict
+        Module name to module (``ports`` and ``cells`` as ``write_json`` writes them); a cell
+        whose type is one of ``modules`` is an instance of it, any other a library cell.
+    top : str
+
+    Returns
+    -------
+    dict
+        ``ports`` of ``top`` and its library ``cells``, each named by its instance path
+        joined with ``/`` (``lane0.instance/_12_``), as OpenSTA names the cells of the
+        hierarchical netlist; the top module's nets keep their numbers.
+    """
+    module = modules[top]
+    numbers = [bit for port in module["ports"].values() for bit in port["bits"]]
+    numbers += [bit for cell in module["cells"].values()
+                for bits in cell["connections"].values() for bit in bits]
+    fresh = itertools.count(max((bit for bit in numbers if isinstance(bit, int)),
+                                default=1) + 1)
+    cells = {}
+
+    def expand(name, prefix, nets):
+        def net(bit):
+            if isinstance(bit, str):  # a constant
+                return bit
+            if bit not in nets:
+                nets[bit] = next(fresh)
+            return nets[bit]
+
+        for instance, cell in modules[name]["cells"].items():
+            connections = {pin: [net(bit) for bit in bits]
+                           for pin, bits in cell["connections"].items()}
+            kind = cell["type"]
+            if kind not in modules:
+                cells[prefix + instance] = dict(cell, connections=connections)
+                continue
+            inner = {}
+            for port, facts in modules[kind]["ports"].items():
+                for bit, outer in zip(facts["bits"], connections.get(port, ()), strict=False):
+                    if isinstance(bit, int):
+                        inner[bit] = outer
+            expand(kind, f"{prefix}{instance}/", inner)
+
+    expand(top, "", {bit: bit for bit in numbers if isinstance(bit, int)})
+    return {"ports": module["ports"], "cells": cells}
+
+
+def _assemble(flow, built, options, started):
+    """The report of a design assembled from its blocks.
+
+    Its netlist holds every distinct module once (OpenSTA links it for timing and power);
+    its JSON netlist is the flat one that power from data simulates.
     """
     pdk, corner = options.pdk, options.corner
     own = built.report
-    text = "\n".join(Path(path).read_text() for path in built.netlists.values())
-    script = _FLATTEN_SCRIPT.format(top=flow.top)
-    key = cache.cache_key(step="synth-hierarchical", netlist=cache.text_digest(text),
-                          script=cache.text_digest(script), own=own.key, pdk=pdk.name,
-                          corner=corner, liberty=pdk.liberty_digest(corner),
-                          yosys=tools.tool_version("yosys"), groups=flow.groups,
-                          ops_per_cycle=flow.ops_per_cycle, operation=flow.operation)
+    key = cache.cache_key(step="synth-hierarchical",
+                          modules={name: report.key for name, report in built.netlists.items()},
+                          groups=flow.groups, ops_per_cycle=flow.ops_per_cycle,
+                          operation=flow.operation)
     folder = cache.entry("synth", key)
     if options.cache_results:
         stored = cache.load("synth", key)
         if stored is not None and (folder / "netlist.json").is_file():
             return SynthesisReport.from_dict(stored, cached=True, folder=folder)
     library = pdk.library(corner)
+    modules = {name: json.loads(report.netlist_json_path.read_text())["modules"][name]
+               for name, report in built.netlists.items()}
+    module = flatten_netlist(modules, flow.top)
+    hierarchy, groups = {}, {}
+    if flow.keep_hierarchy:
+        blocks = {name: (child.area_um2, sum(child.cells.values()))
+                  for name, child in built.children.items()}
+        hierarchy, groups = _hierarchy((own.folder / "hierarchy.json").read_text(), flow.top,
+                                       library, flow.groups, blocks,
+                                       (own.buffer_area_um2, own.buffers))
+    inputs, outputs = _ports(module)
+    report = SynthesisReport(
+        design=flow.name, top=flow.top, pdk=pdk.name, corner=corner,
+        clock_ns=options.clock_ns, area_um2=built.area_um2,
+        cell_count=sum(built.cells.values()), cells=built.cells,
+        sequential_cells=built.sequential_cells, hierarchy=hierarchy, groups=groups,
+        inputs=inputs, outputs=outputs, clock_port=_clock_port(module, library),
+        folder=folder, liberty=str(pdk.liberty(corner)), tool_versions=own.tool_versions,
+        ops_per_cycle=flow.ops_per_cycle, operation=flow.operation,
+        seconds=time.monotonic() - started, key=key, pdk_source=str(pdk.source),
+        pdk_root=str(pdk.root), buffers=built.buffers, buffer_area_um2=built.buffer_area_um2,
+        blocks=dict(sorted(built.instances.items())), hierarchical=True)
     with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
         workdir = Path(workdir)
-        (workdir / "netlist_hier.v").write_text(text)
-        shutil.copyfile(pdk.synthesis_liberty(corner), workdir / "cells.lib")
-        (workdir / "flatten.ys").write_text(script)
-        try:
-            tools.run_tool(["yosys", "-q", "-l", "yosys.log", "-s", "flatten.ys"],
-                           cwd=workdir, log_path=workdir / "yosys.stdout", timeout=3600)
-        except tools.ToolError as error:
-            failed = cache.keep_failure(workdir, "synth", key, ignore=("cells.lib",))
-            raise SynthesisError(flow.name, failed / "yosys.log", error.tail) from None
-        module = json.loads((workdir / "netlist.json").read_text())["modules"][flow.top]
-        inputs, outputs = _ports(module)
-        hierarchy, groups = {}, {}
-        if flow.keep_hierarchy:
-            blocks = {name: (child.area_um2, sum(child.cells.values()))
-                      for name, child in built.children.items()}
-            hierarchy, groups = _hierarchy((own.folder / "hierarchy.json").read_text(),
-                                           flow.top, library, flow.groups, blocks,
-                                           (own.buffer_area_um2, own.buffers))
-        report = SynthesisReport(
-            design=flow.name, top=flow.top, pdk=pdk.name, corner=corner,
-            clock_ns=options.clock_ns, area_um2=built.area_um2,
-            cell_count=sum(built.cells.values()), cells=built.cells,
-            sequential_cells=built.sequential_cells, hierarchy=hierarchy, groups=groups,
-            inputs=inputs, outputs=outputs, clock_port=_clock_port(module, library),
-            folder=folder, liberty=str(pdk.liberty(corner)), tool_versions=own.tool_versions,
-            ops_per_cycle=flow.ops_per_cycle, operation=flow.operation,
-            seconds=time.monotonic() - started, key=key, pdk_source=str(pdk.source),
-            pdk_root=str(pdk.root), buffers=built.buffers,
-            buffer_area_um2=built.buffer_area_um2, blocks=dict(sorted(built.instances.items())),
-            hierarchical=True)
-        files = {name: workdir / name for name in
-                 ("netlist_hier.v", "flatten.ys", "yosys.log", "netlist.v", "netlist.json")}
-        cache.store("synth", key, report.as_dict(), files)
+        (workdir / "netlist.v").write_text(
+            "\n".join(report.netlist_path.read_text() for report in built.netlists.values()))
+        (workdir / "netlist.json").write_text(
+            json.dumps({"modules": {flow.top: module}}, separators=(",", ":")))
+        (workdir / "yosys.log").write_text(
+            "\n".join(report.log_path.read_text() for report in built.netlists.values()))
+        cache.store("synth", key, report.as_dict(),
+                    {name: workdir / name for name in ("netlist.v", "netlist.json", "yosys.log")})
     return report

@@ -7,6 +7,7 @@ from dcim.arith import MultiplierSpec
 from dcim.flow import SynthesisError, ToolNotFoundError, VerilogDesign, synthesize, yosys_multiplier
 from dcim.flow.design import FlowDesign, resolve_design
 from dcim.flow.pdk import load_pdk
+from dcim.flow.synthesis import flatten_netlist
 from dcim.macro import MacroSpec
 
 
@@ -126,12 +127,10 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     assert hier.cell_count == sum(hier.cells.values())
     assert sum(hier.groups.values()) == pytest.approx(hier.area_um2)
     assert hier.groups["arithmetic"] == pytest.approx(2 * lane_report.area_um2)
-    text = hier.hierarchical_netlist_path.read_text()
-    assert text.count(f"module {spec.mult.name}") == 1 and text.count(f"module {lane}") == 1
-    assert hier.timing_netlist_path == hier.hierarchical_netlist_path
+    assert hier.netlist.count(f"module {spec.mult.name}(") == 1
+    assert hier.netlist.count(f"module {lane}(") == 1
     flat = synthesize(spec, pdk_root=pdk_root, hierarchical=False)
     assert not flat.hierarchical and flat.blocks == {}
-    assert flat.timing_netlist_path == flat.netlist_path
     # abc maps a multiplier alone a little differently than inside its lane (the 4x2 lanes
     # are 8 % smaller here); the 2 % agreement on 16-row macros is tested in test_ppa.py.
     assert hier.area_um2 == pytest.approx(flat.area_um2, rel=0.05)
@@ -149,3 +148,20 @@ def test_flow_design_blocks_are_checked():
     child = FlowDesign(name="b", top="b", verilog=str)
     with pytest.raises(ValueError, match="design a has blocks but no block_verilog"):
         FlowDesign(name="a", top="a", verilog=str, blocks=(child,))
+
+
+def test_flatten_netlist_names_cells_by_instance_path():
+    inner = {"ports": {"i": {"direction": "input", "bits": [2]},
+                       "o": {"direction": "output", "bits": [3]}},
+             "cells": {"_1_": {"type": "INV_X1", "connections": {"A": [2], "ZN": [3]},
+                               "port_directions": {"A": "input", "ZN": "output"}}}}
+    outer = {"ports": {"a": {"direction": "input", "bits": [2]},
+                       "y": {"direction": "output", "bits": [5]}},
+             "cells": {"u0": {"type": "inner", "connections": {"i": [2], "o": [4]}},
+                       "u1": {"type": "inner", "connections": {"i": [4], "o": [5]}},
+                       "t": {"type": "LOGIC0_X1", "connections": {"Z": ["0"]},
+                             "port_directions": {"Z": "output"}}}}
+    flat = flatten_netlist({"inner": inner, "outer": outer}, "outer")
+    assert flat["ports"] == outer["ports"]
+    assert {name: cell["connections"] for name, cell in flat["cells"].items()} == {
+        "u0/_1_": {"A": [2], "ZN": [4]}, "u1/_1_": {"A": [4], "ZN": [5]}, "t": {"Z": ["0"]}}
