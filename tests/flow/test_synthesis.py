@@ -185,3 +185,6 @@ def test_flattened_lane_computes_the_sum_of_its_products(pdk_root):
     expected = spec.mult.model(weights, acts).sum(axis=1)
     width = lane.outputs["sum"]
     assert np.array_equal(got % (1 << width), expected % (1 << width))
+    whole = synthesize(resolve_design(spec).blocks[0], pdk_root=pdk_root, hierarchical=False)
+    assert not whole.hierarchical and whole.inputs == lane.inputs
+    assert whole.outputs == lane.outputs and whole.sequential_cells == 0
