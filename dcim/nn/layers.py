@@ -157,6 +157,15 @@ def _channels_last(x):
     return not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
 
 
+def _copy_parameters(target, source):
+    """``target`` with a copy of ``source``'s weight and bias (a layer and its float twin)."""
+    with torch.no_grad():
+        target.weight.copy_(source.weight)
+        if source.bias is not None:
+            target.bias.copy_(source.bias)
+    return target
+
+
 def _round_ste(value):
     """``round(value)`` with the gradient of the identity (straight-through)."""
     return value + (torch.round(value) - value).detach()
@@ -452,22 +461,13 @@ class DCiMLinear(DCiMLayer):
         layer = cls(module.in_features, module.out_features, design,
                     bias=module.bias is not None, weight_bits=weight_bits, act_bits=act_bits,
                     act_signed=act_signed, act_scale=act_scale, faults=faults)
-        layer.to(device=module.weight.device)
-        with torch.no_grad():
-            layer.weight.copy_(module.weight)
-            if module.bias is not None:
-                layer.bias.copy_(module.bias)
-        return layer
+        return _copy_parameters(layer.to(device=module.weight.device), module)
 
     def to_float(self):
         """The ``nn.Linear`` with this layer's float weights and bias (copied)."""
         module = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
                            device=self.weight.device, dtype=self.weight.dtype)
-        with torch.no_grad():
-            module.weight.copy_(self.weight)
-            if self.bias is not None:
-                module.bias.copy_(self.bias)
-        return module
+        return _copy_parameters(module, self)
 
     def _weight_matrices(self, weight):
         return [weight.t()]
@@ -550,12 +550,7 @@ class DCiMConv2d(DCiMLayer):
                     padding_mode=module.padding_mode, weight_bits=weight_bits,
                     act_bits=act_bits, act_signed=act_signed, act_scale=act_scale,
                     faults=faults)
-        layer.to(device=module.weight.device)
-        with torch.no_grad():
-            layer.weight.copy_(module.weight)
-            if module.bias is not None:
-                layer.bias.copy_(module.bias)
-        return layer
+        return _copy_parameters(layer.to(device=module.weight.device), module)
 
     def to_float(self):
         """The ``nn.Conv2d`` with this layer's float weights and bias (copied)."""
@@ -563,11 +558,7 @@ class DCiMConv2d(DCiMLayer):
                            stride=self.stride, padding=self.padding, dilation=self.dilation,
                            groups=self.groups, bias=self.bias is not None,
                            device=self.weight.device, dtype=self.weight.dtype)
-        with torch.no_grad():
-            module.weight.copy_(self.weight)
-            if self.bias is not None:
-                module.bias.copy_(self.bias)
-        return module
+        return _copy_parameters(module, self)
 
     def _weight_matrices(self, weight):
         """Per group, the (K, N) matrix of the unfolded kernel."""

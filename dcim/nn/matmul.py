@@ -57,6 +57,7 @@ from torch.nn.functional import embedding_bag
 
 from ..arith.multiplier import MultiplierSpec, registries
 from ..checks import check_bool, short_repr
+from .operands import as_int64, check_range, check_shapes, ieee_float32_gemm, value_extremes
 
 __all__ = ["PreparedWeights", "approx_matmul", "prepare_weights", "product_table"]
 
@@ -73,45 +74,6 @@ _TABLE_BYTES = 8 << 20       # per-weight tables summed by one embedding_bag cal
 
 # -- validation ---------------------------------------------------------------------------
 
-def _as_int64(label, value, device):
-    """``value`` as an int64 tensor on ``device``; a TypeError unless it holds integers."""
-    if isinstance(value, torch.Tensor):
-        if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
-            raise TypeError(f"{label} must hold integers, not {value.dtype}")
-        return value.to(device=device, dtype=torch.int64)
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError):
-        raise ValueError(f"{label} must be an array of integers, not "
-                         f"{short_repr(value)}") from None
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{label} must hold integers, not {array.dtype}")
-    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{label} holds {int(array.max())}, beyond int64")
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64)).to(device)
-
-
-def _extremes(values):
-    """``(lowest, highest)`` of a tensor as ints, ``(0, 0)`` when empty: one pass."""
-    if values.numel() == 0:
-        return 0, 0
-    lowest, highest = torch.aminmax(values)
-    return int(lowest), int(highest)
-
-
-def _check_range(label, values, extremes, low, high, design):
-    if extremes[0] < low or extremes[1] > high:
-        outside = (values < low) | (values > high)
-        bad = int(values[outside][0])
-        raise ValueError(f"{label} must lie in [{low}, {high}] for {design}, not {bad!r}")
-
-
-def _check_shapes(x, w):
-    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
-        raise ValueError(f"x must have shape (M, K) and w shape (K, N), not "
-                         f"{tuple(x.shape)!r} and {tuple(w.shape)!r}")
-
-
 def _sign_magnitude(design, sign_magnitude, operands, ranges):
     """Whether the product runs sign-magnitude; checks the ``sign_magnitude`` argument."""
     if sign_magnitude is not None:
@@ -125,7 +87,7 @@ def _sign_magnitude(design, sign_magnitude, operands, ranges):
     if sign_magnitude is False and negative:
         for label, (values, extremes) in operands.items():
             # Names the array and its value, as an out-of-range operand does.
-            _check_range(label, values, extremes, 0, ranges[label][1],
+            check_range(label, values, extremes, 0, ranges[label][1],
                          f"{design.name} without sign_magnitude")
     return bool(sign_magnitude) or (sign_magnitude is None and negative)
 
@@ -301,17 +263,6 @@ def _products(spec, a, b, sign_magnitude):
 
 # -- the computations ----------------------------------------------------------------------
 
-def _ieee_float32_gemm(device):
-    """Whether float32 GEMMs on ``device`` round as IEEE float32 (no TF32 or bfloat16)."""
-    backends = {"cpu": torch.backends.mkldnn, "cuda": torch.backends.cuda}
-    if device.type not in backends:
-        return False
-    precision = backends[device.type].matmul.fp32_precision
-    if precision == "none":
-        precision = torch.backends.fp32_precision
-    return precision in ("ieee", "none")
-
-
 def _float_parts(k, bound, float32=True):
     """The float dtype and the number of ``k`` positions per part that keep sums exact.
 
@@ -474,7 +425,7 @@ class _Factored:
         self.k, self.n = w.shape
         wi = _shifted(w, plan.low)
         self.bounds = _lookup(plan.tensor("weight_bound", w.device, torch.float64), wi)
-        self.dtype, self.part = _weight_parts(self.bounds, _ieee_float32_gemm(w.device))
+        self.dtype, self.part = _weight_parts(self.bounds, ieee_float32_gemm(w.device))
         u_t = plan.tensor("u", w.device, self.dtype)
         # The terms' weight sides, (K, N) each: d * w for the exact part, then U_r[w].
         self.terms = ([w.to(self.dtype) * d] if exact_part else []) + [
@@ -814,13 +765,13 @@ def _design_ranges(design):
 
 def _check_operand(label, values, ranges, design, sign_magnitude):
     low, high = ranges[label]
-    extremes = _extremes(values)
+    extremes = value_extremes(values)
     if sign_magnitude:
         low = -high
     elif not design.signed and extremes[0] < 0:
         # Names the array and its value, as an out-of-range operand does.
-        _check_range(label, values, extremes, 0, high, f"{design.name} without sign_magnitude")
-    _check_range(label, values, extremes, low, high, design.name)
+        check_range(label, values, extremes, 0, high, f"{design.name} without sign_magnitude")
+    check_range(label, values, extremes, low, high, design.name)
 
 
 class PreparedWeights:
@@ -863,7 +814,7 @@ class PreparedWeights:
         weights prepared without sign-magnitude is refused.
         """
         as_tensor = isinstance(x, torch.Tensor)
-        x = _as_int64("x", x, self.device)
+        x = as_int64("x", x, self.device)
         if x.ndim != 2 or x.shape[1] != self.shape[0]:
             raise ValueError(f"x must have shape (M, {self.shape[0]}) for weights of shape "
                              f"{self.shape!r}, not {tuple(x.shape)!r}")
@@ -921,7 +872,7 @@ def prepare_weights(w, design, *, sign_magnitude=None, device=None):
     if device is None:
         device = w.device if isinstance(w, torch.Tensor) else torch.device("cpu")
     device = torch.device(device)
-    w = _as_int64("w", w, device)
+    w = as_int64("w", w, device)
     if w.ndim != 2:
         raise ValueError(f"w must have shape (K, N), not {tuple(w.shape)!r}")
     if sign_magnitude is not None:
@@ -930,7 +881,7 @@ def prepare_weights(w, design, *, sign_magnitude=None, device=None):
         raise ValueError(f"sign_magnitude applies to unsigned designs only, not to the "
                          f"signed {design.name}")
     if not design.signed and sign_magnitude is None:
-        sign_magnitude = _extremes(w)[0] < 0
+        sign_magnitude = value_extremes(w)[0] < 0
     sign_magnitude = bool(sign_magnitude)
     _check_operand("w", w, ranges, design, sign_magnitude)
     return PreparedWeights(w, design, sign_magnitude, device)
@@ -975,10 +926,10 @@ def approx_matmul(x, w, design, *, sign_magnitude=None):
     design, ranges = _design_ranges(design)
     as_tensor = isinstance(x, torch.Tensor)
     device = x.device if as_tensor else torch.device("cpu")
-    x = _as_int64("x", x, device)
-    w = _as_int64("w", w, device)
-    _check_shapes(x, w)
-    operands = {"x": (x, _extremes(x)), "w": (w, _extremes(w))}
+    x = as_int64("x", x, device)
+    w = as_int64("w", w, device)
+    check_shapes(x, w)
+    operands = {"x": (x, value_extremes(x)), "w": (w, value_extremes(w))}
     signed_magnitude = _sign_magnitude(design, sign_magnitude, operands, ranges)
     _check_operand("w", w, ranges, design, signed_magnitude)
     out = PreparedWeights(w, design, signed_magnitude, device).matmul(x)

@@ -19,6 +19,7 @@ from dcim.arith import (
 from dcim.macro import DCiMMacro, MacroSpec
 from dcim.nn import approx_matmul, product_table
 from dcim.nn import matmul as matmul_module
+from dcim.nn import operands as operands_module
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 
@@ -142,12 +143,12 @@ def test_reduced_float32_matmul_precision_uses_float64(precision):
     x, w = draw_operands(spec, 3, 5, 30, 4, False)
     torch.set_float32_matmul_precision(precision)
     try:
-        assert not matmul_module._ieee_float32_gemm(torch.device("cpu"))
+        assert not operands_module.ieee_float32_gemm(torch.device("cpu"))
         assert matmul_module._float_parts(30, 1 << 16, False)[0] == torch.float64
         assert np.array_equal(approx_matmul(x, w, spec), reference(spec, x, w))
     finally:
         torch.set_float32_matmul_precision("highest")
-    assert matmul_module._ieee_float32_gemm(torch.device("cpu"))
+    assert operands_module.ieee_float32_gemm(torch.device("cpu"))
     assert matmul_module._float_parts(30, 1 << 16)[0] == torch.float32
 
 
