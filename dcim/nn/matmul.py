@@ -887,7 +887,7 @@ def prepare_weights(w, design, *, sign_magnitude=None, device=None):
     return PreparedWeights(w, design, sign_magnitude, device)
 
 
-def approx_matmul(x, w, design, *, sign_magnitude=None):
+def approx_matmul(x, w, design, *, sign_magnitude=None, device=None):
     """Integer matrix product through a design: ``out[m, n] = sum_k p(w[k, n], x[m, k])``.
 
     Bit-exact with the design's model (see the module description for how it stays fast).
@@ -909,11 +909,14 @@ def approx_matmul(x, w, design, *, sign_magnitude=None):
         For unsigned designs: run signed operands as sign-magnitude (see the module
         description). ``None`` turns it on when a negative operand is present; ``False``
         refuses negative operands. ``True`` on a signed design is an error.
+    device : torch.device, str or None
+        Where the products run (a GPU too: the same code): by default ``x``'s device, or
+        the CPU for NumPy input.
 
     Returns
     -------
     int64 array of shape (M, N)
-        A torch tensor on ``x``'s device if ``x`` is a tensor, else a NumPy array.
+        A torch tensor on the device it ran on if ``x`` is a tensor, else a NumPy array.
 
     Raises
     ------
@@ -925,7 +928,12 @@ def approx_matmul(x, w, design, *, sign_magnitude=None):
     """
     design, ranges = _design_ranges(design)
     as_tensor = isinstance(x, torch.Tensor)
-    device = x.device if as_tensor else torch.device("cpu")
+    if device is None:
+        device = x.device if as_tensor else torch.device("cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch device, not {short_repr(device)}") from None
     x = as_int64("x", x, device)
     w = as_int64("w", w, device)
     check_shapes(x, w)

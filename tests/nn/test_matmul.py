@@ -471,3 +471,16 @@ def test_convolutions_pad_with_the_products_of_zero_activations(method):
         got = run.conv2d(torch.from_numpy(x).to(torch.float32), (2, 3), (1, 1), (1, 1), pads)
         assert torch.equal(got.to(torch.int64),
                            torch.from_numpy(window_sums(table, -7, x, w, (2, 3), pads)))
+
+
+def test_the_device_argument_moves_the_operands():
+    spec = MultiplierSpec(4, signed=True, kind="mitchell")
+    x = np.arange(-8, 8).reshape(4, 4)
+    w = np.arange(16).reshape(4, 4) % 8 - 4
+    on_cpu = approx_matmul(torch.from_numpy(x), w, spec, device="cpu")
+    assert isinstance(on_cpu, torch.Tensor) and on_cpu.device.type == "cpu"
+    assert np.array_equal(on_cpu.numpy(), approx_matmul(x, w, spec))
+    assert np.array_equal(approx_matmul(x, w, spec, device=torch.device("cpu")),
+                          reference(spec, x, w))
+    with pytest.raises(ValueError, match="device must be a torch device, not 'gpu0'"):
+        approx_matmul(x, w, spec, device="gpu0")
