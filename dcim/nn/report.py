@@ -254,26 +254,26 @@ def _run(task, trained, spec, options):
     return tuned.accuracy_after, tuned.accuracy_before, tuned.model
 
 
-def _check_options(task, seed, energy, samples, operand_inputs, calibration_inputs,
+def _check_options(specs, task, seed, energy, samples, operand_inputs, calibration_inputs,
                    finetune_with, corner, pdk, pdk_root):
-    if isinstance(task, str):
-        task = tasks.load_task(task)
-    elif not isinstance(task, tasks.Task):
-        raise TypeError(f"task must be a Task or a task's name, not {short_repr(task)}")
     if not isinstance(energy, bool):
         raise TypeError(f"energy must be True or False, not {short_repr(energy)}")
     if finetune_with is not None and not isinstance(finetune_with, FineTuning):
         raise TypeError(f"finetune must be a FineTuning or None, not {short_repr(finetune_with)}")
-    if energy:
-        from ..flow.pdk import load_pdk
-
-        # Before any network runs: a bad corner or PDK is an error now, not minutes later.
-        load_pdk(pdk, pdk_root).corner(corner)
     options = _Options(check_int("seed", seed, low=0), energy, corner, pdk, pdk_root,
                        check_int("samples", samples, low=2),
                        check_int("operand_inputs", operand_inputs, low=1),
                        check_int("calibration_inputs", calibration_inputs, low=1),
                        finetune_with)
+    if isinstance(task, str):
+        task = tasks.load_task(task)
+    elif not isinstance(task, tasks.Task):
+        raise TypeError(f"task must be a Task or a task's name, not {short_repr(task)}")
+    if energy and not all(isinstance(spec, AnalogCiM) for spec in specs):
+        from ..flow.pdk import load_pdk
+
+        # Before any network runs: a bad corner or PDK is an error now, not minutes later.
+        load_pdk(pdk, pdk_root).corner(corner)
     return task, options
 
 
@@ -336,9 +336,9 @@ def evaluate_design(task, design, *, seed=0, energy=True, corner="typ", pdk="nan
         For an unknown task, a bad design, seed, count, corner or PDK, before any network
         runs.
     """
-    task, options = _check_options(task, seed, energy, samples, operand_inputs,
-                                   calibration_inputs, finetune, corner, pdk, pdk_root)
     spec = design_of(design)
+    task, options = _check_options((spec,), task, seed, energy, samples, operand_inputs,
+                                   calibration_inputs, finetune, corner, pdk, pdk_root)
     trained = tasks.trained_model(task, seed=options.seed)
     return _evaluate(task, trained, spec, options, {})
 
@@ -374,7 +374,7 @@ def compare_designs(task, designs, *, progress=None, **options):
         raise TypeError(f"compare_designs got unknown keywords {', '.join(unknown)}")
     merged = {**defaults, **options}
     merged["finetune_with"] = merged.pop("finetune")
-    task, checked = _check_options(task, **merged)
+    task, checked = _check_options(specs, task, **merged)
     trained = tasks.trained_model(task, seed=checked.seed)
     exact_memo = {}
     results = []

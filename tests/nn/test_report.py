@@ -84,12 +84,12 @@ def test_exact_counterparts():
     assert exact_counterpart(macro) == MacroSpec(rows=8, cols=2, mult="exact", signed=False)
 
 
-def test_bad_input_is_named_before_any_network_runs():
+def test_bad_input_is_named_before_any_network_runs(pdk_root):
     with pytest.raises(ValueError, match="task must be one of digits, mnist5k, mnist1d, "
                                          "not 'cifar10'"):
         evaluate_design("cifar10", EXACT_4)
     with pytest.raises(ValueError, match="corner"):
-        evaluate_design("digits", EXACT_4, corner="hot")
+        evaluate_design("digits", EXACT_4, corner="hot", pdk_root=pdk_root)
     with pytest.raises(TypeError, match="design must be a MultiplierSpec"):
         evaluate_design("digits", "log")
     with pytest.raises(ValueError, match="samples must be at least 2"):
@@ -149,3 +149,8 @@ def test_the_commands_print_the_tables_and_json(trained, capsys):
     data = json.loads(out.getvalue())
     assert data["design"] == "acim_w8a8_adc8_r8_n0.5lsb" and data["energy_pj"] is None
     assert data["exact"] == "acim_w8a8_adc8_r1" and data["network_mred"] is None
+    out = io.StringIO()
+    assert main(["nn", "eval", "--task", "digits", "--design", "drum:k=2", "--width", "4",
+                 "--no-energy", "--finetune", "1", "--json"], out) == 0
+    data = json.loads(out.getvalue())
+    assert data["accuracy_before_finetune"] is not None and 0 < data["accuracy"] <= 1
