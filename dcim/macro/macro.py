@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 from .datapath import BitserialLane, MultiplierLane, from_platform, lane_signature, tree_shape
 from .spec import MacroSpec
 
-__all__ = ["DCiMMacro", "WeightArray", "array_signature"]
+__all__ = ["DCiMMacro", "RegisterArray", "WeightArray", "array_signature"]
 
 
 def array_signature(spec):
@@ -25,16 +25,17 @@ def array_signature(spec):
         One weight per column.
     en : In(spec.cols)
         Per-column write enables, applied at the next clock edge.
-    weights : Out(ArrayLayout(ArrayLayout(spec.weight_shape, spec.cols), spec.rows))
+    weights : Out(ArrayLayout(spec.weight_shape, spec.cols)).array(spec.rows)
         Every stored weight, ``weights[row][col]``, read combinationally by the datapath (the
-        bitcells' compute ports, not an SRAM read port).
+        bitcells' compute ports, not an SRAM read port). One signal per row (ports
+        ``weights__0``, ``weights__1``, ...): Amaranth's back-end refuses wires of 65,536 bits
+        or more, which a whole rows=256, cols=64 array of 8-bit weights would be.
     """
     return wiring.Signature({
         "addr": In(spec.addr_width),
         "data": In(data.ArrayLayout(spec.weight_shape, spec.cols)),
         "en": In(spec.cols),
-        "weights": Out(data.ArrayLayout(data.ArrayLayout(spec.weight_shape, spec.cols),
-                                        spec.rows)),
+        "weights": Out(data.ArrayLayout(spec.weight_shape, spec.cols)).array(spec.rows),
     })
 
 
@@ -72,6 +73,42 @@ class WeightArray(wiring.Component):
         for row in range(spec.rows):
             read = memory.read_port(domain="comb")
             m.d.comb += [read.addr.eq(row), self.weights[row].eq(read.data)]
+        return m
+
+
+class RegisterArray(wiring.Component):
+    """The bitcell array as plain registers, one per row: what Verilog writers use.
+
+    It behaves as :class:`WeightArray` (writes at the clock edge with per-column enables,
+    rows at or above ``spec.rows`` never written, contents zero at power-on and kept through
+    reset), but every row is its own register. Yosys maps a memory with one read port per row
+    into ``rows`` multiplexer trees over all rows, which grows as ``rows**2 * cols``; here
+    each row is read where it is stored.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+
+    Members
+    -------
+    See :func:`array_signature`.
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        super().__init__(array_signature(spec))
+
+    def elaborate(self, platform):
+        spec = self._spec
+        m = Module()
+        for row in range(spec.rows):
+            stored = Signal(data.ArrayLayout(spec.weight_shape, spec.cols), name=f"row{row}",
+                            reset_less=True)
+            with m.If(self.addr == row):
+                for col in range(spec.cols):
+                    with m.If(self.en[col]):
+                        m.d.sync += stored[col].eq(self.data[col])
+            m.d.comb += self.weights[row].eq(stored)
         return m
 
 
