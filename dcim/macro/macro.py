@@ -101,13 +101,15 @@ class RegisterArray(wiring.Component):
     def elaborate(self, platform):
         spec = self._spec
         m = Module()
+        # Bit masks of the enabled columns: one assignment per row, as a row of per-column
+        # conditions would make rows * cols statements for Amaranth to build.
+        mask = Signal(spec.cols * spec.weight_bits, name="write_mask")
+        m.d.comb += mask.eq(Cat(self.en[col].replicate(spec.weight_bits)
+                                for col in range(spec.cols)))
         for row in range(spec.rows):
-            stored = Signal(data.ArrayLayout(spec.weight_shape, spec.cols), name=f"row{row}",
-                            reset_less=True)
+            stored = Signal(spec.cols * spec.weight_bits, name=f"row{row}", reset_less=True)
             with m.If(self.addr == row):
-                for col in range(spec.cols):
-                    with m.If(self.en[col]):
-                        m.d.sync += stored[col].eq(self.data[col])
+                m.d.sync += stored.eq((stored & ~mask) | (self.data.as_value() & mask))
             m.d.comb += self.weights[row].eq(stored)
         return m
 
@@ -331,23 +333,29 @@ class DCiMMacro(wiring.Component):
             array.en.eq(Mux(self.write.valid & self.write.ready, write.mask, 0)),
         ]
 
+        if spec.datapath == "bitserial":
+            # The read word lines of this cycle: bit `s1_step` of every activation.
+            word_lines = Signal(spec.rows, name="word_lines")
+            m.d.comb += word_lines.eq(Cat(s1_acts[row].bit_select(s1_step, 1)
+                                          for row in range(spec.rows)))
         for lane in range(lanes):
             unit = from_platform(platform, "get_dcim_lane", spec, lane_signature(spec),
                                  lambda: lane_class(spec))
             if spec.datapath == "multiplier":
                 m.d.comb += unit.acts.eq(s1_acts)
             else:
-                # The read word lines of this cycle: bit `s1_step` of every activation.
-                m.d.comb += unit.bits.eq(Cat(s1_acts[row].bit_select(s1_step, 1)
-                                             for row in range(spec.rows)))
+                m.d.comb += unit.bits.eq(word_lines)
             m.submodules[f"lane{lane}"] = unit
+            weights = []
             for row in range(spec.rows):
                 # Column `group * lanes + lane` is the one this lane serves in `group`.
                 candidates = [array.weights[row][group * lanes + lane]
                               for group in range(col_mux)]
-                weight = (candidates[0] if col_mux == 1
-                          else Cat(*candidates).word_select(s1_group, spec.weight_bits))
-                m.d.comb += unit.weights[row].eq(weight)
+                weights.append(candidates[0] if col_mux == 1
+                               else Cat(*candidates).word_select(s1_group, spec.weight_bits))
+            # One assignment per lane, not per row: Amaranth's netlist builder slows down
+            # with many partial assignments to one signal (rows * lanes of them).
+            m.d.comb += unit.weights.eq(Cat(weights))
             with m.If(advance):
                 m.d.sync += s2_sums[lane].eq(unit.sum)
 
