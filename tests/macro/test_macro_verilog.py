@@ -12,7 +12,7 @@ from dcim.flow import tools
 from dcim.flow.verilog import emit_verilog
 from dcim.macro import DCiMMacro, MacroSpec, sim, simulate_program
 from dcim.macro.datapath import BitserialLane, MultiplierLane
-from dcim.macro.verilog import macro_verilog
+from dcim.macro.verilog import macro_blocks, macro_verilog
 from dcim.verify.hdl import lint_verilog
 
 PORTS = {"clk", "rst", "write__valid", "write__ready", "write__payload", "act__valid",
@@ -160,6 +160,21 @@ def test_rows_64_macro_has_512_multiplier_instances_of_one_module():
     assert _modules(text).count(spec.mult.name) == 1
     assert len(_instances(text, f"{spec.name}_lane", spec.mult.name)) == 64
     assert len(_instances(text, spec.name, f"{spec.name}_lane")) == 8
+
+
+def test_macro_blocks_lists_each_distinct_module_once():
+    spec = MacroSpec(rows=3, cols=4, weight_bits=3, act_bits=3, col_mux=2)
+    blocks = macro_blocks(spec)
+    assert [block.module for block in blocks] == [spec.mult.name, f"{spec.name}_lane",
+                                                  spec.name]
+    flat = macro_blocks(spec, "top", hierarchical=False)
+    assert [block.module for block in flat] == ["top"]
+    for block in [*blocks, *flat]:
+        verilog.convert(block.make(), name=block.module, platform=block.platform)
+    with pytest.raises(TypeError, match="macro must be a DCiMMacro or a MacroSpec, not 42"):
+        macro_blocks(42)
+    with pytest.raises(TypeError, match="macro must be a DCiMMacro or a MacroSpec, not 42"):
+        macro_verilog(42)
 
 
 def test_hierarchical_names_and_options():
