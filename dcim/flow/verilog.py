@@ -15,11 +15,18 @@ that ignore input bits therefore lint clean without any waiver.
 The writer handles the cells Yosys makes from combinational Verilog (bitwise, arithmetic,
 comparison, reduction, logic, shift, ``$mux`` and ``$pmux``) and edge-triggered registers
 (``$dff``), each printed as one ``always`` block. Memories (``amaranth.lib.memory.Memory``)
-are first turned into registers and multiplexers by Yosys's ``memory`` pass, so the text is
-flat and self-contained; a flow that substitutes a hard SRAM macro works from the design's
-platform hook, not from this text. Latches and asynchronous resets are rejected with a
-``ValueError``.
-Undefined bits (``x``, ``z``) are printed as 0, which is one of the values they allow.
+are first turned into registers and multiplexers by Yosys's ``memory`` passes, so the text is
+self-contained; a flow that substitutes a hard SRAM macro works from the design's platform
+hook, not from this text. Latches and asynchronous resets are rejected with a
+``ValueError``. Undefined bits (``x``, ``z``) are printed as 0, which is one of the values
+they allow.
+
+A macro is written hierarchically: each distinct block (see
+:func:`dcim.macro.verilog.macro_blocks`) is converted once, Yosys flattens each block's own
+logic but keeps the blocks it instantiates, and the writer prints those as one instance line
+each, every input connected to an expression of exactly the port's width and every output
+to a wire of its own. A rows=64, cols=8 macro is thus one multiplier, one lane with 64
+instances of it and the macro with 8 lane instances, rather than 512 flattened multipliers.
 """
 
 import graphlib
