@@ -1,4 +1,4 @@
-"""Analog compute-in-memory on each task: accuracy against noise and against ADC bits.
+"""Analog compute-in-memory on digits and MNIST-1D: accuracy against noise and ADC bits.
 
 The trained CNN (seed 0) on an :class:`~dcim.nn.AnalogCiM` array of 8-bit weights and
 activations and 64 rows per conversion, no retraining: Gaussian noise of 0, 0.5, 1 and 2 ADC
@@ -13,7 +13,9 @@ from dcim.nn import AnalogCiM
 from dcim.nn.report import compare_designs
 from dcim.report import format_table
 
-TASKS = ("digits", "mnist5k", "mnist1d")
+# mnist5k is left out: its first convolution alone makes 784 outputs per image, and the
+# noise of 64 cycles per output is most of the time (hours for the sweep on 2 cores).
+TASKS = ("digits", "mnist1d")
 SIGMAS = (0.0, 0.5, 1.0, 2.0)
 ADC_BITS = (4, 5, 6, 7, 8)
 

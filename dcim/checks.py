@@ -4,7 +4,7 @@ import reprlib
 
 import numpy as np
 
-__all__ = ["check_bool", "check_int", "check_integer_range", "short_repr"]
+__all__ = ["check_bool", "check_int", "check_integer_range", "check_table", "short_repr"]
 
 _REPR = reprlib.Repr()
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 8
@@ -91,3 +91,22 @@ def check_integer_range(label, values, low, high, design):
         bad = array[(array < low) | (array > high)].flat[0]
         raise ValueError(f"{label} must lie in [{low}, {high}] for {design}, not {int(bad)!r}")
     return array
+
+
+def check_table(what, data, known):
+    """``data`` as a description table: a dict whose keys are all in ``known``.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a dict (naming ``what``).
+    ValueError
+        If it holds unknown keys, listing them and the known ones.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"{what} must be a table, not {short_repr(data)}")
+    unknown = sorted(map(repr, set(data) - set(known)))
+    if unknown:
+        raise ValueError(f"{what} has unknown keys [{', '.join(unknown)}]; it takes "
+                         f"{list(known)!r}")
+    return data

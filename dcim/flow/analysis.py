@@ -489,7 +489,7 @@ report_checks -path_delay max -digits 4 > /dev/null
 set corner [sta::cmd_corner]
 set out [open electrical.txt w]
 puts $out "T [sta::time_ui_sta 1.0]"
-foreach inst [get_cells *] {
+foreach inst [get_cells -hierarchical *] {
   foreach pin [get_pins -of_objects $inst] {
     set direction [get_property $pin direction]
     if {$direction == "input"} {

@@ -87,6 +87,10 @@ def _details(report, out):
         parts = ", ".join(f"{group} {area:.1f} um2 ({100 * area / total:.1f} %)"
                           for group, area in synthesis.groups.items())
         out.write(f"  area split: {parts}\n")
+    if synthesis.blocks:
+        out.write("  synthesized block by block: " + ", ".join(
+            f"{module} x{count}" for module, count in synthesis.blocks.items()) + "\n")
+    out.write(f"  port buffers: {synthesis.buffers} ({synthesis.buffer_area_um2:.1f} um2)\n")
     top = sorted(synthesis.cells.items(), key=lambda item: -item[1])[:8]
     out.write("  most used cells: " + ", ".join(f"{n} {c}" for c, n in top) + "\n")
     out.write(f"  critical path: {timing.startpoint} -> {timing.endpoint}, "
@@ -112,7 +116,7 @@ def _cmd_synth(args, out):
     design = _design(args.design, args.top)
     report = ppa(design, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
                  cache_results=not args.no_cache, progress=_stage_printer(sys.stderr),
-                 **power)
+                 hierarchical=False if args.flat else None, **power)
     if args.json:
         json.dump(report.as_dict(), out, indent=2, default=str)
         out.write("\n")
@@ -258,6 +262,8 @@ def add_flow_commands(commands):
     synth.add_argument("design", type=Path,
                        help="a design file: TOML with [multiplier] or [macro], or Verilog")
     _add_flow_options(synth, "one row of every figure")
+    synth.add_argument("--flat", action="store_true",
+                       help="synthesize a macro in one Yosys run instead of block by block")
     synth.set_defaults(handler=_cmd_synth)
 
     compare = commands.add_parser("compare", help="one PPA table over several designs, with "

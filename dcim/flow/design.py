@@ -152,6 +152,13 @@ class FlowDesign:
         For a clocked design, ``stimulus(operands)`` turns operands (``"uniform"`` or a
         design-specific dict) into a :class:`~dcim.flow.activity.Stimulus` for power from
         data.
+    block_verilog : callable or None
+        For a design made of blocks: returns the Verilog of its own module(s), in which each
+        of ``blocks`` is an instance of a module that the text does not define. ``None``
+        for a design synthesized in one piece.
+    blocks : tuple of FlowDesign
+        The distinct blocks that ``block_verilog`` instantiates (each with its own name,
+        Verilog and, in turn, blocks), synthesized once each.
     """
 
     name: str
@@ -163,10 +170,18 @@ class FlowDesign:
     groups: dict = field(default_factory=dict)
     port_activity: tuple = ()
     stimulus: object = None
+    block_verilog: object = None
+    blocks: tuple = ()
 
     def __post_init__(self):
         check_identifier("name", self.name)
         check_identifier("top", self.top)
+        if not isinstance(self.blocks, tuple) \
+                or not all(isinstance(block, FlowDesign) for block in self.blocks):
+            raise TypeError(f"blocks must be a tuple of FlowDesign, not {self.blocks!r}")
+        if self.blocks and self.block_verilog is None:
+            raise ValueError(f"design {self.name} has blocks but no block_verilog to "
+                             f"instantiate them")
 
     @property
     def keep_hierarchy(self):
@@ -177,8 +192,10 @@ _VERILOG_MEMO = OrderedDict()
 _VERILOG_MEMO_SIZE = 256
 
 
-def _spec_verilog(spec, generate):
+def _spec_verilog(spec, generate, view="flat"):
     """Verilog of ``spec``, generated once per process for the same spec and registries.
+
+    ``view`` tells apart the texts of one spec (the whole design, a lane, the top alone).
 
     Generating runs Amaranth's WebAssembly Yosys (about a second even for a small
     multiplier); results are cached by the Verilog's content, so a search that meets a
@@ -187,7 +204,7 @@ def _spec_verilog(spec, generate):
     from ..arith.multiplier import registries
 
     fingerprint, objects = registries()
-    key = (spec, fingerprint)
+    key = (spec, view, fingerprint)
     if key in _VERILOG_MEMO:
         _VERILOG_MEMO.move_to_end(key)
         return _VERILOG_MEMO[key][0]
@@ -208,8 +225,27 @@ def _amaranth_verilog(component, name):
     return verilog.convert(component, name=name, emit_src=False)
 
 
+def _lane_design(spec):
+    """A lane of macro ``spec`` as a design: its multipliers, if any, are a block."""
+    from ..macro.datapath import MultiplierLane
+    from ..macro.verilog import lane_verilog
+
+    name = f"{spec.name}_lane"
+    if spec.datapath != "multiplier":
+        return FlowDesign(name=name, top=name,
+                          verilog=lambda: _spec_verilog(spec, lambda: lane_verilog(spec),
+                                                        "lane"))
+    return FlowDesign(
+        name=name, top=name,
+        verilog=lambda: _spec_verilog(
+            spec, lambda: _amaranth_verilog(MultiplierLane(spec), name), "flat-lane"),
+        block_verilog=lambda: _spec_verilog(spec, lambda: lane_verilog(spec), "lane"),
+        blocks=(resolve_design(spec.mult),))
+
+
 def _macro_design(spec):
     from ..macro import DCiMMacro
+    from ..macro.verilog import macro_top_verilog
     from .stimulus import macro_stimulus
 
     name = spec.name
@@ -233,7 +269,9 @@ def _macro_design(spec):
         ops_per_cycle=float(spec.throughput), operation="MAC",
         groups={"storage": ("array",), "arithmetic": ("lane*",)},
         port_activity=port_activity,
-        stimulus=lambda operands: macro_stimulus(spec, operands))
+        stimulus=lambda operands: macro_stimulus(spec, operands),
+        block_verilog=lambda: _spec_verilog(spec, lambda: macro_top_verilog(spec), "top"),
+        blocks=(_lane_design(spec),))
 
 
 def resolve_design(design, name=None):

@@ -100,13 +100,14 @@ def _metrics(flow, metrics):
 
 def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         activity=None, operands=None, activity_model="inputs", metrics=True,
-        cache_results=True, name=None, progress=None):
+        cache_results=True, name=None, progress=None, hierarchical=None):
     """Synthesize, time and estimate the power of ``design`` (each step cached).
 
     Parameters
     ----------
-    design, corner, clock_ns, pdk_root, pdk, name :
-        As for :func:`~dcim.flow.synthesize`.
+    design, corner, clock_ns, pdk_root, pdk, name, hierarchical :
+        As for :func:`~dcim.flow.synthesize` (macros are synthesized block by block unless
+        ``hierarchical=False``).
     activity, operands, activity_model :
         As for :func:`~dcim.flow.analyze_power`. Neither given means power from uniformly
         random operands (``operands="uniform"``) for designs that can be simulated
@@ -125,8 +126,8 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     Raises
     ------
     ValueError, TypeError
-        For a bad corner, clock, activity, activity model, operands or metrics, before any
-        tool runs.
+        For a bad corner, clock, activity, activity model, operands, metrics or hierarchical,
+        before any tool runs.
     TimingViolationWarning
         (A warning.) When ``clock_ns`` is shorter than the design's minimum period.
     """
@@ -139,12 +140,15 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     pdk_description.corner(corner)
     clock_ns = check_clock(clock_ns)
     check_power_options(activity, operands, activity_model)
+    if hierarchical is not None and not isinstance(hierarchical, bool):
+        raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
     if not isinstance(metrics, (bool, dict)):
         raise TypeError(f"metrics must be True, False or a dict of keywords for "
                         f"spec.metrics, not {metrics!r}")
     flow = resolve_design(design, name)
     synthesis = synthesize(flow, corner, clock_ns, pdk_root, pdk=pdk_description,
-                           cache_results=cache_results, progress=progress)
+                           cache_results=cache_results, progress=progress,
+                           hierarchical=hierarchical)
     if synthesis.cached:
         step(f"synthesis of {flow.name}: cached")
     timing = analyze_timing(synthesis, clock_ns, pdk=pdk_description,

@@ -1,7 +1,8 @@
 """Static timing and power analysis with OpenSTA.
 
-Every analysis runs Debian's ``sta`` (OpenSTA 2.0.17, a 2019 snapshot) on the synthesized,
-flattened netlist with one Tcl script: read the corner's Liberty file, link the netlist, read
+Every analysis runs Debian's ``sta`` (OpenSTA 2.0.17, a 2019 snapshot) on the synthesized
+netlist (flat, or each block once for a design assembled from blocks: ``link_design`` links the
+hierarchy) with one Tcl script: read the corner's Liberty file, link the netlist, read
 the constraints written by :func:`constraints` (the same SDC that the OpenROAD hand-off
 ships), apply the PDK's wire-load model, then report. Scripts stop at the first Tcl error and
 the run fails with :class:`~dcim.flow.tools.ToolError` pointing at the kept log.

@@ -4,17 +4,22 @@
 :class:`SynthesisReport`: area, cell counts, the area of each first-level instance and area
 group where the hierarchy is kept, the netlist, the Yosys log and the tool versions. The
 script is Yosys's generic ``synth``, then ``dfflibmap`` and ``abc`` against the corner's
-Liberty file (with a delay target when a clock is given), tie cells for constants and buffers
-between aliased ports. Memories are mapped to flip-flops (no SRAM compiler is involved), so a
-macro's storage appears as flip-flops in its ``storage`` group.
+Liberty file (with a delay target when a clock is given), tie cells for constants and, once
+the module is flat, buffers where its ports need them (counted in ``buffers``). A design made
+of blocks (a macro: multiplier, lane, top) is synthesized block by block by default: each
+distinct block once, cached by its own Verilog, then assembled (see ``hierarchical``).
+Memories are mapped to flip-flops (no SRAM compiler is involved), so a macro's storage
+appears as flip-flops in its ``storage`` group.
 
 Results are cached (see :mod:`dcim.flow.cache`): a second call with the same design, PDK,
 corner, clock and Yosys version returns the stored report without running Yosys.
 """
 
 import fnmatch
+import itertools
 import json
 import math
+import re
 import shutil
 import tempfile
 import time
@@ -27,7 +32,7 @@ from . import cache, tools
 from .design import resolve_design
 from .pdk import load_pdk
 
-__all__ = ["SynthesisError", "SynthesisReport", "synthesize"]
+__all__ = ["SynthesisError", "SynthesisReport", "flatten_netlist", "synthesize"]
 
 
 class SynthesisError(RuntimeError):
@@ -90,6 +95,18 @@ class SynthesisReport:
         Whether this report came from the cache.
     key : str
         The cache key.
+    buffers : int
+        Buffers inserted between ports (an output port driven by an input port, a constant
+        or another output), summed over every instance; ``buffer_area_um2`` their area. They
+        are counted in ``cells`` and ``area_um2`` too.
+    blocks : dict of str to int
+        For a design synthesized block by block: instances of each separately synthesized
+        module, over the whole hierarchy (for a block's own run: its direct sub-blocks).
+    hierarchical : bool
+        Whether the design was assembled from separately synthesized blocks; then
+        ``netlist_path`` holds each distinct module once (OpenSTA links it) and
+        ``netlist_json_path`` the flat netlist (see :func:`flatten_netlist`), which power from
+        data simulates. ``log_path`` then holds the Yosys logs of every block.
     """
 
     design: str
@@ -116,14 +133,19 @@ class SynthesisReport:
     key: str = ""
     pdk_source: str = field(default="", repr=False)
     pdk_root: str = field(default="", repr=False)
+    buffers: int = 0
+    buffer_area_um2: float = 0.0
+    blocks: dict = field(default_factory=dict)
+    hierarchical: bool = False
 
     @property
     def netlist_path(self):
-        """The flattened gate-level Verilog netlist."""
+        """The gate-level Verilog netlist: flat, or each distinct block once if hierarchical."""
         return self.folder / "netlist.v"
 
     @property
     def netlist_json_path(self):
+        """The flat netlist as Yosys JSON (the top module only, if hierarchical)."""
         return self.folder / "netlist.json"
 
     @property
@@ -132,7 +154,7 @@ class SynthesisReport:
 
     @property
     def netlist(self):
-        """The flattened gate-level Verilog netlist, as text."""
+        """The gate-level Verilog netlist, as text."""
         return self.netlist_path.read_text()
 
     @property
@@ -172,10 +194,17 @@ def _yosys_script(flow, *, liberty, pdk, clock_ns):
         "opt_clean",
         f"hilomap -hicell {tie_high[0]} {tie_high[1]} -locell {tie_low[0]} {tie_low[1]}",
         "setundef -zero",
-        f"insbuf -buf {buffer[0]} {buffer[1]} {buffer[2]}",
         "opt_clean -purge",
         "write_json hierarchy.json" if flow.keep_hierarchy else "",
         "flatten",
+        "opt_clean -purge",
+        # Buffers only where the flat module's ports need them (an output driven by an input,
+        # a constant or another output): inside a kept hierarchy every net aliased to a
+        # sub-module's port would get one, which flattening then keeps.
+        f"tee -q -o buffers_before.txt select -count t:{buffer[0]}",
+        f"insbuf -buf {buffer[0]} {buffer[1]} {buffer[2]}",
+        "opt_clean -purge",
+        f"tee -q -o buffers_after.txt select -count t:{buffer[0]}",
         # Short public names for every cell and net: the same names reach OpenSTA, the
         # netlist evaluator and the reports.
         "rename -enumerate",
@@ -186,14 +215,25 @@ def _yosys_script(flow, *, liberty, pdk, clock_ns):
     return "\n".join(line for line in lines if line) + "\n"
 
 
+def _selected_count(path):
+    """The number in Yosys's ``select -count`` output (``"12 objects."``)."""
+    match = re.search(r"([0-9]+) objects", Path(path).read_text())
+    if match is None:
+        raise ValueError(f"cannot read Yosys's count in {path}")
+    return int(match[1])
+
+
 def _instance_areas(module_name, modules, areas, memo):
-    """Area and cell count of a module, its sub-modules included."""
+    """Area and cell count of a module, its sub-modules included.
+
+    ``memo`` starts with the separately synthesized blocks, which are black boxes here.
+    """
     if module_name in memo:
         return memo[module_name]
     area, count = 0.0, 0
     for cell in modules[module_name]["cells"].values():
-        kind = cell["type"]
-        if kind in modules:
+        kind = cell["type"].lstrip("\\")
+        if kind in memo or kind in modules:
             sub_area, sub_count = _instance_areas(kind, modules, areas, memo)
             area, count = area + sub_area, count + sub_count
         else:
@@ -202,15 +242,22 @@ def _instance_areas(module_name, modules, areas, memo):
     return memo[module_name]
 
 
-def _hierarchy(hierarchy_json, top, library, groups):
+def _hierarchy(hierarchy_json, top, library, groups, blocks, buffers):
+    """First-level instances with their area and cells, and the area of each group.
+
+    ``blocks`` maps separately synthesized modules to their ``(area, cells)``; ``buffers``
+    is the ``(area, cells)`` of the port buffers added after flattening, which belong to the
+    top module's own cells.
+    """
     modules = json.loads(hierarchy_json)["modules"]
-    modules = {name.lstrip("\\"): module for name, module in modules.items()}
+    modules = {name.lstrip("\\"): module for name, module in modules.items()
+               if name.lstrip("\\") not in blocks}
     areas = {name: cell.area for name, cell in library.cells.items()}
-    memo, instances = {}, {}
-    own_area, own_count = 0.0, 0
+    memo, instances = dict(blocks), {}
+    own_area, own_count = buffers
     for name, cell in modules[top]["cells"].items():
         kind = cell["type"].lstrip("\\")
-        if kind in modules:
+        if kind in modules or kind in memo:
             area, count = _instance_areas(kind, modules, areas, memo)
             instances[name.lstrip("\\")] = {"area_um2": area, "cells": count}
         else:
@@ -286,8 +333,44 @@ def check_clock(clock_ns):
     return float(clock_ns)
 
 
+@dataclass(frozen=True)
+class _Options:
+    pdk: object
+    corner: str
+    clock_ns: object
+    cache_results: bool
+    progress: object
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A block synthesized with its sub-blocks, and the totals over all its instances."""
+
+    report: SynthesisReport
+    netlists: dict
+    area_um2: float
+    cells: dict
+    sequential_cells: int
+    buffers: int
+    buffer_area_um2: float
+    instances: dict
+    children: dict
+
+
+def _black_box(name, inputs, outputs):
+    """A Verilog black box with the ports of a synthesized block: all its parent needs."""
+    def declare(direction, port, width):
+        bits = f"[{width - 1}:0] " if width > 1 else ""
+        return f"  {direction} {bits}{port};"
+
+    lines = ["(* blackbox *)", f"module {name} ({', '.join([*inputs, *outputs])});"]
+    lines += [declare("input", port, width) for port, width in inputs.items()]
+    lines += [declare("output", port, width) for port, width in outputs.items()]
+    return "\n".join(lines + ["endmodule", ""])
+
+
 def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
-               cache_results=True, name=None, progress=None):
+               cache_results=True, name=None, progress=None, hierarchical=None):
     """Synthesize ``design`` to the standard cells of one corner of a PDK.
 
     Parameters
@@ -309,6 +392,14 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
         Name for components and Verilog designs (see ``resolve_design``).
     progress : callable or None
         Called with a short description when Yosys actually runs (not for a cached result).
+    hierarchical : bool or None
+        Synthesize each distinct block of the design once (its own cache entry, keyed by its
+        own Verilog, so that a multiplier synthesized by itself is reused by every macro that
+        holds it) and assemble the design from their netlists: area and cells are summed
+        over the instances, timing runs on the hierarchical netlist. ``False`` synthesizes
+        the whole design's Verilog in one run. ``None`` (the default): hierarchical for
+        designs made of blocks (macros), else in one run; designs without blocks are
+        always synthesized in one run.
 
     Returns
     -------
@@ -319,6 +410,8 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
     ValueError
         For an unknown corner (``corner must be one of typ, fast, slow, not 'hot'``) or a bad
         clock.
+    TypeError
+        If ``hierarchical`` is not ``True``, ``False`` or ``None``.
     PdkError
         If the PDK root or the corner's Liberty file is missing.
     ToolNotFoundError
@@ -329,17 +422,59 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
     pdk = load_pdk(pdk, pdk_root)
     pdk.corner(corner)
     clock_ns = check_clock(clock_ns)
+    if hierarchical is not None and not isinstance(hierarchical, bool):
+        raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
     flow = resolve_design(design, name)
-    verilog = flow.verilog()
+    options = _Options(pdk, corner, clock_ns, cache_results, progress)
+    if hierarchical is False or flow.block_verilog is None:
+        return _synthesize_module(flow, flow.verilog(), {}, options)
+    started = time.monotonic()
+    return _assemble(flow, _build(flow, options), options, started)
+
+
+def _build(flow, options):
+    """Synthesize ``flow``'s blocks (each once, children first), then its own module."""
+    if flow.block_verilog is None:
+        report = _synthesize_module(flow, flow.verilog(), {}, options)
+        return _Built(report, {flow.top: report}, report.area_um2,
+                      dict(report.cells), report.sequential_cells, report.buffers,
+                      report.buffer_area_um2, {}, {})
+    children = {block.top: _build(block, options) for block in flow.blocks}
+    own = _synthesize_module(flow, flow.block_verilog(), children, options)
+    netlists, instances = {}, {}
+    area, cells = own.area_um2, dict(own.cells)
+    sequential, buffers, buffer_area = own.sequential_cells, own.buffers, own.buffer_area_um2
+    for module, count in own.blocks.items():
+        child = children[module]
+        netlists.update(child.netlists)
+        area += count * child.area_um2
+        sequential += count * child.sequential_cells
+        buffers += count * child.buffers
+        buffer_area += count * child.buffer_area_um2
+        for kind, number in child.cells.items():
+            cells[kind] = cells.get(kind, 0) + count * number
+        instances[module] = instances.get(module, 0) + count
+        for inner, number in child.instances.items():
+            instances[inner] = instances.get(inner, 0) + count * number
+    netlists[flow.top] = own
+    return _Built(own, netlists, area, dict(sorted(cells.items())), sequential, buffers,
+                  buffer_area, instances, children)
+
+
+def _synthesize_module(flow, verilog, blocks, options):
+    """One Yosys run on ``verilog``, the modules in ``blocks`` being black boxes."""
+    pdk, corner, clock_ns = options.pdk, options.corner, options.clock_ns
+    verilog = "\n".join([verilog, *(_black_box(name, built.report.inputs, built.report.outputs)
+                                    for name, built in blocks.items())])
     script = _yosys_script(flow, liberty="cells.lib", pdk=pdk, clock_ns=clock_ns)
     key = synthesis_key(verilog, script, pdk, corner)
     folder = cache.entry("synth", key)
-    if cache_results:
+    if options.cache_results:
         stored = cache.load("synth", key)
         if stored is not None and (folder / "netlist.json").is_file():
             return SynthesisReport.from_dict(stored, cached=True, folder=folder)
-    if progress is not None:
-        progress(f"synthesis of {flow.name} (Yosys)")
+    if options.progress is not None:
+        options.progress(f"synthesis of {flow.name} (Yosys)")
     library = pdk.library(corner)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
@@ -362,16 +497,22 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
         seconds = time.monotonic() - started
         netlist = json.loads((workdir / "netlist.json").read_text())
         module = netlist["modules"][flow.top]
-        counts = {}
+        counts, instances = {}, {}
         for cell in module["cells"].values():
-            counts[cell["type"]] = counts.get(cell["type"], 0) + 1
+            kind = cell["type"].lstrip("\\")
+            target = instances if kind in blocks else counts
+            target[kind] = target.get(kind, 0) + 1
         area = sum(library.cell(kind).area * count for kind, count in counts.items())
         sequential = sum(count for kind, count in counts.items()
                          if library.cell(kind).is_sequential)
+        buffers = (_selected_count(workdir / "buffers_after.txt")
+                   - _selected_count(workdir / "buffers_before.txt"))
+        buffer_area = buffers * library.cell(pdk.buffer[0]).area
         hierarchy, groups = {}, {}
-        if flow.keep_hierarchy:
+        if flow.keep_hierarchy and not blocks:
             hierarchy, groups = _hierarchy((workdir / "hierarchy.json").read_text(),
-                                           flow.top, library, flow.groups)
+                                           flow.top, library, flow.groups, {},
+                                           (buffer_area, buffers))
         inputs, outputs = _ports(module)
         report = SynthesisReport(
             design=flow.name, top=flow.top, pdk=pdk.name, corner=corner, clock_ns=clock_ns,
@@ -382,8 +523,114 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
             tool_versions={"yosys": tools.tool_version("yosys"),
                            "yosys_path": tools.find_tool("yosys")},
             ops_per_cycle=flow.ops_per_cycle, operation=flow.operation, seconds=seconds,
-            key=key, pdk_source=str(pdk.source), pdk_root=str(pdk.root))
-        files = {name: workdir / name for name in
-                 ("design.v", "synth.ys", "yosys.log", "stat.txt", "netlist.v", "netlist.json")}
-        cache.store("synth", key, report.as_dict(), files)
+            key=key, pdk_source=str(pdk.source), pdk_root=str(pdk.root), buffers=buffers,
+            buffer_area_um2=buffer_area, blocks=dict(sorted(instances.items())))
+        names = ["design.v", "synth.ys", "yosys.log", "stat.txt", "netlist.v", "netlist.json"]
+        if flow.keep_hierarchy:
+            names.append("hierarchy.json")
+        cache.store("synth", key, report.as_dict(), {name: workdir / name for name in names})
+    return report
+
+
+def flatten_netlist(modules, top):
+    """The flat module of a hierarchical Yosys JSON netlist.
+
+    Parameters
+    ----------
+    modules : dict of str to dict
+        Module name to module (``ports`` and ``cells`` as ``write_json`` writes them); a cell
+        whose type is one of ``modules`` is an instance of it, any other a library cell.
+    top : str
+
+    Returns
+    -------
+    dict
+        ``ports`` of ``top`` and its library ``cells``, each named by its instance path
+        joined with ``/`` (``lane0.instance/_12_``), as OpenSTA names the cells of the
+        hierarchical netlist; the top module's nets keep their numbers.
+    """
+    module = modules[top]
+    numbers = [bit for port in module["ports"].values() for bit in port["bits"]]
+    numbers += [bit for cell in module["cells"].values()
+                for bits in cell["connections"].values() for bit in bits]
+    fresh = itertools.count(max((bit for bit in numbers if isinstance(bit, int)),
+                                default=1) + 1)
+    cells = {}
+
+    def expand(name, prefix, nets):
+        def net(bit):
+            if isinstance(bit, str):  # a constant
+                return bit
+            if bit not in nets:
+                nets[bit] = next(fresh)
+            return nets[bit]
+
+        for instance, cell in modules[name]["cells"].items():
+            connections = {pin: [net(bit) for bit in bits]
+                           for pin, bits in cell["connections"].items()}
+            kind = cell["type"]
+            if kind not in modules:
+                cells[prefix + instance] = dict(cell, connections=connections)
+                continue
+            inner = {}
+            for port, facts in modules[kind]["ports"].items():
+                for bit, outer in zip(facts["bits"], connections.get(port, ()), strict=False):
+                    if isinstance(bit, int):
+                        inner[bit] = outer
+            expand(kind, f"{prefix}{instance}/", inner)
+
+    expand(top, "", {bit: bit for bit in numbers if isinstance(bit, int)})
+    return {"ports": module["ports"], "cells": cells}
+
+
+def _assemble(flow, built, options, started):
+    """The report of a design assembled from its blocks.
+
+    Its netlist holds every distinct module once (OpenSTA links it for timing and power);
+    its JSON netlist is the flat one that power from data simulates.
+    """
+    pdk, corner = options.pdk, options.corner
+    own = built.report
+    key = cache.cache_key(step="synth-hierarchical",
+                          modules={name: report.key for name, report in built.netlists.items()},
+                          groups=flow.groups, ops_per_cycle=flow.ops_per_cycle,
+                          operation=flow.operation)
+    folder = cache.entry("synth", key)
+    if options.cache_results:
+        stored = cache.load("synth", key)
+        if stored is not None and (folder / "netlist.json").is_file():
+            return SynthesisReport.from_dict(stored, cached=True, folder=folder)
+    library = pdk.library(corner)
+    modules = {name: json.loads(report.netlist_json_path.read_text())["modules"][name]
+               for name, report in built.netlists.items()}
+    module = flatten_netlist(modules, flow.top)
+    hierarchy, groups = {}, {}
+    if flow.keep_hierarchy:
+        blocks = {name: (child.area_um2, sum(child.cells.values()))
+                  for name, child in built.children.items()}
+        hierarchy, groups = _hierarchy((own.folder / "hierarchy.json").read_text(), flow.top,
+                                       library, flow.groups, blocks,
+                                       (own.buffer_area_um2, own.buffers))
+    inputs, outputs = _ports(module)
+    report = SynthesisReport(
+        design=flow.name, top=flow.top, pdk=pdk.name, corner=corner,
+        clock_ns=options.clock_ns, area_um2=built.area_um2,
+        cell_count=sum(built.cells.values()), cells=built.cells,
+        sequential_cells=built.sequential_cells, hierarchy=hierarchy, groups=groups,
+        inputs=inputs, outputs=outputs, clock_port=_clock_port(module, library),
+        folder=folder, liberty=str(pdk.liberty(corner)), tool_versions=own.tool_versions,
+        ops_per_cycle=flow.ops_per_cycle, operation=flow.operation,
+        seconds=time.monotonic() - started, key=key, pdk_source=str(pdk.source),
+        pdk_root=str(pdk.root), buffers=built.buffers, buffer_area_um2=built.buffer_area_um2,
+        blocks=dict(sorted(built.instances.items())), hierarchical=True)
+    with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
+        workdir = Path(workdir)
+        (workdir / "netlist.v").write_text(
+            "\n".join(report.netlist_path.read_text() for report in built.netlists.values()))
+        (workdir / "netlist.json").write_text(
+            json.dumps({"modules": {flow.top: module}}, separators=(",", ":")))
+        (workdir / "yosys.log").write_text(
+            "\n".join(report.log_path.read_text() for report in built.netlists.values()))
+        cache.store("synth", key, report.as_dict(),
+                    {name: workdir / name for name in ("netlist.v", "netlist.json", "yosys.log")})
     return report

@@ -21,7 +21,8 @@ from .datapath import BitserialLane, MultiplierLane, lane_signature, multiplier_
 from .macro import DCiMMacro, RegisterArray, WeightArray
 from .spec import MacroSpec
 
-__all__ = ["BlackBox", "VerilogBlock", "macro_blocks", "macro_verilog"]
+__all__ = ["BlackBox", "VerilogBlock", "lane_verilog", "macro_blocks", "macro_top_verilog",
+           "macro_verilog"]
 
 
 class BlackBox(wiring.Component):
@@ -71,6 +72,48 @@ class _Hierarchy:
         if self._multiplier_module is None:
             return mult.component()
         return BlackBox(self._multiplier_module, multiplier_signature(mult))
+
+
+def _macro_of(macro):
+    if isinstance(macro, MacroSpec):
+        macro = DCiMMacro(spec=macro)
+    if not isinstance(macro, DCiMMacro):
+        raise TypeError(f"macro must be a DCiMMacro or a MacroSpec, not {macro!r}")
+    return macro
+
+
+def lane_verilog(spec):
+    """Verilog of one lane of ``spec``: module ``spec.name + "_lane"``.
+
+    A multiplier lane instantiates module ``spec.mult.name`` for each multiplier (emitted
+    separately); a bit-serial lane is complete.
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is not a :class:`MacroSpec`.
+    """
+    if not isinstance(spec, MacroSpec):
+        raise TypeError(f"spec must be a MacroSpec, not {spec!r}")
+    lane = MultiplierLane(spec) if spec.datapath == "multiplier" else BitserialLane(spec)
+    return verilog.convert(lane, name=f"{spec.name}_lane", emit_src=False,
+                           platform=_Hierarchy(multiplier_module=spec.mult.name))
+
+
+def macro_top_verilog(macro):
+    """Verilog of the macro module alone: module ``spec.name``, lanes as instances.
+
+    Each lane is an instance of module ``spec.name + "_lane"`` (see :func:`lane_verilog`).
+
+    Raises
+    ------
+    TypeError
+        If ``macro`` is neither a :class:`DCiMMacro` nor a :class:`MacroSpec`.
+    """
+    macro = _macro_of(macro)
+    spec = macro.spec
+    return verilog.convert(macro, name=spec.name, emit_src=False,
+                           platform=_Hierarchy(lane_module=f"{spec.name}_lane"))
 
 
 class VerilogBlock(NamedTuple):

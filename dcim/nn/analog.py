@@ -50,8 +50,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..checks import check_bool, check_int, short_repr
-from .matmul import _as_int64, _check_range, _check_shapes, _extremes, _ieee_float32_gemm
+from ..checks import check_bool, check_int, check_table, short_repr
+from .operands import as_int64, check_range, check_shapes, ieee_float32_gemm, value_extremes
 
 __all__ = ["MAX_ROWS", "MAX_VOTING_SAMPLES", "AnalogCiM", "ArrayCycle", "analog_matmul"]
 
@@ -218,13 +218,7 @@ class AnalogCiM:
         ValueError
             If it holds unknown keys (listing them and the known ones), or a bad value.
         """
-        if not isinstance(data, dict):
-            raise TypeError(f"analog CiM description must be a table, not {short_repr(data)}")
-        unknown = sorted(map(repr, set(data) - set(_FIELDS)))
-        if unknown:
-            raise ValueError(f"analog CiM description has unknown keys [{', '.join(unknown)}]; "
-                             f"it takes {list(_FIELDS)!r}")
-        return cls(**data)
+        return cls(**check_table("analog CiM description", data, _FIELDS))
 
     # -- ranges, noise and cycles ----------------------------------------------------------
 
@@ -429,15 +423,15 @@ def analog_matmul(x, w, config, *, act_signed=False, chunk_rows=None, generator=
         if generator.device != device:
             raise ValueError(f"generator must be on x's device ({device}), not on "
                              f"{generator.device}")
-    x = _as_int64("x", x, device)
-    w = _as_int64("w", w, device)
-    _check_shapes(x, w)
+    x = as_int64("x", x, device)
+    w = as_int64("w", w, device)
+    check_shapes(x, w)
     config.act_chunks(act_signed)        # refuses signed 1-bit activations
     word = 1 << (config.act_bits - 1)
     act_limits = (-word, word - 1) if act_signed else (0, 2 * word - 1)
     weight_word = 1 << (config.weight_bits - 1)
-    _check_range("x", x, _extremes(x), *act_limits, config.name)
-    _check_range("w", w, _extremes(w), -weight_word, weight_word - 1, config.name)
+    check_range("x", x, value_extremes(x), *act_limits, config.name)
+    check_range("w", w, value_extremes(w), -weight_word, weight_word - 1, config.name)
     if generator is None:
         generator = torch.Generator(device=device).manual_seed(config.seed)
     if x.shape[0] == 0 or x.shape[1] == 0 or w.shape[1] == 0:
@@ -455,7 +449,7 @@ def _analog(x, w, config, signed, rows, generator):
     full_scales = [((1 << width) - 1) * config.rows for _, width in chunks]
     # Popcounts are exact integers in float32 below 2**24. Codes are ``round(p * L / F)``:
     # float32 keeps that exact (ties included) while ``L * F < 2**23``.
-    gemm = (torch.float32 if max(full_scales) < 1 << 24 and _ieee_float32_gemm(x.device)
+    gemm = (torch.float32 if max(full_scales) < 1 << 24 and ieee_float32_gemm(x.device)
             else torch.float64)
     dtype = torch.float32 if steps * max(full_scales) < 1 << 23 else torch.float64
     depth = -(-x.shape[1] // rows) * rows

@@ -55,7 +55,7 @@ from ..arith.multiplier import MultiplierSpec
 from ..checks import check_int, check_integer_range, short_repr
 from ..flow import macro_stimulus, ppa
 from ..macro import DCiMMacro, MacroSpec
-from .matmul import _as_int64
+from .operands import as_int64
 
 __all__ = ["MAX_SAMPLES", "MacEnergy", "MacroOperands", "energy_per_mac", "inference_energy",
            "layer_macro_operands", "layer_operand_sample", "operand_metrics",
@@ -93,8 +93,8 @@ def _layer(design, weights, activations):
     An unsigned design accepts values down to minus its largest one (sign-magnitude).
     """
     spec = _design_spec(design)
-    w = _as_int64("weights", weights, "cpu").numpy()
-    x = _as_int64("activations", activations, "cpu").numpy()
+    w = as_int64("weights", weights, "cpu").numpy()
+    x = as_int64("activations", activations, "cpu").numpy()
     if w.ndim != 2 or x.ndim != 2 or x.shape[1] != w.shape[0]:
         raise ValueError(f"weights must have shape (K, N) and activations shape (M, K), not "
                          f"{w.shape!r} and {x.shape!r}")

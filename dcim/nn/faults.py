@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..checks import check_int, short_repr
+from ..checks import check_int, check_table, short_repr
 
 __all__ = ["ENCODINGS", "MAX_FAULT_BITS", "WeightFaults", "flip_weight_bits"]
 
@@ -104,14 +104,7 @@ class WeightFaults:
         ValueError
             If it holds unknown keys (listing them and the known ones), or a bad value.
         """
-        if not isinstance(data, dict):
-            raise TypeError(f"weight faults description must be a table, not "
-                            f"{short_repr(data)}")
-        unknown = sorted(map(repr, set(data) - set(_FIELDS)))
-        if unknown:
-            raise ValueError(f"weight faults description has unknown keys "
-                             f"[{', '.join(unknown)}]; it takes {list(_FIELDS)!r}")
-        return cls(**data)
+        return cls(**check_table("weight faults description", data, _FIELDS))
 
     def apply(self, w, *, bits, encoding):
         """:func:`flip_weight_bits` with this rate and seed."""

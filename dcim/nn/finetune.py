@@ -119,19 +119,8 @@ def _key(model, task, training):
 def _train(model, task, training):
     x, y = task.tensors("train")
     with tasks.deterministic(training.seed):
-        optimizer = torch.optim.Adam(model.parameters(), lr=training.learning_rate)
-        steps = training.epochs * -(-len(y) // training.batch_size)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-        order = torch.Generator().manual_seed(training.seed)
-        model.train()
-        for _ in range(training.epochs):
-            for batch in torch.randperm(len(y), generator=order).split(training.batch_size):
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-    return model.eval()
+        return tasks.fit(model, x, y, epochs=training.epochs, batch_size=training.batch_size,
+                         learning_rate=training.learning_rate, seed=training.seed)
 
 
 def _cached(model, folder):

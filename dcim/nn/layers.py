@@ -137,6 +137,35 @@ def layer_quantization(design, *, weight_bits=None, act_bits=None, act_signed=Fa
                              act_signed, sign_magnitude=not signed)
 
 
+def _exact_as(acc, dtype):
+    """Exact integer sums ``acc`` (int64, or a float tensor holding them exactly) as ``dtype``,
+    rounded as ``acc.to(torch.int64).to(dtype)`` rounds them.
+
+    float32 and float64 hold the float sums (below ``2**24`` and ``2**53``) exactly, and a
+    float64 sum rounds to float32 as its integer does (both round the same exact value once).
+    """
+    if acc.dtype == dtype:
+        return acc
+    if acc.dtype.is_floating_point and dtype in (torch.float32, torch.float64):
+        return acc.to(dtype)
+    return acc.to(torch.int64).to(dtype)
+
+
+def _channels_last(x):
+    """Whether a 4-D ``x`` is laid out channels-last; one that is both (one channel, or one
+    pixel) counts as contiguous, as torch's convolutions take it."""
+    return not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+
+
+def _copy_parameters(target, source):
+    """``target`` with a copy of ``source``'s weight and bias (a layer and its float twin)."""
+    with torch.no_grad():
+        target.weight.copy_(source.weight)
+        if source.bias is not None:
+            target.bias.copy_(source.bias)
+    return target
+
+
 def _round_ste(value):
     """``round(value)`` with the gradient of the identity (straight-through)."""
     return value + (torch.round(value) - value).detach()
@@ -216,8 +245,11 @@ class DCiMLayer(nn.Module):
         """``clamp(round(x / act_scale), low, high)`` in ``x``'s dtype (straight-through
         rounding in training)."""
         q = self.quantization
-        scaled = torch.clamp(x / self.act_scale.to(x.dtype), q.act_min, q.act_max)
-        return _round_ste(scaled) if self.training else torch.round(scaled)
+        scaled = x / self.act_scale.to(x.dtype)
+        if self.training:
+            return _round_ste(torch.clamp(scaled, q.act_min, q.act_max))
+        # The quotient is a new tensor: clamped and rounded in place, the same values.
+        return scaled.clamp_(q.act_min, q.act_max).round_()
 
     def _quantize_weight(self, weight, scale):
         q = self.quantization.weight_max
@@ -264,22 +296,37 @@ class DCiMLayer(nn.Module):
         with the exact product's gradient in training."""
         w_int, prepared, scale = self._prepared_weights()
         with torch.no_grad():
-            acc = prepared[group].matmul(patches.detach().to(torch.int64)).to(patches.dtype)
+            # The quantization keeps the patches in the design's range: the unchecked path.
+            acc = _exact_as(prepared[group]._sums(patches.detach()), patches.dtype)
         if not (self.training and torch.is_grad_enabled()):
             return acc
         w_q = _round_ste(self._quantize_weight(self.weight, scale))
         exact = patches @ self._weight_matrices(w_q)[group].to(patches.dtype)
         return exact + (acc - exact).detach()
 
-    def _rescale(self, acc, channel_dim):
-        """``acc * (act_scale * s_n) + bias``, the channels along ``channel_dim``."""
+    def _rescale(self, acc, channel_dim, memory_format=None):
+        """``acc * (act_scale * s_n) + bias``, the channels along ``channel_dim``.
+
+        ``acc`` is the layer's own new tensor: without gradients it is rescaled in place (the
+        same two roundings, one pass less each), or into a new tensor laid out in
+        ``memory_format`` when that differs from ``acc``'s.
+        """
         scale = (self.act_scale * self._prepared_weights()[2]).to(acc.dtype)
         shape = [1] * acc.dim()
         shape[channel_dim] = -1
-        out = acc * scale.reshape(shape)
-        if self.bias is not None:
-            out = out + self.bias.to(acc.dtype).reshape(shape)
-        return out
+        scale = scale.reshape(shape)
+        bias = None if self.bias is None else self.bias.to(acc.dtype).reshape(shape)
+        if torch.is_grad_enabled() and (acc.requires_grad
+                                        or (bias is not None and bias.requires_grad)):
+            out = acc * scale
+            return out if bias is None else out + bias
+        if memory_format is None or acc.is_contiguous(memory_format=memory_format):
+            out = acc.mul_(scale)
+        else:
+            out = torch.mul(acc, scale, out=torch.empty(acc.shape, dtype=acc.dtype,
+                                                        device=acc.device,
+                                                        memory_format=memory_format))
+        return out if bias is None else out.add_(bias)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -338,6 +385,14 @@ class _AnalogWeights:
                              act_signed=self.layer.quantization.act_signed,
                              chunk_rows=self.chunk_rows,
                              generator=self.layer._noise_generator(x.device))
+
+    def _sums(self, x):
+        """The array's float64 output for the layer's (in-range) activations."""
+        return self.matmul(x.to(torch.int64))
+
+    def _conv2d(self, *args):
+        """No convolution path: the layer unfolds its patches (conversions follow them)."""
+        return None
 
 
 _DESIGN_TYPES = {"multiplier": MultiplierSpec, "analog": AnalogCiM}
@@ -406,22 +461,13 @@ class DCiMLinear(DCiMLayer):
         layer = cls(module.in_features, module.out_features, design,
                     bias=module.bias is not None, weight_bits=weight_bits, act_bits=act_bits,
                     act_signed=act_signed, act_scale=act_scale, faults=faults)
-        layer.to(device=module.weight.device)
-        with torch.no_grad():
-            layer.weight.copy_(module.weight)
-            if module.bias is not None:
-                layer.bias.copy_(module.bias)
-        return layer
+        return _copy_parameters(layer.to(device=module.weight.device), module)
 
     def to_float(self):
         """The ``nn.Linear`` with this layer's float weights and bias (copied)."""
         module = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
                            device=self.weight.device, dtype=self.weight.dtype)
-        with torch.no_grad():
-            module.weight.copy_(self.weight)
-            if self.bias is not None:
-                module.bias.copy_(self.bias)
-        return module
+        return _copy_parameters(module, self)
 
     def _weight_matrices(self, weight):
         return [weight.t()]
@@ -504,12 +550,7 @@ class DCiMConv2d(DCiMLayer):
                     padding_mode=module.padding_mode, weight_bits=weight_bits,
                     act_bits=act_bits, act_signed=act_signed, act_scale=act_scale,
                     faults=faults)
-        layer.to(device=module.weight.device)
-        with torch.no_grad():
-            layer.weight.copy_(module.weight)
-            if module.bias is not None:
-                layer.bias.copy_(module.bias)
-        return layer
+        return _copy_parameters(layer.to(device=module.weight.device), module)
 
     def to_float(self):
         """The ``nn.Conv2d`` with this layer's float weights and bias (copied)."""
@@ -517,11 +558,7 @@ class DCiMConv2d(DCiMLayer):
                            stride=self.stride, padding=self.padding, dilation=self.dilation,
                            groups=self.groups, bias=self.bias is not None,
                            device=self.weight.device, dtype=self.weight.dtype)
-        with torch.no_grad():
-            module.weight.copy_(self.weight)
-            if self.bias is not None:
-                module.bias.copy_(self.bias)
-        return module
+        return _copy_parameters(module, self)
 
     def _weight_matrices(self, weight):
         """Per group, the (K, N) matrix of the unfolded kernel."""
@@ -547,14 +584,25 @@ class DCiMConv2d(DCiMLayer):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"input must have shape (batch, {self.in_channels}, height, "
                              f"width), not {tuple(x.shape)!r}")
-        x_q = functional.pad(self.quantize_input(x), self._padding_amounts())
-        height = (x_q.shape[2] - self.dilation[0] * (self.kernel_size[0] - 1) - 1) \
-            // self.stride[0] + 1
-        width = (x_q.shape[3] - self.dilation[1] * (self.kernel_size[1] - 1) - 1) \
-            // self.stride[1] + 1
+        x_q = self.quantize_input(x)
+        pads = self._padding_amounts()
+        height = (x_q.shape[2] + pads[2] + pads[3] - self.dilation[0]
+                  * (self.kernel_size[0] - 1) - 1) // self.stride[0] + 1
+        width = (x_q.shape[3] + pads[0] + pads[1] - self.dilation[1]
+                 * (self.kernel_size[1] - 1) - 1) // self.stride[1] + 1
         if height < 1 or width < 1:
             raise ValueError(f"input of shape {tuple(x.shape)!r} is smaller than the kernel "
                              f"{self.kernel_size} (dilation {self.dilation})")
+        if not (self.training and torch.is_grad_enabled()):
+            with torch.no_grad():
+                # As _product: the integer sums carry no gradient outside training.
+                acc = self._convolved(x_q, pads)
+            if acc is not None:
+                # Laid out as the input is, as nn.Conv2d's output is.
+                layout = (torch.channels_last if _channels_last(x_q)
+                          else torch.contiguous_format)
+                return self._rescale(_exact_as(acc, x_q.dtype), 1, layout)
+        x_q = functional.pad(x_q, pads)
         patches = functional.unfold(x_q, self.kernel_size, dilation=self.dilation,
                                     stride=self.stride)
         batch, k_all, positions = patches.shape
@@ -584,6 +632,26 @@ class DCiMConv2d(DCiMLayer):
         """Multiply-accumulates of one forward pass of ``x`` (all its samples)."""
         return sum(int(x_int.shape[0]) * int(w_int.shape[0]) * int(w_int.shape[1])
                    for x_int, w_int in self.operands(x))
+    def _convolved(self, x_q, pads):
+        """The integer sums of every group straight from the activations, padded by
+        ``pads`` (see :meth:`~dcim.nn.matmul.PreparedWeights._conv2d`), or None to unfold
+        instead."""
+        prepared = self._prepared_weights()[1]
+        q = self.quantization
+        per_group = self.in_channels // self.groups
+        sums = []
+        for g, weights in enumerate(prepared):
+            group = x_q if self.groups == 1 else x_q[:, g * per_group:(g + 1) * per_group]
+            acc = weights._conv2d(group, self.kernel_size, self.stride, self.dilation, pads,
+                                  (q.act_min, q.act_max))
+            if acc is None:
+                return None
+            sums.append(acc)
+        if len(sums) == 1:
+            return sums[0]
+        if len({acc.dtype for acc in sums}) > 1:
+            sums = [acc.to(torch.int64) for acc in sums]
+        return torch.cat(sums, dim=1)
 
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -21,8 +21,20 @@ the same shape, 8-bit operands; ``python -m benchmarks nn_matmul``):
   ``1 + rank`` GEMMs for tables of high rank (Mitchell: 128 GEMMs).
 - Sums are computed in float32 when every partial sum is an integer below ``2**24`` in
   magnitude, else float64 (below ``2**53``), splitting ``K`` into parts that each meet the
-  bound and adding the parts in int64: every step is exact. GEMMs use float64 when the
-  backend lets float32 round to TF32 or bfloat16.
+  bound and adding the parts in float64 or int64: every step is exact. The bound is the
+  weights' own: each column's sum of the largest magnitude each of its weights can add
+  (trained weights are mostly small, so a whole ``K`` usually fits where ``K`` times the
+  largest product would not). GEMMs use float64 when the backend lets float32 round to TF32
+  or bfloat16.
+- For dcim.nn's layers, whose quantization already keeps the operands in range, an unchecked
+  path takes the float activations as they are (no int64 copy, no range pass) and returns the
+  float sums that hold the integers exactly. A convolution does not unfold its input: a
+  factored design runs one ``conv2d`` per term on looked-up activations (where torch's CPU
+  convolution is known to be a direct or GEMM-based one in IEEE arithmetic; NNPACK and
+  cuDNN may choose Winograd or FFT algorithms, so elsewhere the patches are unfolded), in
+  parts of whole input channels when the sums would exceed the float bound; per-weight tables
+  are gathered with window indices written straight from the channels-last activations
+  (``python -m benchmarks nn_cnn`` measures a whole network).
 - Macros with exact adder trees run per pass of ``rows`` through the same path and wrap as
   their model does; approximate trees run :func:`dcim.macro.model.macro_model` itself.
 - Wider designs evaluate ``design.model`` on broadcast operand blocks: exact, and slow
@@ -45,6 +57,7 @@ from torch.nn.functional import embedding_bag
 
 from ..arith.multiplier import MultiplierSpec, registries
 from ..checks import check_bool, short_repr
+from .operands import as_int64, check_range, check_shapes, ieee_float32_gemm, value_extremes
 
 __all__ = ["PreparedWeights", "approx_matmul", "prepare_weights", "product_table"]
 
@@ -61,45 +74,6 @@ _TABLE_BYTES = 8 << 20       # per-weight tables summed by one embedding_bag cal
 
 # -- validation ---------------------------------------------------------------------------
 
-def _as_int64(label, value, device):
-    """``value`` as an int64 tensor on ``device``; a TypeError unless it holds integers."""
-    if isinstance(value, torch.Tensor):
-        if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
-            raise TypeError(f"{label} must hold integers, not {value.dtype}")
-        return value.to(device=device, dtype=torch.int64)
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError):
-        raise ValueError(f"{label} must be an array of integers, not "
-                         f"{short_repr(value)}") from None
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{label} must hold integers, not {array.dtype}")
-    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{label} holds {int(array.max())}, beyond int64")
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64)).to(device)
-
-
-def _extremes(values):
-    """``(lowest, highest)`` of a tensor as ints, ``(0, 0)`` when empty: one pass."""
-    if values.numel() == 0:
-        return 0, 0
-    lowest, highest = torch.aminmax(values)
-    return int(lowest), int(highest)
-
-
-def _check_range(label, values, extremes, low, high, design):
-    if extremes[0] < low or extremes[1] > high:
-        outside = (values < low) | (values > high)
-        bad = int(values[outside][0])
-        raise ValueError(f"{label} must lie in [{low}, {high}] for {design}, not {bad!r}")
-
-
-def _check_shapes(x, w):
-    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
-        raise ValueError(f"x must have shape (M, K) and w shape (K, N), not "
-                         f"{tuple(x.shape)!r} and {tuple(w.shape)!r}")
-
-
 def _sign_magnitude(design, sign_magnitude, operands, ranges):
     """Whether the product runs sign-magnitude; checks the ``sign_magnitude`` argument."""
     if sign_magnitude is not None:
@@ -113,7 +87,7 @@ def _sign_magnitude(design, sign_magnitude, operands, ranges):
     if sign_magnitude is False and negative:
         for label, (values, extremes) in operands.items():
             # Names the array and its value, as an out-of-range operand does.
-            _check_range(label, values, extremes, 0, ranges[label][1],
+            check_range(label, values, extremes, 0, ranges[label][1],
                          f"{design.name} without sign_magnitude")
     return bool(sign_magnitude) or (sign_magnitude is None and negative)
 
@@ -203,7 +177,6 @@ class _Plan:
         self.low = low
         top = max(abs(low), abs(low + table.shape[0] - 1))
         self.factors = None         # (U, V, d, exact_part): see _low_rank
-        self.k_bound = None         # the largest magnitude one k adds to a factored sum
         self._tensors = {}
         values = np.arange(low, low + table.shape[0], dtype=np.int64)
         # The exact part costs one GEMM: factor E and add it, or factor the table alone.
@@ -215,15 +188,28 @@ class _Plan:
             bound = (abs(d) * top * top if exact_part else 0) + sum(
                 int(np.abs(u[:, r]).max()) * int(np.abs(v[r]).max()) for r in range(u.shape[1]))
             cost = u.shape[1] + exact_part
+            # bound: the largest magnitude one k adds to a factored sum.
             if bound < 1 << 52 and (self.factors is None or cost < self.gemms):
-                self.factors, self.k_bound, self.gemms = (u, v, d, exact_part), bound, cost
-        self.row_max = np.abs(table).max(axis=1)
+                self.factors, self.gemms = (u, v, d, exact_part), cost
+        self.weight_bound = self._weight_bound(values, top)
+
+    def _weight_bound(self, values, top):
+        """Per weight value, the largest magnitude that one product adds to a sum: for the
+        gathered tables the row's largest entry, for factors the terms' largest magnitudes."""
+        if self.factors is None:
+            return np.abs(self.table).max(axis=1)
+        u, v, d, exact_part = self.factors
+        bound = np.abs(values) * (abs(d) * top) if exact_part else np.zeros_like(values)
+        for r in range(u.shape[1]):
+            bound = bound + np.abs(u[:, r]) * int(np.abs(v[r]).max())
+        return bound
 
     def tensor(self, name, device, dtype):
-        """``name`` ("table_t", "row_max", "u", "v") as a tensor, kept per device and dtype."""
+        """``name`` ("table_t", "weight_bound", "u", "v") as a tensor, kept per device and
+        dtype."""
         key = (name, device, dtype)
         if key not in self._tensors:
-            value = {"table_t": lambda: self.table.T, "row_max": lambda: self.row_max,
+            value = {"table_t": lambda: self.table.T, "weight_bound": lambda: self.weight_bound,
                      "u": lambda: self.factors[0].T, "v": lambda: self.factors[1]}[name]()
             self._tensors[key] = torch.from_numpy(np.ascontiguousarray(value)).to(
                 device=device, dtype=dtype)
@@ -277,17 +263,6 @@ def _products(spec, a, b, sign_magnitude):
 
 # -- the computations ----------------------------------------------------------------------
 
-def _ieee_float32_gemm(device):
-    """Whether float32 GEMMs on ``device`` round as IEEE float32 (no TF32 or bfloat16)."""
-    backends = {"cpu": torch.backends.mkldnn, "cuda": torch.backends.cuda}
-    if device.type not in backends:
-        return False
-    precision = backends[device.type].matmul.fp32_precision
-    if precision == "none":
-        precision = torch.backends.fp32_precision
-    return precision in ("ieee", "none")
-
-
 def _float_parts(k, bound, float32=True):
     """The float dtype and the number of ``k`` positions per part that keep sums exact.
 
@@ -327,67 +302,250 @@ def _shifted(values, low):
     return values if low == 0 else values - low
 
 
+def _index(values, low):
+    """``values - low`` as an index: int32 from a float tensor of integers (the layers' path,
+    half the bytes of int64), int64 kept as it is."""
+    if values.dtype.is_floating_point:
+        values = values.to(torch.int32)
+    return _shifted(values, low)
+
+
 def _lookup(vector, index):
     """``vector[index]``: index_select on the flat index is 4x faster than ``vector[index]``."""
     return vector.index_select(0, index.reshape(-1)).view(index.shape)
 
 
+def _column_total(bounds):
+    """An upper bound of the largest column sum of ``bounds`` (K, N), float64.
+
+    The float64 sum rounds by at most ``(K - 1) * 2**-53`` of the total; the margin covers it,
+    so that the test against ``2**24`` or ``2**53`` errs only towards caution.
+    """
+    total = float(bounds.sum(0).max())
+    return total * (1 + bounds.shape[0] * 2.0 ** -52)
+
+
+def _weight_parts(bounds, float32=True):
+    """:func:`_float_parts` for terms bounded per weight: ``bounds[k, n]`` bounds ``|term|``.
+
+    Trained weights are mostly far below the largest value, so every column's sum of its
+    weights' bounds usually stays exact in float32 over the whole ``K`` where the worst case
+    (``K`` times the largest bound) would split it.
+    """
+    k = bounds.shape[0]
+    total = _column_total(bounds)
+    if float32 and total < _EXACT_FLOAT[torch.float32]:
+        return torch.float32, k
+    dtype, part = _float_parts(k, int(bounds.max()), float32)
+    if dtype == torch.float64 and part < k and total < _EXACT_FLOAT[torch.float64]:
+        return dtype, k
+    return dtype, part
+
+
+def _greedy_parts(bounds, limit):
+    """Consecutive slices of the rows of ``bounds`` (R, N) whose column sums stay below
+    ``limit``; None when one row alone reaches it. One slice when every column fits."""
+    if _column_total(bounds) < limit:
+        return [slice(0, bounds.shape[0])]
+    peaks = bounds.max(dim=1).values.tolist()
+    if max(peaks) >= limit:
+        return None
+    slices, start, running = [], 0, 0.0
+    for row, peak in enumerate(peaks):
+        # Row maxima summed bound every column's sum, exactly: each is an integer < 2**53.
+        if running + peak >= limit:
+            slices.append(slice(start, row))
+            start, running = row, 0.0
+        running += peak
+    slices.append(slice(start, len(peaks)))
+    return slices
+
+
+def _summed(parts):
+    """The exact sum of parts holding exact integers: float32 parts (each below ``2**24``)
+    added in float64, float64 parts in int64."""
+    if len(parts) == 1:
+        return parts[0]
+    exact = torch.float64 if parts[0].dtype == torch.float32 else torch.int64
+    total = parts[0].to(exact)
+    for part in parts[1:]:
+        total.add_(part.to(exact))
+    return total
+
+
+
+def _mkldnn_conv_ieee():
+    """Whether oneDNN convolutions in float32 round as IEEE float32 (no TF32 or bfloat16)."""
+    precision = torch.backends.mkldnn.conv.fp32_precision
+    if precision == "none":
+        precision = torch.backends.mkldnn.fp32_precision
+    if precision == "none":
+        precision = torch.backends.fp32_precision
+    return precision in ("ieee", "none")
+
+
+def _exact_conv(x, weight, stride, padding, dilation):
+    """Whether torch's convolution of ``x`` by ``weight`` sums integers exactly below the
+    float bound: a direct or GEMM-based algorithm in IEEE arithmetic.
+
+    NNPACK (which torch picks on the CPU when oneDNN is off) and cuDNN may transform the
+    operands (Winograd, FFT) or round to TF32, so only the CPU's oneDNN and im2col
+    convolutions qualify; elsewhere the layers unfold and multiply, exact on every device.
+    """
+    select = getattr(torch._C, "_select_conv_backend", None)
+    if x.device.type != "cpu" or select is None:
+        return False
+    backends = torch._C._ConvBackend
+    backend = select(x, weight, None, list(stride), list(padding), list(dilation), False,
+                     [0, 0], 1, None)
+    if backend in (backends.Slow2d, backends.SlowDilated2d):
+        return True
+    return backend == backends.Mkldnn and (x.dtype != torch.float32 or _mkldnn_conv_ieee())
+
+
+def _conv_shape(x, kernel_size, stride, dilation, pads):
+    """``(height, width)`` of a convolution's output over ``x`` padded by ``pads``
+    (left, right, top, bottom)."""
+    sizes = (x.shape[2] + pads[2] + pads[3], x.shape[3] + pads[0] + pads[1])
+    return tuple((sizes[i] - dilation[i] * (kernel_size[i] - 1) - 1) // stride[i] + 1
+                 for i in range(2))
+
+
 class _Factored:
     """``(d * x @ w + V[x] @ U[w]) / d``, one GEMM per term, accumulated in place.
 
-    The weight side (its float copy and its looked-up factors, per part of ``K``) is built
-    once, so that a layer reuses it for every batch.
+    The weight side (its float copy and its looked-up factors) is built once, so that a
+    layer reuses it for every batch; a convolution runs as one ``conv2d`` per term on the
+    looked-up activations, without unfolding them.
     """
 
     def __init__(self, plan, w):
         u, v, d, exact_part = plan.factors
         self.plan, self.rank, self.d, self.exact_part = plan, u.shape[1], d, exact_part
-        self.k = w.shape[0]
-        self.dtype, self.part = _float_parts(self.k, plan.k_bound, _ieee_float32_gemm(w.device))
+        self.k, self.n = w.shape
+        wi = _shifted(w, plan.low)
+        self.bounds = _lookup(plan.tensor("weight_bound", w.device, torch.float64), wi)
+        self.dtype, self.part = _weight_parts(self.bounds, ieee_float32_gemm(w.device))
         u_t = plan.tensor("u", w.device, self.dtype)
-        # Shifted operands index the factors; the exact part alone needs none.
-        wi = _shifted(w, plan.low) if self.rank else None
-        wf = w.to(self.dtype) * d if exact_part else None
-        self.parts = [(ks, wf[ks] if exact_part else None,
-                       [_lookup(u_t[r], wi[ks]) for r in range(self.rank)])
-                      for ks in _part_slices(self.k, self.part)]
+        # The terms' weight sides, (K, N) each: d * w for the exact part, then U_r[w].
+        self.terms = ([w.to(self.dtype) * d] if exact_part else []) + [
+            _lookup(u_t[r], wi) for r in range(self.rank)]
+        self._convs = {}
 
     def __call__(self, x):
-        v_t = self.plan.tensor("v", x.device, self.dtype)
-        xi = _shifted(x, self.plan.low) if self.rank else None
-        # Converted once: slices of the float copy feed the GEMMs of every part.
-        xf = x.to(self.dtype) if self.exact_part else None
-        out = None
-        for ks, wf, rights in self.parts:
-            total = xf[:, ks] @ wf if self.exact_part else None
-            for r, right in enumerate(rights):
-                left = _lookup(v_t[r], xi[:, ks])
-                total = left @ right if total is None else total.addmm_(left, right)
-            total = total.to(torch.int64)
-            total = total if self.d == 1 else total.floor_divide_(self.d)
-            out = total if out is None else out.add_(total)
-        return out
+        return self.sums(x).to(torch.int64)
+
+    def _activations(self, x, dtype, act_low=None):
+        """The terms' activation sides: ``x`` itself for the exact part, then ``V_r[x]``.
+
+        Activations known to be at least ``act_low >= 0`` index the factors from 0 on: no
+        shifted copy of ``x``.
+        """
+        v_t = self.plan.tensor("v", x.device, dtype)
+        low = self.plan.low
+        if act_low is not None and act_low >= 0:
+            v_t, low = v_t[:, -low:], 0
+        xi = _index(x, low) if self.rank else None
+        return ([x.to(dtype)] if self.exact_part else []) + [
+            _lookup(v_t[r], xi) for r in range(self.rank)]
+
+    def sums(self, x):
+        """The exact sums for activations ``x`` (M, K) of integers (int or float tensor)."""
+        if not self.terms:
+            return torch.zeros((x.shape[0], self.n), dtype=self.dtype, device=x.device)
+        # Looked up and converted once: slices feed the GEMMs of every part.
+        lefts = self._activations(x, self.dtype)
+        parts = []
+        for ks in _part_slices(self.k, self.part):
+            total = None
+            for left, right in zip(lefts, self.terms, strict=True):
+                total = (left[:, ks] @ right[ks] if total is None
+                         else total.addmm_(left[:, ks], right[ks]))
+            # Each part is d times an integer sum: the float quotient is exact.
+            parts.append(total if self.d == 1 else total.div_(self.d))
+        return _summed(parts)
+
+    def conv2d(self, x, kernel_size, stride, dilation, pads, act_range=None):
+        """The exact sums of a convolution of activations ``x`` (B, C, H, W) padded with
+        zero activations by ``pads`` (left, right, top, bottom), as a float tensor
+        (B, N, H', W'); None where no exact convolution is known (then the caller unfolds).
+        ``K`` is ``C * kernel area``, channels outermost."""
+        key = (x.shape[1], tuple(kernel_size))
+        if key not in self._convs:
+            self._convs[key] = self._conv_weights(*key)
+        dtype, channel_parts, weights = self._convs[key]
+        if dtype is None or not weights:
+            return None
+        acts = self._activations(x, dtype, None if act_range is None else act_range[0])
+        # A padded zero activation is 0 for the exact part and V_r[0] for the others: where
+        # all are 0, the convolution pads itself (one copy of the activations fewer).
+        zeros = ([0] if self.exact_part else []) + [
+            int(self.plan.factors[1][r][-self.plan.low]) for r in range(self.rank)]
+        padding = (pads[2], pads[0])
+        if pads[0] != pads[1] or pads[2] != pads[3] or any(zeros):
+            acts = [torch.nn.functional.pad(act, pads, value=zero)
+                    for act, zero in zip(acts, zeros, strict=True)]
+            padding = (0, 0)
+        if not _exact_conv(acts[0], weights[0], stride, padding, dilation):
+            return None
+        parts = []
+        for cs in channel_parts:
+            total = None
+            for act, weight in zip(acts, weights, strict=True):
+                term = torch.nn.functional.conv2d(act[:, cs], weight[:, cs], stride=stride,
+                                                  padding=padding, dilation=dilation)
+                total = term if total is None else total.add_(term)
+            parts.append(total if self.d == 1 else total.div_(self.d))
+        return _summed(parts)
+
+    def _conv_weights(self, channels, kernel_size):
+        """``(dtype, channel slices, [term weights (N, C, kh, kw)])`` of a convolution:
+        float32 while each part's sums stay exact there, parts of whole channels."""
+        area = kernel_size[0] * kernel_size[1]
+        per_channel = self.bounds.view(channels, area, self.n).sum(1)
+        for dtype in (torch.float32, torch.float64):
+            channel_parts = _greedy_parts(per_channel, _EXACT_FLOAT[dtype])
+            if channel_parts is not None:
+                break
+        else:
+            return None, None, None
+        weights = [term.t().reshape(self.n, channels, *kernel_size).to(dtype).contiguous()
+                   for term in self.terms]
+        return dtype, channel_parts, weights
 
 
 class _Gathered:
     """Per-weight tables summed by embedding_bag: ``out[m] = sum_k T[k, x[m, k]]``.
 
-    The tables ``T`` depend on the weights alone: built once per weight matrix.
+    The tables ``T`` depend on the weights alone: built once per weight matrix, at the first
+    product (a convolution builds its own, in the order of its windows).
     """
 
     def __init__(self, plan, w):
-        wi = _shifted(w, plan.low)
-        row_max = plan.tensor("row_max", w.device, torch.int64)
-        dtype, part = _float_parts(w.shape[0], int(row_max[wi].max()))
-        table_t = plan.tensor("table_t", w.device, dtype)
+        self.plan, self.k, self.n = plan, *w.shape
+        self.wi = _shifted(w, plan.low)
+        self.bounds = _lookup(plan.tensor("weight_bound", w.device, torch.float64), self.wi)
+        self._parts = None
+        self._convs = {}
+
+    def __call__(self, x):
+        return self.sums(x).to(torch.int64)
+
+    def _tables(self):
+        """``[(k slice, per_k, shift)]``: the tables of :meth:`sums`, in parts."""
+        if self._parts is not None:
+            return self._parts
+        plan, wi = self.plan, self.wi
+        dtype, part = _weight_parts(self.bounds)
+        table_t = plan.tensor("table_t", wi.device, dtype)
         size = table_t.shape[0]
         # Parts of at most 8 MB of tables: 1.3 to 1.5x faster at K = 576, N = 64 than one part.
         item = torch.finfo(dtype).bits // 8
-        cap = max(64, _TABLE_BYTES // (size * w.shape[1] * item) // 16 * 16)
+        cap = max(64, _TABLE_BYTES // (size * self.n * item) // 16 * 16)
         if part > cap:
-            part = _balanced(w.shape[0], cap)
-        self.parts = []
-        for ks in _part_slices(w.shape[0], part):
+            part = _balanced(self.k, cap)
+        self._parts = []
+        for ks in _part_slices(self.k, part):
             ws = wi[ks]
             # per_k[k * size + a, n] = LUT[w[k, n], a]: one embedding row per (k, activation).
             # Columns of the transposed table, then one transposing copy: 1.5x faster than
@@ -395,15 +553,96 @@ class _Gathered:
             # (The result must be contiguous: embedding_bag on a strided table is 30x slower.)
             per_k = (table_t.index_select(1, ws.reshape(-1)).view(size, *ws.shape)
                      .transpose(0, 1).reshape(-1, ws.shape[1]))
-            shift = torch.arange(ws.shape[0], device=w.device) * size - plan.low
-            self.parts.append((ks, per_k, shift))
+            shift = torch.arange(ws.shape[0], device=wi.device) * size - plan.low
+            self._parts.append((ks, per_k, shift))
+        return self._parts
 
-    def __call__(self, x):
-        out = None
-        for ks, per_k, shift in self.parts:
-            value = embedding_bag(x[:, ks] + shift, per_k, mode="sum").to(torch.int64)
-            out = value if out is None else out.add_(value)
-        return out
+    def sums(self, x):
+        """The exact sums for activations ``x`` (M, K) of integers (int or float tensor)."""
+        parts = []
+        for ks, per_k, shift in self._tables():
+            if x.dtype.is_floating_point and per_k.shape[0] < 1 << 31:
+                # int32 indices from the layers' float activations: one pass fewer.
+                index = x[:, ks].to(torch.int32).add_(shift.to(torch.int32))
+            else:
+                index = x[:, ks].to(torch.int64) + shift
+            parts.append(embedding_bag(index, per_k, mode="sum"))
+        return _summed(parts)
+
+    def conv2d(self, x, kernel_size, stride, dilation, pads, act_range=None):
+        """The exact sums of a convolution of activations ``x`` (B, C, H, W) in
+        ``act_range`` (the design's range by default), padded with zero activations by
+        ``pads`` (left, right, top, bottom), as a float tensor (B, N, H', W').
+
+        The window indices are written straight from the channels-last activations, rows of
+        the kernel at a time, into the order ``(kernel row, kernel column, channel)``: no
+        unfolded float copy, no transposes. The result is a channels-last view.
+        """
+        batch, channels = x.shape[:2]
+        kh, kw = kernel_size
+        low = self.plan.low
+        act_low, act_high = act_range or (low, low + self.plan.table.shape[0] - 1)
+        key = (channels, kh, kw, act_low, act_high)
+        if key not in self._convs:
+            self._convs[key] = self._conv_tables(*key)
+        table, offsets, parts = self._convs[key]
+        if table is None:
+            return None
+        height, width = _conv_shape(x, kernel_size, stride, dilation, pads)
+        left, right, top, bottom = pads
+        source = torch.empty((batch, x.shape[2] + top + bottom, x.shape[3] + left + right,
+                              channels), dtype=torch.int32, device=x.device)
+        # The padding written as zero activations around the copy: no padded float copy.
+        source[:, :top].zero_()
+        source[:, source.shape[1] - bottom:].zero_()
+        source[:, :, :left].zero_()
+        source[:, :, source.shape[2] - right:].zero_()
+        source[:, top:top + x.shape[2], left:left + x.shape[3]].copy_(x.permute(0, 2, 3, 1))
+        row, column = source.stride(1), source.stride(2)
+        window = (batch, height, width)
+        window_strides = (source.stride(0), stride[0] * row, stride[1] * column)
+        index = torch.empty((*window, kh, kw, channels), dtype=torch.int32, device=x.device)
+        if dilation[1] == 1:
+            # A kernel row of every window is kw * C consecutive values: one copy per row.
+            for i in range(kh):
+                torch.add(source.as_strided((*window, kw * channels), (*window_strides, 1),
+                                            i * dilation[0] * row),
+                          offsets[i].reshape(-1), out=index[:, :, :, i].view(*window, -1))
+        else:
+            for i in range(kh):
+                for j in range(kw):
+                    torch.add(source.as_strided((*window, channels), (*window_strides, 1),
+                                                i * dilation[0] * row + j * dilation[1] * column),
+                              offsets[i, j], out=index[:, :, :, i, j])
+        index = index.view(-1, kh * kw * channels)
+        sums = _summed([embedding_bag(index if len(parts) == 1 else index[:, ks], table,
+                                      mode="sum") for ks in parts])
+        return sums.view(batch, height, width, self.n).permute(0, 3, 1, 2)
+
+    def _conv_tables(self, channels, kh, kw, act_low, act_high):
+        """``(table, offsets (kh, kw, C), k slices)`` of a convolution: one table over every
+        ``k`` in window order and the activations in range, summed in parts of ``k`` that stay
+        exact in float32 (float64 tables when one position alone would not)."""
+        plan = self.plan
+        size = act_high - act_low + 1
+        k = channels * kh * kw
+        if k * size >= 1 << 31:
+            return None, None, None
+        # Window order (i, j, c) from the unfolded order (c, i, j) of the weight matrix.
+        order = torch.arange(k, device=self.wi.device).view(channels, kh, kw).permute(1, 2, 0)
+        wi = self.wi.index_select(0, order.reshape(-1))
+        bounds = self.bounds.index_select(0, order.reshape(-1))
+        dtype, parts = torch.float32, _greedy_parts(bounds, _EXACT_FLOAT[torch.float32])
+        if parts is None:
+            dtype, parts = torch.float64, _greedy_parts(bounds, _EXACT_FLOAT[torch.float64])
+            if parts is None:
+                return None, None, None
+        rows = plan.tensor("table_t", wi.device, dtype)[act_low - plan.low:act_high - plan.low + 1]
+        table = (rows.index_select(1, wi.reshape(-1)).view(size, k, self.n).transpose(0, 1)
+                 .reshape(-1, self.n))
+        offsets = (torch.arange(k, dtype=torch.int32, device=wi.device) * size
+                   - act_low).view(kh, kw, channels)
+        return table, offsets, parts
 
 
 def _modelled(spec, x, w, sign_magnitude):
@@ -526,22 +765,22 @@ def _design_ranges(design):
 
 def _check_operand(label, values, ranges, design, sign_magnitude):
     low, high = ranges[label]
-    extremes = _extremes(values)
+    extremes = value_extremes(values)
     if sign_magnitude:
         low = -high
     elif not design.signed and extremes[0] < 0:
         # Names the array and its value, as an out-of-range operand does.
-        _check_range(label, values, extremes, 0, high, f"{design.name} without sign_magnitude")
-    _check_range(label, values, extremes, low, high, design.name)
+        check_range(label, values, extremes, 0, high, f"{design.name} without sign_magnitude")
+    check_range(label, values, extremes, low, high, design.name)
 
 
 class PreparedWeights:
     """A weight matrix made ready for repeated products through one design.
 
     ``prepared.matmul(x)`` equals ``approx_matmul(x, w, design)`` bit for bit; what depends
-    on the weights alone (their float copies, looked-up factors or per-weight product
-    tables) is built once here, so a layer pays for it once, not per batch. Build one with
-    :func:`prepare_weights`.
+    on the weights alone (their float copies and looked-up factors here; per-weight product
+    tables, and a convolution's own weights or tables, at their first product) is built
+    once, so a layer pays for it once, not per batch. Build one with :func:`prepare_weights`.
 
     Members
     -------
@@ -575,7 +814,7 @@ class PreparedWeights:
         weights prepared without sign-magnitude is refused.
         """
         as_tensor = isinstance(x, torch.Tensor)
-        x = _as_int64("x", x, self.device)
+        x = as_int64("x", x, self.device)
         if x.ndim != 2 or x.shape[1] != self.shape[0]:
             raise ValueError(f"x must have shape (M, {self.shape[0]}) for weights of shape "
                              f"{self.shape!r}, not {tuple(x.shape)!r}")
@@ -586,6 +825,30 @@ class PreparedWeights:
         else:
             out = self._run(x)
         return out if as_tensor else out.cpu().numpy()
+
+    def _sums(self, x):
+        """:meth:`matmul` without its checks, for dcim.nn's layers, whose quantization keeps
+        ``x`` (M, K) in range: integers in any dtype (the layers' are floats).
+
+        Returns the exact sums, as a float tensor holding them exactly or as int64.
+        """
+        if self._empty or x.shape[0] == 0:
+            return torch.zeros((x.shape[0], self.shape[1]), dtype=torch.float32,
+                               device=x.device)
+        sums = getattr(self._run, "sums", None)
+        return self._run(x.to(torch.int64)) if sums is None else sums(x)
+
+    def _conv2d(self, x, kernel_size, stride, dilation, pads, act_range):
+        """The exact sums of a convolution whose unfolded patches :meth:`_sums` would take:
+        ``x`` (B, C, H, W) activations in ``act_range``, padded with zeros by ``pads``
+        (left, right, top, bottom), ``K = C * kernel area`` with the channels outermost.
+        A float tensor (B, N, H', W'), or None where the design's path has no convolution
+        (macros, wide designs, a device without an exact one).
+        """
+        conv2d = getattr(self._run, "conv2d", None)
+        if self._empty or conv2d is None:
+            return None
+        return conv2d(x, kernel_size, stride, dilation, pads, act_range)
 
 
 def prepare_weights(w, design, *, sign_magnitude=None, device=None):
@@ -609,7 +872,7 @@ def prepare_weights(w, design, *, sign_magnitude=None, device=None):
     if device is None:
         device = w.device if isinstance(w, torch.Tensor) else torch.device("cpu")
     device = torch.device(device)
-    w = _as_int64("w", w, device)
+    w = as_int64("w", w, device)
     if w.ndim != 2:
         raise ValueError(f"w must have shape (K, N), not {tuple(w.shape)!r}")
     if sign_magnitude is not None:
@@ -618,13 +881,13 @@ def prepare_weights(w, design, *, sign_magnitude=None, device=None):
         raise ValueError(f"sign_magnitude applies to unsigned designs only, not to the "
                          f"signed {design.name}")
     if not design.signed and sign_magnitude is None:
-        sign_magnitude = _extremes(w)[0] < 0
+        sign_magnitude = value_extremes(w)[0] < 0
     sign_magnitude = bool(sign_magnitude)
     _check_operand("w", w, ranges, design, sign_magnitude)
     return PreparedWeights(w, design, sign_magnitude, device)
 
 
-def approx_matmul(x, w, design, *, sign_magnitude=None):
+def approx_matmul(x, w, design, *, sign_magnitude=None, device=None):
     """Integer matrix product through a design: ``out[m, n] = sum_k p(w[k, n], x[m, k])``.
 
     Bit-exact with the design's model (see the module description for how it stays fast).
@@ -646,11 +909,14 @@ def approx_matmul(x, w, design, *, sign_magnitude=None):
         For unsigned designs: run signed operands as sign-magnitude (see the module
         description). ``None`` turns it on when a negative operand is present; ``False``
         refuses negative operands. ``True`` on a signed design is an error.
+    device : torch.device, str or None
+        Where the products run (a GPU too: the same code): by default ``x``'s device, or
+        the CPU for NumPy input.
 
     Returns
     -------
     int64 array of shape (M, N)
-        A torch tensor on ``x``'s device if ``x`` is a tensor, else a NumPy array.
+        A torch tensor on the device it ran on if ``x`` is a tensor, else a NumPy array.
 
     Raises
     ------
@@ -662,11 +928,16 @@ def approx_matmul(x, w, design, *, sign_magnitude=None):
     """
     design, ranges = _design_ranges(design)
     as_tensor = isinstance(x, torch.Tensor)
-    device = x.device if as_tensor else torch.device("cpu")
-    x = _as_int64("x", x, device)
-    w = _as_int64("w", w, device)
-    _check_shapes(x, w)
-    operands = {"x": (x, _extremes(x)), "w": (w, _extremes(w))}
+    if device is None:
+        device = x.device if as_tensor else torch.device("cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch device, not {short_repr(device)}") from None
+    x = as_int64("x", x, device)
+    w = as_int64("w", w, device)
+    check_shapes(x, w)
+    operands = {"x": (x, value_extremes(x)), "w": (w, value_extremes(w))}
     signed_magnitude = _sign_magnitude(design, sign_magnitude, operands, ranges)
     _check_operand("w", w, ranges, design, signed_magnitude)
     out = PreparedWeights(w, design, signed_magnitude, device).matmul(x)

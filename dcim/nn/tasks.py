@@ -37,7 +37,7 @@ from ..checks import check_int, short_repr
 from ..flow import cache
 
 __all__ = ["TASKS", "TASKS_VERSION", "TRAIN_THREADS", "Task", "TaskSpec", "TrainedModel",
-           "Training", "deterministic", "evaluate", "load_task", "trained_model"]
+           "Training", "deterministic", "evaluate", "fit", "load_task", "trained_model"]
 
 TASKS_VERSION = "1"
 """Changes whenever the data preparation or the training loop changes, so that cached
@@ -370,25 +370,36 @@ def deterministic(seed):
             torch.set_num_threads(threads)
 
 
+def fit(model, x, y, *, epochs, batch_size, learning_rate, weight_decay=0.0, seed=0):
+    """Train ``model`` on ``(x, y)``: Adam, a cosine decay to zero, cross-entropy.
+
+    The batch order is drawn from its own generator seeded with ``seed``; run it inside
+    :func:`deterministic` for a result that is the same on any machine. Returns ``model``,
+    in eval mode.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate,
+                                 weight_decay=weight_decay)
+    steps = epochs * -(-len(y) // batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    order = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        for batch in torch.randperm(len(y), generator=order).split(batch_size):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    return model.eval()
+
+
 def _train(task, seed):
     training = task.training
     x, y = task.tensors("train")
     with deterministic(seed):
-        model = task.model()
-        optimizer = torch.optim.Adam(model.parameters(), lr=training.learning_rate,
-                                     weight_decay=training.weight_decay)
-        steps = training.epochs * -(-len(y) // training.batch_size)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-        order = torch.Generator().manual_seed(seed)
-        model.train()
-        for _ in range(training.epochs):
-            for batch in torch.randperm(len(y), generator=order).split(training.batch_size):
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-    return model.eval()
+        return fit(task.model(), x, y, epochs=training.epochs, batch_size=training.batch_size,
+                   learning_rate=training.learning_rate, weight_decay=training.weight_decay,
+                   seed=seed)
 
 
 def _untrained(task):

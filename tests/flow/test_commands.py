@@ -5,6 +5,7 @@ import pytest
 
 from dcim.arith import MultiplierSpec
 from dcim.cli import main
+from dcim.macro import MacroSpec
 
 
 def run(argv):
@@ -179,3 +180,15 @@ def test_synth_and_compare_write_csv(pdk_root, tmp_path):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["design"] for row in rows] == ["mul4u_exact", "mul4u_yosys"]
     assert rows[0]["metrics.mred"] == "0.0" and rows[1]["metrics.mred"] == ""
+
+
+def test_synth_of_a_macro_block_by_block_or_flat(pdk_root, tmp_path):
+    spec = MacroSpec(rows=2, cols=2, weight_bits=2, act_bits=2)
+    design = tmp_path / "macro.toml"
+    spec.to_toml(design)
+    code, text = run(["synth", str(design), "--pdk-root", str(pdk_root)])
+    assert code == 0
+    assert f"synthesized block by block: {spec.name}_lane x2, {spec.mult.name} x4" in text
+    assert "port buffers: 0 (0.0 um2)" in text
+    code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--flat"])
+    assert code == 0 and "block by block" not in text and "port buffers: 0" in text

@@ -4,7 +4,7 @@ import pytest
 
 from dcim.arith import MultiplierSpec
 from dcim.flow import compare, ppa, ppa_table, yosys_multiplier
-from dcim.macro import DCiMMacro
+from dcim.macro import DCiMMacro, MacroSpec
 
 
 def test_ppa_with_accuracy(pdk_root):
@@ -41,3 +41,19 @@ def test_macro_area_split_and_energy_per_mac(tiny_macro, pdk_root):
         report.power.total_w * report.power.clock_ns * 1e3 / spec.throughput)
     vectorless = ppa(spec, pdk_root=pdk_root, activity=0.5)
     assert vectorless.power.method == "vectorless" and vectorless.power.total_w > 0
+
+
+def test_hierarchical_and_flat_macros_agree(pdk_root):
+    # 64 multipliers in 4 lanes: small enough to synthesize in one run as well.
+    spec = MacroSpec(rows=16, cols=4, weight_bits=2, act_bits=2)
+    hier = ppa(spec, pdk_root=pdk_root)
+    flat = ppa(spec, pdk_root=pdk_root, hierarchical=False)
+    assert hier.synthesis.hierarchical and not flat.synthesis.hierarchical
+    assert hier.synthesis.blocks == {f"{spec.name}_lane": 4, spec.mult.name: 64}
+    assert hier.power.method == flat.power.method == "data"
+    assert hier.area_um2 == pytest.approx(flat.area_um2, rel=0.02)
+    assert hier.delay_ns == pytest.approx(flat.delay_ns, rel=0.05)
+    assert hier.power.total_w == pytest.approx(flat.power.total_w, rel=0.05)
+    assert hier.synthesis.buffers == flat.synthesis.buffers == 0
+    with pytest.raises(TypeError, match="hierarchical must be True, False or None, not 1"):
+        ppa(spec, pdk_root=pdk_root, hierarchical=1)

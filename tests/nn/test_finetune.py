@@ -24,15 +24,18 @@ def lossy(trained):
 def test_fine_tuning_recovers_most_of_a_lossy_designs_drop(lossy):
     task, result, model = lossy
     before = copy.deepcopy(model.state_dict())
-    tuned = finetune(model, task)
+    # Run, not read: the docs' example may have cached this very fine-tuning already.
+    tuned = finetune(model, task, cache_results=False)
     drop = result.accuracy - tuned.accuracy_before
     assert drop > 0.1          # 95.4 % float, 72.6 % on the truncated design
     assert tuned.recovered > 0.6 * drop and not tuned.cached
+    stored = finetune(model, task)
+    assert stored.accuracy_after == tuned.accuracy_after
     assert not tuned.model.training
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()
                if isinstance(v, torch.Tensor))
     again = finetune(model, task)
-    assert again.cached and again.key == tuned.key
+    assert again.cached and again.key == tuned.key == stored.key
     assert again.accuracy_after == tuned.accuracy_after
     assert all(torch.equal(a, b) for a, b in zip(again.model.state_dict().values(),
                                                   tuned.model.state_dict().values(),

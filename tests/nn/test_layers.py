@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from dcim.arith import MultiplierSpec
+from dcim.arith import MULTIPLIER_KINDS, MultiplierSpec
 from dcim.macro import MacroSpec
 from dcim.nn import (
     AnalogCiM,
@@ -20,6 +20,7 @@ from dcim.nn import (
     flip_weight_bits,
     layer_quantization,
 )
+from dcim.nn import matmul as matmul_module
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 EXACT_S8 = MultiplierSpec(8, signed=True, kind="exact")
@@ -299,3 +300,177 @@ def test_faults_flip_the_stored_weights_reproducibly():
     x = torch.randn(5, 16)
     assert torch.equal(faulty(x), rescaled(faulty, quantized_input(faulty, x)
                                            @ expected.T, faulty.weight_scale(), 1))
+# -- the inference paths: convolutions without unfolding, unchecked products -----------------
+
+def conv_products_reference(layer, x, products):
+    """The convolution by explicit windows (NumPy) summing ``products(w, x)`` of any design:
+    stride, padding, dilation and groups as :func:`conv_reference` takes them."""
+    w_int, scale = quantized_weight(layer.weight, layer.quantization.weight_max)
+    x_int = quantized_input(layer, x)
+    (kh, kw), (dh, dw), (sh, sw) = layer.kernel_size, layer.dilation, layer.stride
+    (ph, pw) = layer.padding
+    x_int = np.pad(x_int, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out_h = (x_int.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    out_w = (x_int.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    groups = layer.groups
+    cin, cout = x_int.shape[1] // groups, layer.out_channels // groups
+    acc = np.zeros((x_int.shape[0], layer.out_channels, out_h, out_w), dtype=np.int64)
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                window = x_int[:, g * cin:(g + 1) * cin,
+                               i * dh:i * dh + sh * (out_h - 1) + 1:sh,
+                               j * dw:j * dw + sw * (out_w - 1) + 1:sw]
+                weights = w_int[g * cout:(g + 1) * cout, :, i, j]
+                acc[:, g * cout:(g + 1) * cout] += products(
+                    weights[None, :, :, None, None], window[:, None]).sum(axis=2)
+    return rescaled(layer, acc, scale, 1)
+
+
+def design_products(design):
+    """``products(w, x)`` of a design as the layers run it (sign-magnitude when unsigned)."""
+    def products(w, x):
+        if design.signed:
+            return design.model(w, x).astype(np.int64)
+        magnitude = design.model(np.abs(w), np.abs(x)).astype(np.int64)
+        return np.where((w < 0) != (x < 0), -magnitude, magnitude)
+    return products
+
+
+def conv_path(layer):
+    """How the layer's first group convolves: "tables", "factors" or None (unfolded)."""
+    run = layer._prepared_weights()[1][0]._run
+    return {"_Gathered": "tables", "_Factored": "factors"}.get(type(run).__name__)
+
+
+def conv_sums(layer):
+    """``(dtype, number of parts)`` of the first group's convolution sums."""
+    run = layer._prepared_weights()[1][0]._run
+    (built,) = run._convs.values()
+    if conv_path(layer) == "tables":
+        table, _, parts = built
+        return table.dtype, len(parts)
+    dtype, channel_parts, _ = built
+    return dtype, len(channel_parts)
+
+
+@SETTINGS
+@given(kind=st.sampled_from(sorted(MULTIPLIER_KINDS)), signed=st.booleans(),
+       act_signed=st.booleans(), kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       stride=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       groups=st.sampled_from([1, 2]), seed=st.integers(0, 1000))
+def test_conv2d_inference_of_every_kind_equals_its_products(kind, signed, act_signed, kernel,
+                                                            stride, padding, dilation, groups,
+                                                            seed):
+    torch.manual_seed(seed)
+    design = MultiplierSpec(8, signed=signed, kind=kind)
+    float_conv = nn.Conv2d(4, 6, kernel, stride=stride, padding=padding, dilation=dilation,
+                           groups=groups)
+    layer = DCiMConv2d.from_float(float_conv, design, act_scale=0.02, act_signed=act_signed)
+    # Beyond the range too (clamped), and zeros: padded zeros and real ones meet p(w, 0).
+    x = torch.randn(3, 4, 7, 6) * 3 if act_signed else torch.rand(3, 4, 7, 6) * 6
+    x[0, :, :2] = 0
+    with torch.no_grad():
+        got = layer(x)
+    assert conv_path(layer) is not None
+    assert torch.equal(got, conv_products_reference(layer, x, design_products(design)))
+
+
+@pytest.mark.parametrize("kind", ["exact", "drum", "mitchell"])
+def test_wide_convolutions_sum_in_exact_parts(monkeypatch, kind):
+    # 300 channels of 3x3 at the largest magnitudes: 2700 * 255**2 is beyond 2**24.
+    design = MultiplierSpec(8, signed=False, kind=kind)
+    conv = nn.Conv2d(300, 2, 3, bias=False)
+    with torch.no_grad():
+        conv.weight.fill_(1.0)
+        conv.weight[1, ::7] = -0.5
+    layer = DCiMConv2d.from_float(conv, design, act_scale=1.0)
+    x = torch.full((2, 300, 4, 3), 255.0)
+    x[1, ::5] = 17.0
+    expected = conv_products_reference(layer, x, design_products(design))
+    with torch.no_grad():
+        assert torch.equal(layer(x), expected)
+    dtype, parts = conv_sums(layer)
+    # exact: 28 channels of 9 * 255**2 per part below 2**24.
+    assert dtype == torch.float32 and parts == (11 if kind == "exact" else parts) and parts > 1
+    # One channel (or one position) beyond float32: float64 convolutions or tables.
+    monkeypatch.setattr(matmul_module, "_EXACT_FLOAT", {torch.float32: 1 << 10,
+                                                        torch.float64: 1 << 53})
+    fresh = DCiMConv2d.from_float(conv, design, act_scale=1.0)
+    with torch.no_grad():
+        assert torch.equal(fresh(x), expected)
+    assert conv_sums(fresh) == (torch.float64, 1)
+
+
+def test_the_output_is_laid_out_as_the_input():
+    torch.manual_seed(6)
+    for design in (EXACT_U8, MITCHELL_U8):
+        conv = nn.Conv2d(3, 5, 3, padding=1)
+        layer = DCiMConv2d.from_float(conv, design, act_scale=0.01)
+        x = torch.rand(2, 3, 6, 6)
+        with torch.no_grad():
+            plain, last = layer(x), layer(x.contiguous(memory_format=torch.channels_last))
+        assert plain.is_contiguous() and torch.equal(plain, last)
+        assert last.is_contiguous(memory_format=torch.channels_last) and not last.is_contiguous()
+        # Models that view a convolution's output flat still work.
+        assert plain.view(2, -1).shape == (2, 180)
+
+
+def test_a_convolution_not_known_to_be_exact_is_unfolded():
+    torch.manual_seed(7)
+    layer = DCiMConv2d.from_float(nn.Conv2d(2, 3, 3), EXACT_S8, act_scale=0.02,
+                                  act_signed=True)
+    x = torch.randn(16, 2, 5, 5)
+    torch.backends.mkldnn.conv.fp32_precision = "bf16"
+    try:
+        probe = torch.zeros(16, 2, 5, 5), torch.zeros(3, 2, 3, 3)
+        assert not matmul_module._exact_conv(*probe, (1, 1), (0, 0), (1, 1))
+        with torch.no_grad():
+            assert torch.equal(layer(x), conv_reference(layer, x))
+    finally:
+        torch.backends.mkldnn.conv.fp32_precision = "none"
+    assert matmul_module._exact_conv(*probe, (1, 1), (0, 0), (1, 1))
+    assert not matmul_module._exact_conv(probe[0].to("meta"), probe[1].to("meta"), (1, 1),
+                                         (0, 0), (1, 1))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_other_input_dtypes_round_the_sums_as_int64_does(dtype):
+    torch.manual_seed(8)
+    for design in (EXACT_S8, MITCHELL_U8):
+        layer = DCiMConv2d.from_float(nn.Conv2d(2, 3, 3), design, act_scale=0.02,
+                                      act_signed=design.signed).to(dtype)
+        x = (torch.randn(2, 2, 6, 6) * 2).to(dtype)
+        with torch.no_grad():
+            fast = layer(x)
+            layer.train()                 # without gradients: the unfolded integer path
+            unfolded = layer(x)
+        assert fast.dtype == dtype and torch.equal(fast, unfolded)
+
+
+def test_exact_sums_convert_as_int64():
+    from dcim.nn.layers import _exact_as
+
+    values = torch.tensor([(1 << 24) + 1, (1 << 30) + 3, -(1 << 52) - 1, 2**53 - 1, 0, -7])
+    for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
+        expected = values.to(dtype)
+        assert torch.equal(_exact_as(values.to(torch.float64), dtype), expected)
+        assert torch.equal(_exact_as(values, dtype), expected)
+    small = torch.tensor([3.0, -(2.0**23), 2.0**24 - 1])
+    assert _exact_as(small, torch.float32) is small
+    assert torch.equal(_exact_as(small, torch.bfloat16), small.to(torch.int64).to(torch.bfloat16))
+
+
+def test_inference_with_gradients_on_gives_the_bias_its_gradient_only():
+    torch.manual_seed(9)
+    for design in (EXACT_U8, MITCHELL_U8):
+        layer = DCiMConv2d.from_float(nn.Conv2d(2, 3, 3, padding=1), design,
+                                      act_scale=0.01).eval()
+        x = torch.rand(2, 2, 5, 5, requires_grad=True)
+        out = layer(x)
+        out.sum().backward()
+        assert x.grad is None and torch.equal(layer.bias.grad, torch.full((3,), 50.0))
+        with torch.no_grad():
+            assert torch.equal(out.detach(), layer(x))

@@ -19,6 +19,7 @@ from dcim.arith import (
 from dcim.macro import DCiMMacro, MacroSpec
 from dcim.nn import approx_matmul, product_table
 from dcim.nn import matmul as matmul_module
+from dcim.nn import operands as operands_module
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 
@@ -142,12 +143,12 @@ def test_reduced_float32_matmul_precision_uses_float64(precision):
     x, w = draw_operands(spec, 3, 5, 30, 4, False)
     torch.set_float32_matmul_precision(precision)
     try:
-        assert not matmul_module._ieee_float32_gemm(torch.device("cpu"))
+        assert not operands_module.ieee_float32_gemm(torch.device("cpu"))
         assert matmul_module._float_parts(30, 1 << 16, False)[0] == torch.float64
         assert np.array_equal(approx_matmul(x, w, spec), reference(spec, x, w))
     finally:
         torch.set_float32_matmul_precision("highest")
-    assert matmul_module._ieee_float32_gemm(torch.device("cpu"))
+    assert operands_module.ieee_float32_gemm(torch.device("cpu"))
     assert matmul_module._float_parts(30, 1 << 16)[0] == torch.float32
 
 
@@ -383,3 +384,103 @@ def test_design_is_checked():
         product_table(MultiplierSpec(9))
     with pytest.raises(TypeError, match="spec must be a MultiplierSpec, not 3"):
         product_table(3)
+
+
+# -- the layers' unchecked path and the weight-aware bounds -----------------------------------
+
+@SETTINGS
+@given(kind=st.sampled_from(sorted(MULTIPLIER_KINDS)), signed=st.booleans(),
+       seed=st.integers(0, 2**32 - 1), extremes=st.booleans(), **shapes)
+def test_unchecked_sums_of_float_activations_equal_matmul(kind, signed, seed, extremes, m, k,
+                                                          n):
+    spec = make_spec(kind, 8, signed)
+    high = spec.operand_range[1]
+    x, w = draw_operands(spec, seed, m, k, n, extremes, low=None if signed else -high)
+    prepared = matmul_module.prepare_weights(torch.from_numpy(w), spec,
+                                             sign_magnitude=not signed)
+    expected = prepared.matmul(torch.from_numpy(x))
+    for values in (torch.from_numpy(x), torch.from_numpy(x).to(torch.float32)):
+        sums = prepared._sums(values)
+        assert sums.shape == (m, n) and torch.equal(sums.to(torch.int64), expected)
+
+
+def test_weight_aware_bounds_keep_small_weights_in_one_float32_part():
+    # 784 positions of at most 255 * 255 would split; trained weights mostly do not.
+    spec = make_spec("exact", 8, False)
+    w = np.full((784, 3), 20)
+    w[0] = 255
+    x = np.full((2, 784), 255)
+    prepared = matmul_module.prepare_weights(w, spec)
+    assert (prepared._run.dtype, prepared._run.part) == (torch.float32, 784)
+    assert np.array_equal(prepared.matmul(x), reference(spec, x, w))
+    bounds = torch.full((784, 3), 65025.0)
+    assert matmul_module._weight_parts(bounds) == (torch.float32, 208)
+
+
+def test_greedy_parts_keep_every_column_below_the_limit():
+    bounds = torch.tensor([[3.0, 1.0], [3.0, 1.0], [1.0, 4.0], [2.0, 2.0]])
+    assert matmul_module._greedy_parts(bounds, 10) == [slice(0, 4)]
+    parts = matmul_module._greedy_parts(bounds, 7)
+    assert parts == [slice(0, 2), slice(2, 4)]
+    for part in parts:
+        assert bool((bounds[part].sum(0) < 7).all())
+    assert matmul_module._greedy_parts(bounds, 4) is None
+
+
+def test_parts_of_float32_sums_add_exactly():
+    parts = [torch.full((2,), 2.0**24 - 1), torch.full((2,), 2.0**24 - 1)]
+    total = matmul_module._summed(parts)
+    assert total.dtype == torch.float64 and int(total[0]) == 2 * (2**24 - 1)
+    big = [torch.full((1,), 2.0**53 - 1, dtype=torch.float64)] * 2
+    assert int(matmul_module._summed(big)[0]) == 2 * (2**53 - 1)
+
+
+def window_sums(table, low, x, w, kernel, pads):
+    """``sum table[w - low, x - low]`` over each window of ``x`` zero-padded by ``pads``
+    (left, right, top, bottom): a convolution through any table, written with NumPy."""
+    left, right, top, bottom = pads
+    x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    batch, channels, height, width = x.shape
+    kh, kw = kernel
+    out = np.zeros((batch, w.shape[1], height - kh + 1, width - kw + 1), dtype=np.int64)
+    for c in range(channels):
+        for i in range(kh):
+            for j in range(kw):
+                window = x[:, c, i:i + out.shape[2], j:j + out.shape[3]]
+                weights = w[(c * kh + i) * kw + j]
+                out += table[weights[None, :, None, None] - low, window[:, None] - low]
+    return out
+
+
+@pytest.mark.parametrize("method", ["factors", "tables"])
+def test_convolutions_pad_with_the_products_of_zero_activations(method):
+    # p(w, 0) = 3 w here: padded zeros add their products, as the unfolded patches do.
+    values = np.arange(-7, 8)
+    rng = np.random.default_rng(9)
+    table = (np.outer(values, values) + 3 * values[:, None] if method == "factors"
+             else rng.integers(-60, 60, (15, 15)))
+    plan = matmul_module._Plan(table, -7)
+    assert (plan.factors is not None) == (method == "factors")
+    if method == "factors":
+        assert int(plan.factors[1][0][7]) != 0        # V[0]: the padding is not zero
+    w = rng.integers(-7, 8, (2 * 2 * 3, 4))
+    x = rng.integers(-7, 8, (3, 2, 5, 4))
+    build = matmul_module._Factored if method == "factors" else matmul_module._Gathered
+    run = build(plan, torch.from_numpy(w))
+    for pads in [(1, 1, 1, 1), (0, 1, 1, 0), (0, 0, 0, 0)]:
+        got = run.conv2d(torch.from_numpy(x).to(torch.float32), (2, 3), (1, 1), (1, 1), pads)
+        assert torch.equal(got.to(torch.int64),
+                           torch.from_numpy(window_sums(table, -7, x, w, (2, 3), pads)))
+
+
+def test_the_device_argument_moves_the_operands():
+    spec = MultiplierSpec(4, signed=True, kind="mitchell")
+    x = np.arange(-8, 8).reshape(4, 4)
+    w = np.arange(16).reshape(4, 4) % 8 - 4
+    on_cpu = approx_matmul(torch.from_numpy(x), w, spec, device="cpu")
+    assert isinstance(on_cpu, torch.Tensor) and on_cpu.device.type == "cpu"
+    assert np.array_equal(on_cpu.numpy(), approx_matmul(x, w, spec))
+    assert np.array_equal(approx_matmul(x, w, spec, device=torch.device("cpu")),
+                          reference(spec, x, w))
+    with pytest.raises(ValueError, match="device must be a torch device, not 'gpu0'"):
+        approx_matmul(x, w, spec, device="gpu0")
