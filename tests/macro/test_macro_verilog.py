@@ -153,13 +153,33 @@ def test_hierarchical_macro_is_lint_clean_and_each_module_written_once(spec, tmp
     assert lint_verilog(text, top=spec.name, workdir=tmp_path / "lint") == ""
 
 
+def _icarus_results(spec, text, weights, xs, workdir):
+    """Results of the macro Verilog ``text`` in Icarus, through the simulators' protocol."""
+    program = [("write", row, weights[row]) for row in range(spec.rows)]
+    program += [("act", x) for x in xs]
+    encoded = [sim._encode(spec, operation) for operation in program]
+    sim._compile(spec, "iverilog", workdir, tools, text=text)
+    trace = sim._run_compiled(spec, "iverilog", encoded, (1, 1, 0), (1,), 2000,
+                              directory=workdir)
+    assert len(trace.words) == len(xs)
+    return sim._decode(spec, trace.words)
+
+
 @pytest.mark.slow
-def test_rows_64_macro_has_512_multiplier_instances_of_one_module():
-    spec = MacroSpec(rows=64, cols=8, mult="log")
-    text = emit_verilog(spec)
-    assert _modules(text).count(spec.mult.name) == 1
+def test_rows_64_macro_is_512_instances_of_one_multiplier_and_matches_the_model(tmp_path):
+    """DCiMMacro(rows=64, mult="log"): the user's first line, in Icarus against its model."""
+    require("iverilog")
+    macro = DCiMMacro(rows=64, mult="log")
+    spec = macro.spec
+    text = emit_verilog(macro)
+    assert _modules(text) == [spec.mult.name, f"{spec.name}_lane", spec.name]
     assert len(_instances(text, f"{spec.name}_lane", spec.mult.name)) == 64
     assert len(_instances(text, spec.name, f"{spec.name}_lane")) == 8
+    rng = np.random.default_rng(64)
+    weights, xs = operands(spec, rng, 4)
+    weights[0], xs[0] = 127, -128
+    assert np.array_equal(_icarus_results(spec, text, weights, xs, tmp_path),
+                          spec.model(weights, xs))
 
 
 def test_macro_blocks_lists_each_distinct_module_once():
@@ -198,11 +218,5 @@ def test_hierarchical_verilog_in_icarus_matches_the_golden_model(spec, tmp_path)
     rng = np.random.default_rng(2026)
     weights, xs = operands(spec, rng, 12)
     weights[0], xs[0] = spec.value_range(spec.weight_bits)[1], spec.value_range(spec.act_bits)[0]
-    program = [("write", row, weights[row]) for row in range(spec.rows)]
-    program += [("act", x) for x in xs]
-    encoded = [sim._encode(spec, operation) for operation in program]
-    sim._compile(spec, "iverilog", tmp_path, tools, text=emit_verilog(spec))
-    trace = sim._run_compiled(spec, "iverilog", encoded, (1, 1, 0), (1,), 2000,
-                              directory=tmp_path)
-    assert len(trace.words) == len(xs)
-    assert np.array_equal(sim._decode(spec, trace.words), spec.model(weights, xs))
+    assert np.array_equal(_icarus_results(spec, emit_verilog(spec), weights, xs, tmp_path),
+                          spec.model(weights, xs))
