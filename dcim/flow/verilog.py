@@ -15,11 +15,18 @@ that ignore input bits therefore lint clean without any waiver.
 The writer handles the cells Yosys makes from combinational Verilog (bitwise, arithmetic,
 comparison, reduction, logic, shift, ``$mux`` and ``$pmux``) and edge-triggered registers
 (``$dff``), each printed as one ``always`` block. Memories (``amaranth.lib.memory.Memory``)
-are first turned into registers and multiplexers by Yosys's ``memory`` pass, so the text is
-flat and self-contained; a flow that substitutes a hard SRAM macro works from the design's
-platform hook, not from this text. Latches and asynchronous resets are rejected with a
-``ValueError``.
-Undefined bits (``x``, ``z``) are printed as 0, which is one of the values they allow.
+are first turned into registers and multiplexers by Yosys's ``memory`` passes, so the text is
+self-contained; a flow that substitutes a hard SRAM macro works from the design's platform
+hook, not from this text. Latches and asynchronous resets are rejected with a
+``ValueError``. Undefined bits (``x``, ``z``) are printed as 0, which is one of the values
+they allow.
+
+A macro is written hierarchically: each distinct block (see
+:func:`dcim.macro.verilog.macro_blocks`) is converted once, Yosys flattens each block's own
+logic but keeps the blocks it instantiates, and the writer prints those as one instance line
+each, every input connected to an expression of exactly the port's width and every output
+to a wire of its own. A rows=64, cols=8 macro is thus one multiplier, one lane with 64
+instances of it and the macro with 8 lane instances, rather than 512 flattened multipliers.
 """
 
 import graphlib
@@ -28,6 +35,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from amaranth.back import rtlil as amaranth_rtlil
 from amaranth.back import verilog as amaranth_verilog
 from amaranth.hdl import Elaboratable
 
@@ -146,7 +154,20 @@ def _port_order(component):
         return []
 
 
-def emit_verilog(design, path=None, *, name=None):
+def _macro_blocks(design, name, hierarchical):
+    """The modules of a macro (see :func:`dcim.macro.verilog.macro_blocks`), or None."""
+    # Imported here: dcim.macro imports this module's package for its flow views.
+    from ..macro import DCiMMacro, MacroSpec
+    from ..macro.verilog import macro_blocks
+
+    if not isinstance(design, (MacroSpec, DCiMMacro)):
+        return None
+    if name is not None:
+        _check_module_name(name)
+    return macro_blocks(design, name, hierarchical=hierarchical, registers=True)
+
+
+def emit_verilog(design, path=None, *, name=None, hierarchical=True):
     """Convert a design (combinational or clocked) to lint-clean Verilog.
 
     Parameters
@@ -159,36 +180,40 @@ def emit_verilog(design, path=None, *, name=None):
     name : str or None
         Module name; defaults to ``design.name`` for a spec and to the component's class name
         in snake case (``ExactMultiplier`` -> ``exact_multiplier``) otherwise.
+    hierarchical : bool
+        For a macro (:class:`~dcim.macro.MacroSpec` or :class:`~dcim.macro.DCiMMacro`):
+        write each distinct block once, the multiplier (``spec.mult.name``), the lane
+        (``spec.name + "_lane"``) and the macro (``name``) around instances of them (see
+        :func:`dcim.macro.verilog.macro_blocks`); ``False`` writes one flat module, whose
+        size grows with ``rows * lanes`` multipliers. Other designs are always written as one
+        flat module. Either way the macro's weight array is written as one register per row
+        (:class:`~dcim.macro.RegisterArray`, the behaviour of its memory model).
 
     Returns
     -------
     str
-        The Verilog text: one module, ports in signature order, plain (unsigned) port
-        declarations as Amaranth emits them.
+        The Verilog text: each module once, the instantiated ones first; ports in signature
+        order, plain (unsigned) port declarations as Amaranth emits them.
 
     Raises
     ------
+    TypeError
+        If ``hierarchical`` is not a bool, or ``design`` is not a design.
     ValueError
         If the module name is not a legal Verilog identifier, or the design contains cells
         the writer does not know (latches, asynchronous resets).
     ToolNotFoundError, ToolError
         If Yosys is missing or fails.
     """
-    component, module_name = resolve_design(design, name)
-    # `convert` takes the ports from the component's signature; `emit_src=False` keeps
-    # Python source locations (which change with every edit) out of the text.
-    amaranth_text = amaranth_verilog.convert(component, name=module_name, emit_src=False)
-    with tempfile.TemporaryDirectory(prefix="dcim-verilog-") as workdir:
-        source = Path(workdir, "amaranth.v")
-        source.write_text(amaranth_text)
-        tools.run_tool(
-            ["yosys", "-q", "-p",
-             f"read_verilog {source.name}; hierarchy -top {module_name}; proc; flatten; "
-             f"memory; opt_clean; write_json netlist.json"],
-            cwd=workdir)
-        netlist = Path(workdir, "netlist.json").read_text()
-    text = _CombinationalWriter(module_name, netlist, _port_order(component),
-                                type(component).__name__).write()
+    if not isinstance(hierarchical, bool):
+        raise TypeError(f"hierarchical must be a bool, not {hierarchical!r}")
+    blocks = _macro_blocks(design, name, hierarchical)
+    if blocks is None:
+        component, module_name = resolve_design(design, name)
+        text = _write_blocks([(module_name, component, None)], via_rtlil=False)
+    else:
+        text = _write_blocks([(block.module, block.make(), block.platform) for block in blocks],
+                             via_rtlil=True)
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,22 +221,77 @@ def emit_verilog(design, path=None, *, name=None):
     return text
 
 
-class _CombinationalWriter:
-    """Prints one flattened, combinational module of a Yosys JSON netlist as Verilog."""
+def _write_blocks(blocks, *, via_rtlil):
+    """Lint-clean Verilog of ``(module name, component, platform)`` blocks, in that order.
 
-    def __init__(self, module_name, netlist_json, port_order, origin):
+    Amaranth's design reaches Yosys as RTLIL (``via_rtlil``: a macro, whose cells the writer
+    knows, and which Amaranth's own Verilog back-end would take seconds longer to print) or
+    as Amaranth's Verilog, in which Yosys has already lowered every cell Amaranth makes into
+    ones the writer knows (floor division, for one).
+
+    One Yosys run reads every block's RTLIL and flattens each block's own logic; the blocks
+    instantiated by later ones are marked ``keep_hierarchy``, so they stay instances. Memories
+    become registers and multiplexers.
+    """
+    names = [module_name for module_name, _, _ in blocks]
+    with tempfile.TemporaryDirectory(prefix="dcim-verilog-") as workdir:
+        reads = []
+        for index, (module_name, component, platform) in enumerate(blocks):
+            # `emit_src=False` keeps Python source locations (which change with every edit)
+            # out of the text; the ports come from the component's signature.
+            if via_rtlil:
+                text = amaranth_rtlil.convert(component, name=module_name, emit_src=False,
+                                              platform=platform)
+                Path(workdir, f"block{index}.il").write_text(text)
+                reads.append(f"read_rtlil block{index}.il")
+            else:
+                text = amaranth_verilog.convert(component, name=module_name, emit_src=False,
+                                                platform=platform)
+                Path(workdir, f"block{index}.v").write_text(text)
+                reads.append(f"read_verilog block{index}.v")
+        keep = (f"setattr -mod -set keep_hierarchy 1 {' '.join(names[:-1])}; "
+                if len(names) > 1 else "")
+        # The writer prints only the cells whose results are read, so a macro skips Yosys's
+        # opt_clean (three quarters of Yosys's time on a rows=128 macro).
+        passes = "memory_collect; memory_map" if via_rtlil else "memory; opt_clean"
+        tools.run_tool(
+            ["yosys", "-q", "-p",
+             f"{'; '.join(reads)}; {keep}hierarchy -top {names[-1]}; proc; flatten; "
+             f"{passes}; write_json netlist.json"],
+            cwd=workdir)
+        netlist = json.loads(Path(workdir, "netlist.json").read_text())
+    orders = {module_name: _port_order(component) for module_name, component, _ in blocks}
+    return "\n".join(
+        _CombinationalWriter(module_name, netlist, orders, type(component).__name__).write()
+        for module_name, component, _ in blocks)
+
+
+class _CombinationalWriter:
+    """Prints one flattened module of a Yosys JSON netlist as Verilog.
+
+    Cells of Yosys's internal types (``$and``, ``$dff``, ...) become assignments and
+    ``always`` blocks; cells of other types are instances of modules of the same netlist.
+    """
+
+    def __init__(self, module_name, netlist, port_orders, origin):
         self.name = module_name
         self.origin = origin
-        module = json.loads(netlist_json)["modules"][module_name]
-        order = {port: index for index, port in enumerate(port_order)}
-        self.ports = sorted(module["ports"].items(),
-                            key=lambda item: order.get(item[0], len(order)))
-        cells = [cell for cell in module["cells"].values() if cell["type"] not in _IGNORED]
-        # Registers break combinational paths: they are printed apart, as always blocks.
+        self.modules = netlist["modules"]
+        self.port_orders = port_orders
+        self.ports = self._ordered_ports(module_name)
+        module = self.modules[module_name]
+        cells = [(cell_name, cell) for cell_name, cell in module["cells"].items()
+                 if cell["type"] not in _IGNORED]
+        # Instances and registers break combinational paths: they are printed apart.
+        self.instances = [(cell_name, cell) for cell_name, cell in cells
+                          if not cell["type"].startswith("$")]
+        cells = [cell for _, cell in cells if cell["type"].startswith("$")]
         self.registers = [cell for cell in cells if cell["type"] == "$dff"]
         self.cells = [cell for cell in cells if cell["type"] != "$dff"]
         self.netnames = module["netnames"]
         self.used_names = set(_KEYWORDS) | {port for port, _ in self.ports}
+        self.next_suffix = {}
+        self.nets_by_bits = {}  # net bits -> [(name, net)], sorted by name
         # Verilator ignores unread bits of nets named *unused* (its --unused-regexp).
         self.sink = self._fresh("unused_bits")
         self.home = {}        # net bit -> (wire name, index, wire width)
@@ -260,6 +340,9 @@ class _CombinationalWriter:
         used |= {bit for cell in self.registers
                  for port in ("CLK", "D") for bit in cell["connections"][port]
                  if isinstance(bit, int)}
+        # Every instance is kept, with all its inputs connected.
+        used |= {bit for _, cell in self.instances for _, bits in _inputs(cell)
+                 for bit in bits if isinstance(bit, int)}
         for cell in cells:
             if cell["type"] in _SINGLE_BIT:
                 for bit in cell["connections"]["Y"][1:]:
@@ -277,20 +360,31 @@ class _CombinationalWriter:
         plans.reverse()
         return plans, used
 
+    def _ordered_ports(self, module_name):
+        """A module's ``(name, port)`` items, in the order of its component's signature."""
+        order = {port: index for index, port in enumerate(self.port_orders.get(module_name, []))}
+        return sorted(self.modules[module_name]["ports"].items(),
+                      key=lambda item: order.get(item[0], len(order)))
+
+    def _instance_ports(self, cell):
+        """An instance's ports in the order its module declares them."""
+        if cell["type"] not in self.modules:
+            raise ValueError(f"design {self.name!r} instantiates {cell['type']!r}, which is not "
+                             f"one of the modules emit_verilog writes")
+        return [port for port, _ in self._ordered_ports(cell["type"])
+                if port in cell["connections"]]
+
     # -- naming and rendering -------------------------------------------------------------
 
     def _register_name(self, q_bits):
-        for net_name, net in self.netnames:
-            if tuple(net["bits"]) == tuple(q_bits):
-                return self._fresh(net_name)
-        return self._fresh("register")
+        named = self.nets_by_bits.get(tuple(q_bits))
+        return self._fresh(named[0][0] if named else "register")
 
     def _register_init(self, q_bits):
         """The power-on value Amaranth gave the register (its ``init``), as a literal."""
-        for _, net in self.netnames:
+        for _, net in self.nets_by_bits.get(tuple(q_bits), ()):
             init = net.get("attributes", {}).get("init")
-            if tuple(net["bits"]) == tuple(q_bits) and isinstance(init, str) \
-                    and set(init) <= {"0", "1"}:
+            if isinstance(init, str) and set(init) <= {"0", "1"}:
                 return f"{len(init)}'b{init}"
         return None
 
@@ -298,10 +392,15 @@ class _CombinationalWriter:
         base = re.sub(r"[^A-Za-z0-9_]", "_", base).strip("_") or "n"
         if base[0].isdigit():
             base = f"n{base}"
-        candidate, suffix = base, 1
+        # Suffixes below the last one given out for this base are all taken: start there, or
+        # naming thousands of cells of one type takes quadratic time.
+        candidate, suffix = base, self.next_suffix.get(base, 1)
+        if suffix > 1:
+            candidate = f"{base}_{suffix - 1}"
         while candidate in self.used_names:
             candidate = f"{base}_{suffix}"
             suffix += 1
+        self.next_suffix[base] = suffix
         self.used_names.add(candidate)
         return candidate
 
@@ -311,9 +410,9 @@ class _CombinationalWriter:
         if width == len(bits):
             if key in outputs:
                 return outputs.pop(key), False
-            for net_name, net in self.netnames:
-                if tuple(net["bits"]) == key:
-                    return self._fresh(net_name), True
+            named = self.nets_by_bits.get(key)
+            if named:
+                return self._fresh(named[0][0]), True
         return self._fresh(cell["type"].lstrip("$")), True
 
     def _ref(self, bit):
@@ -414,6 +513,8 @@ class _CombinationalWriter:
             ((name, net) for name, net in self.netnames.items()
              if not name.startswith(("$", "\\$")) and net.get("hide_name", 0) == 0),
             key=lambda item: item[0])
+        for net_name, net in self.netnames:
+            self.nets_by_bits.setdefault(tuple(net["bits"]), []).append((net_name, net))
         plans, used = self._plan(self._sorted_cells())
         outputs = {tuple(port["bits"]): name for name, port in self.ports
                    if port["direction"] == "output"}
@@ -435,6 +536,24 @@ class _CombinationalWriter:
             registers.append((wire, cell))
             unused += [(wire, index, len(q_bits)) for index, bit in enumerate(q_bits)
                        if bit not in used]
+        instances = []
+        for cell_name, cell in self.instances:
+            # BlackBox wraps each Instance in a submodule of its own, named by the parent.
+            instance = self._fresh(re.sub(r"\.instance$", "", cell_name))
+            connections = []
+            for port in self._instance_ports(cell):
+                bits = cell["connections"][port]
+                if cell["port_directions"][port] == "input":
+                    connections.append((port, bits, None))
+                    continue
+                wire = self._fresh(f"{instance}_{port}")
+                declarations.append(f"  wire {_range(len(bits))}{wire};")
+                for index, bit in enumerate(bits):
+                    self.home.setdefault(bit, (wire, index, len(bits)))
+                connections.append((port, bits, wire))
+                unused += [(wire, index, len(bits)) for index, bit in enumerate(bits)
+                           if bit not in used]
+            instances.append((cell["type"], instance, connections))
         for plan in plans:
             y_bits = plan["cell"]["connections"]["Y"]
             width = plan["width"]
@@ -449,7 +568,8 @@ class _CombinationalWriter:
                        if index >= len(kept) or kept[index] not in used]
 
         lines = [f"// Generated by dcim.flow.verilog from {self.origin}: one assign per "
-                 f"operation, one always block per register.", ""]
+                 f"operation, one always block per register"
+                 f"{', one line per instance' if self.instances else ''}.", ""]
         lines.append(f"module {self.name} ({', '.join(name for name, _ in self.ports)});")
         for name, port in self.ports:
             lines.append(f"  {port['direction']} wire {_range(len(port['bits']))}{name};")
@@ -458,6 +578,10 @@ class _CombinationalWriter:
             lines.append(f"  assign {wire} = {self._expression(plan)};")
         for bits, name in outputs.items():
             lines.append(f"  assign {name} = {self.render(list(bits))};")
+        for module_name, instance, connections in instances:
+            pins = ", ".join(f".{port}({wire or self.render(bits)})"
+                             for port, bits, wire in connections)
+            lines.append(f"  {module_name} {instance} ({pins});")
         for wire, cell in registers:
             edge = "posedge" if _param(cell, "CLK_POLARITY") else "negedge"
             clock = self.render(cell["connections"]["CLK"])

@@ -6,11 +6,11 @@ description; ``macro.model(weights, activations)`` is the bit-exact NumPy golden
 """
 
 from .check import MacroCheck, check_macro
-from .macro import DCiMMacro, WeightArray, array_signature
+from .macro import DCiMMacro, RegisterArray, WeightArray, array_signature
 from .sim import ENGINES, SimulationResult, simulate, simulate_program
 from .spec import DATAPATHS, MacroSpec
 from .summary import MacroSummary, summarize_macro
-from .verilog import macro_verilog
+from .verilog import macro_blocks, macro_verilog
 
 __all__ = [
     "DATAPATHS",
@@ -19,10 +19,12 @@ __all__ = [
     "MacroCheck",
     "MacroSpec",
     "MacroSummary",
+    "RegisterArray",
     "SimulationResult",
     "WeightArray",
     "array_signature",
     "check_macro",
+    "macro_blocks",
     "macro_verilog",
     "simulate",
     "simulate_program",

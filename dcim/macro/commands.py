@@ -95,6 +95,14 @@ def _cmd_macro(args, out):
         options = ", ".join("--" + name.replace("_", "-") for name in given)
         raise ValueError(f"{options}: only used with --ppa (without it nothing is "
                          f"synthesized)")
+    if args.verilog is None and (args.flat or args.force):
+        raise ValueError(f"{'--flat' if args.flat else '--force'}: only used with --verilog")
+    if args.verilog is not None:
+        from ..cli import check_output
+        from ..flow.verilog import emit_verilog
+
+        check_output(args.verilog, "--verilog", inputs=[args.design], force=args.force)
+        emit_verilog(spec, args.verilog, hierarchical=not args.flat)
     options = {}
     if args.ppa:
         from ..flow.commands import _stage_printer
@@ -105,11 +113,17 @@ def _cmd_macro(args, out):
                    "progress": _stage_printer(sys.stderr)}
     summary = summarize_macro(spec, ppa=args.ppa, **options)
     if args.json:
-        _dump(summary.as_dict(), out)
+        result = summary.as_dict()
+        if args.verilog is not None:
+            result["verilog"] = str(args.verilog)
+        _dump(result, out)
         return 0
     for key, value in summary.facts.items():
         if value is not None:
             out.write(f"{key:>16}: {value}\n")
+    if args.verilog is not None:
+        kind = "flat" if args.flat else "hierarchical"
+        out.write(f"{'verilog':>16}: {args.verilog} (lint-clean, {kind})\n")
     if summary.ppa is None:
         out.write("\n(area split and PPA: add --ppa; synthesis takes minutes for large "
                   "macros)\n")
@@ -224,6 +238,13 @@ def add_macro_commands(commands):
                             "(default $DCIM_PDK_ROOT)")
     macro.add_argument("--no-cache", action="store_true",
                        help="with --ppa: ignore cached results")
+    macro.add_argument("--verilog", type=Path, metavar="FILE.v",
+                       help="write its lint-clean Verilog: multiplier, lane and macro modules "
+                            "each once")
+    macro.add_argument("--flat", action="store_true",
+                       help="with --verilog: one flat module instead")
+    macro.add_argument("--force", action="store_true",
+                       help="with --verilog: replace an existing file")
     macro.add_argument("--json", action="store_true", help="machine-readable output")
     macro.set_defaults(handler=_cmd_macro)
 

@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 from .datapath import BitserialLane, MultiplierLane, from_platform, lane_signature, tree_shape
 from .spec import MacroSpec
 
-__all__ = ["DCiMMacro", "WeightArray", "array_signature"]
+__all__ = ["DCiMMacro", "RegisterArray", "WeightArray", "array_signature"]
 
 
 def array_signature(spec):
@@ -25,16 +25,17 @@ def array_signature(spec):
         One weight per column.
     en : In(spec.cols)
         Per-column write enables, applied at the next clock edge.
-    weights : Out(ArrayLayout(ArrayLayout(spec.weight_shape, spec.cols), spec.rows))
+    weights : Out(ArrayLayout(spec.weight_shape, spec.cols)).array(spec.rows)
         Every stored weight, ``weights[row][col]``, read combinationally by the datapath (the
-        bitcells' compute ports, not an SRAM read port).
+        bitcells' compute ports, not an SRAM read port). One signal per row (ports
+        ``weights__0``, ``weights__1``, ...): Amaranth's back-end refuses wires of 65,536 bits
+        or more, which a whole rows=256, cols=64 array of 8-bit weights would be.
     """
     return wiring.Signature({
         "addr": In(spec.addr_width),
         "data": In(data.ArrayLayout(spec.weight_shape, spec.cols)),
         "en": In(spec.cols),
-        "weights": Out(data.ArrayLayout(data.ArrayLayout(spec.weight_shape, spec.cols),
-                                        spec.rows)),
+        "weights": Out(data.ArrayLayout(spec.weight_shape, spec.cols)).array(spec.rows),
     })
 
 
@@ -72,6 +73,44 @@ class WeightArray(wiring.Component):
         for row in range(spec.rows):
             read = memory.read_port(domain="comb")
             m.d.comb += [read.addr.eq(row), self.weights[row].eq(read.data)]
+        return m
+
+
+class RegisterArray(wiring.Component):
+    """The bitcell array as plain registers, one per row: what Verilog writers use.
+
+    It behaves as :class:`WeightArray` (writes at the clock edge with per-column enables,
+    rows at or above ``spec.rows`` never written, contents zero at power-on and kept through
+    reset), but every row is its own register. Yosys maps a memory with one read port per row
+    into ``rows`` multiplexer trees over all rows, which grows as ``rows**2 * cols``; here
+    each row is read where it is stored.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+
+    Members
+    -------
+    See :func:`array_signature`.
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        super().__init__(array_signature(spec))
+
+    def elaborate(self, platform):
+        spec = self._spec
+        m = Module()
+        # Bit masks of the enabled columns: one assignment per row, as a row of per-column
+        # conditions would make rows * cols statements for Amaranth to build.
+        mask = Signal(spec.cols * spec.weight_bits, name="write_mask")
+        m.d.comb += mask.eq(Cat(self.en[col].replicate(spec.weight_bits)
+                                for col in range(spec.cols)))
+        for row in range(spec.rows):
+            stored = Signal(spec.cols * spec.weight_bits, name=f"row{row}", reset_less=True)
+            with m.If(self.addr == row):
+                m.d.sync += stored.eq((stored & ~mask) | (self.data.as_value() & mask))
+            m.d.comb += self.weights[row].eq(stored)
         return m
 
 
@@ -294,23 +333,29 @@ class DCiMMacro(wiring.Component):
             array.en.eq(Mux(self.write.valid & self.write.ready, write.mask, 0)),
         ]
 
+        if spec.datapath == "bitserial":
+            # The read word lines of this cycle: bit `s1_step` of every activation.
+            word_lines = Signal(spec.rows, name="word_lines")
+            m.d.comb += word_lines.eq(Cat(s1_acts[row].bit_select(s1_step, 1)
+                                          for row in range(spec.rows)))
         for lane in range(lanes):
             unit = from_platform(platform, "get_dcim_lane", spec, lane_signature(spec),
                                  lambda: lane_class(spec))
             if spec.datapath == "multiplier":
                 m.d.comb += unit.acts.eq(s1_acts)
             else:
-                # The read word lines of this cycle: bit `s1_step` of every activation.
-                m.d.comb += unit.bits.eq(Cat(s1_acts[row].bit_select(s1_step, 1)
-                                             for row in range(spec.rows)))
+                m.d.comb += unit.bits.eq(word_lines)
             m.submodules[f"lane{lane}"] = unit
+            weights = []
             for row in range(spec.rows):
                 # Column `group * lanes + lane` is the one this lane serves in `group`.
                 candidates = [array.weights[row][group * lanes + lane]
                               for group in range(col_mux)]
-                weight = (candidates[0] if col_mux == 1
-                          else Cat(*candidates).word_select(s1_group, spec.weight_bits))
-                m.d.comb += unit.weights[row].eq(weight)
+                weights.append(candidates[0] if col_mux == 1
+                               else Cat(*candidates).word_select(s1_group, spec.weight_bits))
+            # One assignment per lane, not per row: Amaranth's netlist builder slows down
+            # with many partial assignments to one signal (rows * lanes of them).
+            m.d.comb += unit.weights.eq(Cat(weights))
             with m.If(advance):
                 m.d.sync += s2_sums[lane].eq(unit.sum)
 

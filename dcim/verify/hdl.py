@@ -81,12 +81,34 @@ def lint_verilog(path_or_text, *, top, workdir=None):
     return _lint(text, top, workdir, keep_log=True)
 
 
+def _module_files(text, top):
+    """``{file name: text}`` with each module of ``text`` in a file named after it.
+
+    Verilator's DECLFILENAME wants each module in a file of its own name; that is about how a
+    caller names files, not about the Verilog, so the text is linted as such files. Text that
+    is not a plain sequence of distinct modules is linted as one ``<top>.v``.
+    """
+    ends = [match.end() for match in re.finditer(r"\bendmodule\b[^\n]*\n?", text)]
+    pieces = [text[start:end] for start, end in zip([0, *ends], [*ends, len(text)],
+                                                     strict=True)]
+    files = {}
+    for piece in pieces[:-1]:
+        names = re.findall(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_$]*)", piece, re.MULTILINE)
+        if len(names) != 1 or f"{names[0]}.v" in files:
+            return {f"{top}.v": text}
+        files[f"{names[0]}.v"] = piece
+    if not files:
+        return {f"{top}.v": text}
+    last = next(reversed(files))
+    files[last] += pieces[-1]
+    return files
+
+
 def _lint(text, top, workdir, *, keep_log):
-    # Verilator's DECLFILENAME wants each module in a file of its own name; that is about how a
-    # caller names files, not about the Verilog, so the text is linted as <top>.v.
-    source = workdir / f"{top}.v"
-    source.write_text(text)
-    command = ["verilator", "--lint-only", "-Wall", "--top-module", top, source.name]
+    files = _module_files(text, top)
+    for file_name, part in files.items():
+        (workdir / file_name).write_text(part)
+    command = ["verilator", "--lint-only", "-Wall", "--top-module", top, *files]
     log_path = workdir / "lint.log" if keep_log else None
     try:
         return tools.run_tool(command, cwd=workdir, log_path=log_path)

@@ -69,7 +69,23 @@ def test_macro_ppa_prints_the_area_split_and_the_table(tmp_path):
     assert "storage:" in text and "pJ/MAC" in text and "dcim_r2c2" in text
 
 
+def test_macro_writes_lint_clean_verilog(small, tmp_path):
+    path = tmp_path / "out" / "macro.v"
+    code, text = run("macro", small, "--verilog", path)
+    assert code == 0 and f"verilog: {path} (lint-clean, hierarchical)" in text
+    written = path.read_text()
+    assert re.findall(r"^module (\w+)", written, re.MULTILINE) == [
+        SMALL.mult.name, f"{SMALL.name}_lane", SMALL.name]
+    code, _ = run("macro", small, "--verilog", path)
+    assert code == 2 and path.read_text() == written
+    code, text = run("macro", small, "--verilog", path, "--flat", "--force", "--json")
+    assert code == 0 and json.loads(text)["verilog"] == str(path)
+    assert re.findall(r"^module (\w+)", path.read_text(), re.MULTILINE) == [SMALL.name]
+
+
 @pytest.mark.parametrize(("argv", "message"), [
+    (["--flat"], "--flat: only used with --verilog"),
+    (["--force"], "--force: only used with --verilog"),
     (["--corner", "fast"], "--corner: only used with --ppa"),
     (["--pdk-root", "/x", "--clock", "5"], "--clock, --pdk-root: only used with --ppa"),
     (["--no-cache"], "--no-cache: only used with --ppa"),

@@ -29,6 +29,32 @@ def test_amaranth_verilog_is_not_lint_clean_and_errors_name_the_log(tmp_path):
     assert isinstance(caught.value, ToolError)
 
 
+_TWO_MODULES = """\
+module inner (a, y);
+  input wire a;
+  output wire y;
+  assign y = ~a;
+endmodule
+// a comment between modules
+module outer (a, y);
+  input wire a;
+  output wire y;
+  inner child (.a(a), .y(y));
+endmodule
+"""
+
+
+def test_each_module_is_linted_in_a_file_of_its_own_name(tmp_path):
+    # Verilator's DECLFILENAME would flag `inner` in a file named outer.v.
+    assert lint_verilog(_TWO_MODULES, top="outer", workdir=tmp_path) == ""
+    assert sorted(path.name for path in tmp_path.glob("*.v")) == ["inner.v", "outer.v"]
+    # A module defined twice is linted as written, in one file: Verilator reports it.
+    with pytest.raises(LintError, match="inner"):
+        lint_verilog(_TWO_MODULES + _TWO_MODULES.split("// a comment")[0], top="outer",
+                     workdir=tmp_path / "twice")
+    assert [path.name for path in (tmp_path / "twice").glob("*.v")] == ["outer.v"]
+
+
 def test_lint_rejects_a_bad_top_name():
     with pytest.raises(ValueError, match="top must be a Verilog identifier, not 'a b'"):
         lint_verilog("module x; endmodule\n", top="a b")
