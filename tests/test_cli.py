@@ -108,9 +108,12 @@ def test_ctrl_c_stops_a_long_verify_promptly():
     # Standard error is a terminal, as for a user, so that the progress display is shown.
     terminal, child_end = pty.openpty()
     fcntl.ioctl(child_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    # A job started in the background of a script inherits SIGINT ignored, and Python then
+    # keeps ignoring it: restore the default, as a terminal gives the user.
     process = subprocess.Popen([sys.executable, "-m", "dcim.cli", "verify", "--width", "14"],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=child_end, cwd=ROOT)
+                               stderr=child_end, cwd=ROOT,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(child_end)
     try:
         # tqdm's bar: elapsed<left, the time left estimated from the rate so far.
