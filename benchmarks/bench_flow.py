@@ -46,9 +46,10 @@ def multiplier_designs(width=WIDTH):
     return designs
 
 
-def _progress(done, total, name):
-    if name:
-        sys.stderr.write(f"  [{done + 1}/{total}] {name}\n")
+def _progress(done, total):
+    """compare's ``progress(done, total)``: a line on stderr per design started."""
+    if done < total:
+        sys.stderr.write(f"  [{done + 1}/{total}]\n")
         sys.stderr.flush()
 
 
