@@ -1,10 +1,12 @@
 """Validation shared by the specifications, the golden models and the simulators."""
 
 import reprlib
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["check_bool", "check_int", "check_integer_range", "check_table", "short_repr"]
+__all__ = ["check_bool", "check_input_file", "check_int", "check_integer_range", "check_table",
+           "short_repr"]
 
 _REPR = reprlib.Repr()
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 8
@@ -110,3 +112,34 @@ def check_table(what, data, known):
         raise ValueError(f"{what} has unknown keys [{', '.join(unknown)}]; it takes "
                          f"{list(known)!r}")
     return data
+
+
+def check_input_file(path, what, suffixes):
+    """``path`` as a ``Path``, refused before anything reads it, with the path in the message.
+
+    Parameters
+    ----------
+    path : path-like
+    what : str
+        How the message names the file (``"design file"``, ``"--weights file"``).
+    suffixes : tuple of str
+        The suffixes it may have (``(".toml",)``): a path without one would be read as
+        something else.
+
+    Raises
+    ------
+    ValueError
+        If the suffix is not one of ``suffixes``, or the path is a folder.
+    FileNotFoundError
+        If nothing is there.
+    """
+    path = Path(path)
+    if path.suffix not in suffixes:
+        found = f"not {path.suffix!r}" if path.suffix else "give the name with its suffix"
+        raise ValueError(f"{what} {str(path)!r} must be a {' or '.join(suffixes)} file; "
+                         f"{found}")
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder, not a file")
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    return path

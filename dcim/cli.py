@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .checks import check_input_file
 from .report import format_table, write_csv
 
 __all__ = [
@@ -112,21 +113,6 @@ def _check_demo_folder(folder, force):
     if any(folder.iterdir()):
         raise ValueError(f"--out {str(folder)!r} holds files that dcim demo did not write; "
                          f"give --force to write into it, or name a new or empty folder")
-
-
-def check_input_file(path, what, suffixes):
-    """Refuse, with the path in the message, an input file that is missing or of the wrong
-    kind, before anything reads it (a path without ``.toml`` was read as TOML)."""
-    path = Path(path)
-    if path.suffix not in suffixes:
-        found = f"not {path.suffix!r}" if path.suffix else "give the name with its suffix"
-        raise ValueError(f"{what} {str(path)!r} must be a {' or '.join(suffixes)} file; "
-                         f"{found}")
-    if path.is_dir():
-        raise ValueError(f"{what} {str(path)!r} is a folder, not a file")
-    if not path.exists():
-        raise ValueError(f"{what} {str(path)!r} does not exist")
-    return path
 
 
 def options_dict(pairs):

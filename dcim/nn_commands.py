@@ -28,7 +28,8 @@ def parse_design(text, *, width=8, signed=False):
         option (naming it).
     """
     from .arith import MULTIPLIER_KINDS, MultiplierSpec
-    from .cli import check_input_file, parse_option
+    from .checks import check_input_file
+    from .cli import parse_option
 
     if text.endswith(".toml") or "/" in text:
         from .flow.design import load_design

@@ -56,7 +56,7 @@ def _power_options(args):
 
 
 def _design(path, top):
-    from ..cli import check_input_file
+    from ..checks import check_input_file
     from .design import VerilogDesign, load_design
 
     path = check_input_file(path, "design file", (".toml", ".v", ".sv"))

@@ -7,10 +7,10 @@ every result is compared with :meth:`MacroSpec.model`.
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from ..checks import check_input_file
 from .sim import simulate
 from .spec import MacroSpec
 
@@ -108,13 +108,7 @@ def random_operands(spec, vectors=16, seed=0, *, extremes=False):
 
 
 def _load_array(parameter, path):
-    path = Path(path)
-    if path.suffix != ".npy":
-        raise ValueError(f"{parameter} must be a .npy file, not {str(path)!r}")
-    if not path.exists():
-        raise FileNotFoundError(f"{parameter} file {str(path)!r} does not exist")
-    if not path.is_file():
-        raise ValueError(f"{parameter} file {str(path)!r} is not a file")
+    path = check_input_file(path, f"{parameter} file", (".npy",))
     try:
         # No pickles: an operand file is data and must never run code when loaded.
         array = np.load(path, allow_pickle=False)

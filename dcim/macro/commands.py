@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..checks import check_input_file
 from ..toml_io import read_design_file
 from .sim import ENGINES
 from .spec import MacroSpec
@@ -23,14 +24,7 @@ SIMULATE_VECTORS = 16
 
 
 def _read_design(path):
-    path = Path(path)
-    if path.suffix != ".toml":
-        raise ValueError(f"design must be a .toml design file, not {str(path)!r}")
-    if not path.exists():
-        raise FileNotFoundError(f"design file {str(path)!r} does not exist")
-    if not path.is_file():
-        raise ValueError(f"design file {str(path)!r} is not a file")
-    table, data = read_design_file(path)
+    table, data = read_design_file(check_input_file(path, "design file", (".toml",)))
     return {table: data}
 
 

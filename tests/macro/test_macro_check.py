@@ -125,9 +125,10 @@ def test_load_operands_refuses_missing_foreign_and_pickled_files(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"--weights file '.*nope.npy' does not exist"):
         load_operands(SPEC, tmp_path / "nope.npy", activations)
     (tmp_path / "folder.npy").mkdir()
-    with pytest.raises(ValueError, match=r"--weights file '.*folder.npy' is not a file"):
+    with pytest.raises(ValueError, match=r"--weights file '.*folder.npy' is a folder, not a file"):
         load_operands(SPEC, tmp_path / "folder.npy", activations)
-    with pytest.raises(ValueError, match=r"--weights must be a .npy file, not '.*w.txt'"):
+    with pytest.raises(ValueError, match=r"--weights file '.*w.txt' must be a .npy file; "
+                                         r"not '.txt'"):
         load_operands(SPEC, tmp_path / "w.txt", activations)
     (tmp_path / "junk.npy").write_text("not numpy")
     with pytest.raises(ValueError, match=r"--weights file '.*junk.npy' is not a NumPy array"):

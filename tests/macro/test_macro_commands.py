@@ -96,7 +96,7 @@ def test_macro_refuses_flow_options_without_ppa(small, argv, message, capsys):
 
 
 @pytest.mark.parametrize(("name", "text", "message"), [
-    ("m.txt", "[macro]\nrows = 4\n", "design must be a .toml design file, not '.*m.txt'"),
+    ("m.txt", "[macro]\nrows = 4\n", "design file '.*m.txt' must be a .toml file; not '.txt'"),
     ("m.toml", "[macro\nrows = 4\n", "m.toml is not a valid TOML file"),
     ("m.toml", "[multiplier]\nwidth = 8\n", "design file '.*m.toml' has no \\[macro\\] table"),
     ("m.toml", "[multiplier]\nwidth = 8\n[macro]\nrows = 4\n",
@@ -120,7 +120,7 @@ def test_a_missing_design_file_is_named(tmp_path, capsys):
     assert code == 2 and "nope.toml' does not exist" in capsys.readouterr().err
     (tmp_path / "folder.toml").mkdir()
     code, _ = run("macro", tmp_path / "folder.toml")
-    assert code == 2 and "folder.toml' is not a file" in capsys.readouterr().err
+    assert code == 2 and "folder.toml' is a folder, not a file" in capsys.readouterr().err
 
 
 # -- dcim simulate ---------------------------------------------------------------------------

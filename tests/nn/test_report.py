@@ -120,7 +120,7 @@ def test_designs_are_parsed_from_kinds_with_options_or_files(tmp_path):
     with pytest.raises(ValueError, match="design 'drum:k': --option must look like "
                                          "key=value"):
         parse_design("drum:k")
-    with pytest.raises(ValueError, match="design file .*missing.toml' does not exist"):
+    with pytest.raises(FileNotFoundError, match="design file .*missing.toml' does not exist"):
         parse_design(str(tmp_path / "missing.toml"))
 
 
