@@ -15,8 +15,6 @@ import copy
 import dataclasses
 import hashlib
 import json
-import pickle
-import shutil
 import time
 
 import torch
@@ -123,19 +121,6 @@ def _train(model, task, training):
                          learning_rate=training.learning_rate, seed=training.seed)
 
 
-def _cached(model, folder):
-    result = cache.load("nn-model", folder.name)
-    if result is None:
-        return None
-    try:
-        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-        tuned = copy.deepcopy(model)
-        tuned.load_state_dict(state)
-    except (OSError, EOFError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError):
-        return None
-    return tuned.eval(), result
-
-
 def finetune(model, task, *, training=None, cache_results=True):
     """Fine-tune a converted ``model`` on ``task`` with its designs in the forward pass.
 
@@ -176,7 +161,7 @@ def finetune(model, task, *, training=None, cache_results=True):
     cache_results = check_bool("cache_results", cache_results)
     key = _key(model, task, training)
     folder = cache.entry("nn-model", key)
-    found = _cached(model, folder) if cache_results else None
+    found = tasks.load_weights(folder, copy.deepcopy(model)) if cache_results else None
     if found is not None:
         tuned, result = found
         return FineTuned(tuned, task, training, float(result["accuracy_before"]),
@@ -188,13 +173,8 @@ def finetune(model, task, *, training=None, cache_results=True):
     seconds = time.perf_counter() - start
     after = tasks.evaluate(tuned, task)
     if cache_results:
-        with cache.staging_folder(folder) as staging:
-            torch.save(tuned.state_dict(), staging / "model.pt")
-            (staging / "result.json").write_text(json.dumps(
-                {"task": task.name, "accuracy_before": before, "accuracy_after": after,
-                 "train_seconds": seconds, "training": dataclasses.asdict(training),
-                 "torch": torch.__version__, "code": FINETUNE_VERSION}, indent=1))
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
-            cache.publish(staging, folder)
+        tasks.store_weights(folder, tuned, {
+            "task": task.name, "accuracy_before": before, "accuracy_after": after,
+            "train_seconds": seconds, "training": dataclasses.asdict(training),
+            "torch": torch.__version__, "code": FINETUNE_VERSION})
     return FineTuned(tuned, task, training, before, after, seconds, False, key)

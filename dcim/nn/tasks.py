@@ -37,7 +37,8 @@ from ..checks import check_int, short_repr
 from ..flow import cache
 
 __all__ = ["TASKS", "TASKS_VERSION", "TRAIN_THREADS", "Task", "TaskSpec", "TrainedModel",
-           "Training", "deterministic", "evaluate", "fit", "load_task", "trained_model"]
+           "Training", "deterministic", "evaluate", "fit", "load_task", "load_weights",
+           "store_weights", "trained_model"]
 
 TASKS_VERSION = "1"
 """Changes whenever the data preparation or the training loop changes, so that cached
@@ -416,18 +417,45 @@ def _key(task, seed):
                            torch=torch.__version__, code=TASKS_VERSION)
 
 
-def _cached(task, folder):
-    # A damaged entry (unreadable weights, another architecture) counts as missing.
+def load_weights(folder, model):
+    """``(model, result)`` with the weights of cache entry ``folder`` loaded into ``model``,
+    or None when the entry is missing or damaged (unreadable weights, another architecture).
+
+    ``result`` is the entry's ``result.json``; the weights are read with
+    ``weights_only=True``, so an entry can never run code.
+    """
     result = cache.load("nn-model", folder.name)
     if result is None:
         return None
     try:
         state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-        model = _untrained(task)
         model.load_state_dict(state)
     except (OSError, EOFError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError):
         return None
-    return model.eval(), float(result["train_seconds"])
+    return model.eval(), result
+
+
+def store_weights(folder, model, result):
+    """Store ``model``'s weights and ``result`` (JSON-ready) as cache entry ``folder``.
+
+    Written to a staging folder and renamed into place, so an interrupted run leaves no
+    partial entry; an entry already there (a damaged one, since a valid one is read first)
+    is replaced.
+    """
+    with cache.staging_folder(folder) as staging:
+        torch.save(model.state_dict(), staging / "model.pt")
+        (staging / "result.json").write_text(json.dumps(result, indent=1))
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        cache.publish(staging, folder)
+
+
+def _cached(task, folder):
+    found = load_weights(folder, _untrained(task))
+    if found is None:
+        return None
+    model, result = found
+    return model, float(result["train_seconds"])
 
 
 def trained_model(task, *, seed=0):
@@ -471,16 +499,10 @@ def trained_model(task, *, seed=0):
     model = _train(task, seed)
     train_seconds = time.perf_counter() - start
     accuracy = evaluate(model, task)
-    with cache.staging_folder(folder) as staging:
-        torch.save(model.state_dict(), staging / "model.pt")
-        (staging / "result.json").write_text(json.dumps(
-            {"task": task.name, "task_seed": task.seed, "seed": seed, "accuracy": accuracy,
-             "train_seconds": train_seconds, "training": asdict(task.training),
-             "torch": torch.__version__, "code": TASKS_VERSION}, indent=1))
-        if folder.exists():
-            # Only a damaged entry is replaced; a valid one was returned above.
-            shutil.rmtree(folder, ignore_errors=True)
-        cache.publish(staging, folder)
+    store_weights(folder, model, {
+        "task": task.name, "task_seed": task.seed, "seed": seed, "accuracy": accuracy,
+        "train_seconds": train_seconds, "training": asdict(task.training),
+        "torch": torch.__version__, "code": TASKS_VERSION})
     return TrainedModel(task, seed, model, accuracy, train_seconds,
                         time.perf_counter() - start, False, key)
 
