@@ -21,7 +21,7 @@ DESIGNS = [
 _RUN = """
 import json, time
 started = time.monotonic()
-from dcim.flow.verilog import emit_verilog
+from dcim.eda.verilog import emit_verilog
 from dcim.macro import MacroSpec
 from dcim.verify.hdl import lint_verilog
 imported = time.monotonic()

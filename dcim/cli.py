@@ -236,7 +236,7 @@ def _cmd_mult(args, out):
             metrics = spec.metrics(samples=args.samples, seed=args.seed, progress=progress)
         result["metrics"] = metrics.as_dict()
     if args.verilog:
-        from .flow.verilog import emit_verilog
+        from .eda.verilog import emit_verilog
 
         emit_verilog(spec, args.verilog)
         result["verilog"] = str(args.verilog)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .arith import COMPRESSORS, MultiplierSpec
-from .flow.verilog import emit_verilog
+from .eda.verilog import emit_verilog
 from .macro import DCiMMacro, MacroSpec, simulate
 from .report import format_table
 from .verify.hdl import lint_verilog

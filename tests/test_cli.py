@@ -139,7 +139,7 @@ def test_ctrl_c_stops_a_long_verify_promptly():
 
 
 def test_verify_refuses_a_width_out_of_reach_before_synthesis(monkeypatch, capsys):
-    from dcim.flow import tools
+    from dcim.eda import tools
 
     def no_tools(*args, **kwargs):
         raise AssertionError("synthesis ran before the width check")

@@ -12,6 +12,9 @@ Verilog) and a PDK description whose files are found below ``$DCIM_PDK_ROOT``:
 See ``docs/flow.md`` for the method, its validation and the caching rules.
 """
 
+from ..eda.cache import CacheInfo, cache_dir, cache_info, clear_cache
+from ..eda.tools import ToolError, ToolNotFoundError
+from ..eda.verilog import emit_verilog
 from .activity import Stimulus
 from .analysis import (
     ACTIVITY_MODELS,
@@ -22,15 +25,12 @@ from .analysis import (
     analyze_timing,
     uniform_operands,
 )
-from .cache import CacheInfo, cache_dir, cache_info, clear_cache
 from .design import FlowDesign, VerilogDesign, load_design, resolve_design, yosys_multiplier
 from .orfs import OrfsExport, OrfsReport, check_orfs_export, export_orfs, run_orfs
 from .pdk import PDKS, Corner, Pdk, PdkCheck, PdkError, check_pdk, load_pdk
 from .ppa import PPAReport, compare, ppa, ppa_table
 from .stimulus import macro_stimulus
 from .synthesis import SynthesisError, SynthesisReport, synthesize
-from .tools import ToolError, ToolNotFoundError
-from .verilog import emit_verilog
 
 __all__ = [
     "ACTIVITY_MODELS",

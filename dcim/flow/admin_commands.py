@@ -1,7 +1,7 @@
 """``dcim --version`` and the ``dcim cache`` and ``dcim pdk`` subcommands.
 
-Argument parsing and printing only: the work is done by :func:`dcim.flow.cache.cache_info`,
-:func:`dcim.flow.cache.clear_cache` and :func:`dcim.flow.pdk.check_pdk`.
+Argument parsing and printing only: the work is done by :func:`dcim.eda.cache.cache_info`,
+:func:`dcim.eda.cache.clear_cache` and :func:`dcim.flow.pdk.check_pdk`.
 :func:`add_version_option` adds ``--version`` to the ``dcim`` parser and
 :func:`add_admin_commands` registers the subcommands.
 """
@@ -56,8 +56,8 @@ def _time(stamp):
 # -- dcim cache ------------------------------------------------------------------------------
 
 def _cmd_cache_info(args, out):
+    from ..eda.cache import cache_info
     from ..report import format_table
-    from .cache import cache_info
 
     info = cache_info()
     if args.json:
@@ -73,7 +73,7 @@ def _cmd_cache_info(args, out):
 
 
 def _cmd_cache_clear(args, out):
-    from .cache import clear_cache
+    from ..eda.cache import clear_cache
 
     removed = clear_cache(args.kind)
     if args.json:
@@ -124,7 +124,7 @@ def _cmd_pdk_check(args, out):
 
 def add_admin_commands(commands):
     """Add ``cache`` and ``pdk`` to the ``dcim`` subcommand parsers ``commands``."""
-    from .cache import CACHE_KINDS
+    from ..eda.cache import CACHE_KINDS
     from .pdk import PDKS
 
     cache = commands.add_parser("cache", help="what the result cache holds; clear it")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache, tools
+from ..eda import cache, tools
 from .activity import MappedNetlist, Stimulus
 from .liberty import unateness
 from .pdk import load_pdk

@@ -8,7 +8,7 @@ operation), and how its first-level hierarchy splits into area groups.
 Accepted designs:
 
 - a :class:`~dcim.arith.MultiplierSpec`: lint-clean Verilog from
-  :func:`~dcim.flow.verilog.emit_verilog`, one multiply per cycle;
+  :func:`~dcim.eda.verilog.emit_verilog`, one multiply per cycle;
 - a :class:`~dcim.macro.MacroSpec` or :class:`~dcim.macro.DCiMMacro`: Amaranth's Verilog,
   ``spec.throughput`` multiply-accumulates per cycle, area split into storage (the weight
   array), arithmetic (the datapath lanes) and control (everything else: pipeline registers,
@@ -25,26 +25,11 @@ from pathlib import Path
 
 from amaranth.hdl import Elaboratable
 
+from ..eda.verilog import check_identifier, snake_case
 from ..toml_io import read_design_file
 
-__all__ = ["FlowDesign", "VerilogDesign", "check_identifier", "load_design", "resolve_design",
+__all__ = ["FlowDesign", "VerilogDesign", "load_design", "resolve_design",
            "yosys_multiplier"]
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def check_identifier(parameter, value):
-    """``value`` if it is a plain Verilog identifier, else ``ValueError`` naming ``parameter``.
-
-    Module and design names reach Yosys and Tcl scripts and file names; a plain identifier
-    (letters, digits, underscores, not starting with a digit) needs no quoting in any of
-    them, so nothing a user types can become a command or a path outside the cache.
-    """
-    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        raise ValueError(f"{parameter} must be a Verilog identifier (letters, digits and "
-                         f"underscores, not starting with a digit), not {value!r}")
-    return value
-
 
 @dataclass(frozen=True)
 class VerilogDesign:
@@ -215,9 +200,6 @@ def _spec_verilog(spec, generate, view="flat"):
     return text
 
 
-def _snake_case(name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
 
 def _amaranth_verilog(component, name):
     from amaranth.back import verilog
@@ -291,8 +273,8 @@ def resolve_design(design, name=None):
         If ``design`` is none of these.
     """
     from ..arith import MultiplierSpec
+    from ..eda.verilog import emit_verilog
     from ..macro import DCiMMacro, MacroSpec
-    from .verilog import emit_verilog
 
     if isinstance(design, FlowDesign):
         return design
@@ -307,7 +289,7 @@ def resolve_design(design, name=None):
         # The flow builds its own component from the spec (reading it marks this one used).
         return _macro_design(design.spec)
     if isinstance(design, Elaboratable):
-        top = check_identifier("name", name or _snake_case(type(design).__name__))
+        top = check_identifier("name", name or snake_case(type(design).__name__))
         try:
             text = emit_verilog(design, name=top)
         except ValueError:

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import tools
+from ..eda import tools
 from .analysis import analyze_timing
 from .design import resolve_design
 from .pdk import load_pdk

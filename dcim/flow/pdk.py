@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache
+from ..eda import cache
 from .liberty import file_digest, read_liberty, read_text
 
 __all__ = ["PDKS", "Corner", "Pdk", "PdkCheck", "PdkError", "PdkFile", "check_pdk", "load_pdk",

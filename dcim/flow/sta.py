@@ -5,7 +5,7 @@ netlist (flat, or each block once for a design assembled from blocks: ``link_des
 hierarchy) with one Tcl script: read the corner's Liberty file, link the netlist, read
 the constraints written by :func:`constraints` (the same SDC that the OpenROAD hand-off
 ships), apply the PDK's wire-load model, then report. Scripts stop at the first Tcl error and
-the run fails with :class:`~dcim.flow.tools.ToolError` pointing at the kept log.
+the run fails with :class:`~dcim.eda.tools.ToolError` pointing at the kept log.
 
 Units: OpenSTA reports in the library's units (nanoseconds for both supported libraries);
 the report objects here use nanoseconds, watts and farads.
@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cache, tools
+from ..eda import cache, tools
 
 __all__ = ["STA_ERROR_MARK", "TimingPath", "constraints", "link_inputs", "run_sta",
            "tcl_port", "tcl_word"]
@@ -126,7 +126,7 @@ def link_inputs(workdir, files):
 def run_sta(body, *, workdir, log_name):
     """Run a Tcl script in OpenSTA; stop at its first error.
 
-    Returns the combined output. Raises :class:`~dcim.flow.tools.ToolError` if any command
+    Returns the combined output. Raises :class:`~dcim.eda.tools.ToolError` if any command
     fails, naming the log in a copy of ``workdir`` kept under the cache's ``failed`` folder
     (``workdir`` itself is usually temporary), and ``ToolNotFoundError`` if ``sta`` is
     missing.

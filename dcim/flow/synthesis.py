@@ -11,7 +11,7 @@ distinct block once, cached by its own Verilog, then assembled (see ``hierarchic
 Memories are mapped to flip-flops (no SRAM compiler is involved), so a macro's storage
 appears as flip-flops in its ``storage`` group.
 
-Results are cached (see :mod:`dcim.flow.cache`): a second call with the same design, PDK,
+Results are cached (see :mod:`dcim.eda.cache`): a second call with the same design, PDK,
 corner, clock and Yosys version returns the stored report without running Yosys.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache, tools
+from ..eda import cache, tools
 from .design import resolve_design
 from .pdk import load_pdk
 

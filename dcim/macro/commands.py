@@ -93,7 +93,7 @@ def _cmd_macro(args, out):
         raise ValueError(f"{'--flat' if args.flat else '--force'}: only used with --verilog")
     if args.verilog is not None:
         from ..cli import check_output
-        from ..flow.verilog import emit_verilog
+        from ..eda.verilog import emit_verilog
 
         check_output(args.verilog, "--verilog", inputs=[args.design], force=args.force)
         emit_verilog(spec, args.verilog, hierarchical=not args.flat)

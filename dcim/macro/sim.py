@@ -365,8 +365,8 @@ def _testbench(spec):
 
 
 def cache_dir():
-    """Where compiled simulators are kept: ``macro-sim`` in :func:`dcim.flow.cache.cache_dir`."""
-    from ..flow.cache import cache_dir as flow_cache_dir
+    """Where compiled simulators are kept: ``macro-sim`` in :func:`dcim.eda.cache.cache_dir`."""
+    from ..eda.cache import cache_dir as flow_cache_dir
 
     return flow_cache_dir() / "macro-sim"
 
@@ -397,7 +397,7 @@ def _build_dir(spec, engine, text):
     The key is the Verilog itself, not the spec: a compressor re-registered under the same
     name changes the circuit but not the spec's TOML.
     """
-    from ..flow import tools
+    from ..eda import tools
 
     tool = "verilator" if engine == "verilator" else "iverilog"
     digest = _digest(_TESTBENCH_VERSION, engine, tools.tool_version(tool), _source_fingerprint(),
@@ -413,8 +413,8 @@ def _built(spec, engine):
 
 def _build(spec, engine):
     """Compile (or find in the cache) the simulator of ``spec``; returns its directory."""
-    from ..flow import tools
-    from ..flow.cache import publish, staging_folder
+    from ..eda import tools
+    from ..eda.cache import publish, staging_folder
     from .verilog import macro_verilog
 
     tools.find_tool("verilator" if engine == "verilator" else "iverilog")
@@ -517,7 +517,7 @@ def _hier_blocks(spec):
 
 
 def _run_compiled(spec, engine, program, ready, valid, max_cycles, directory=None):
-    from ..flow import tools
+    from ..eda import tools
 
     if directory is None:
         directory = _build(spec, engine)
@@ -553,7 +553,7 @@ def _bits_hex(bits):
 
 @cache
 def _available(tool):
-    from ..flow import tools
+    from ..eda import tools
 
     try:
         tools.find_tool(tool)

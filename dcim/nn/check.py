@@ -23,7 +23,7 @@ import numpy as np
 
 from ..arith.multiplier import MultiplierSpec, registries
 from ..checks import check_bool
-from ..flow import cache
+from ..eda import cache
 from .analog import AnalogCiM
 from .layers import design_of
 
@@ -94,8 +94,8 @@ def _multiplier(spec):
 
 
 def _key(mult, table_digest):
+    from ..eda.tools import tool_version
     from ..flow.design import resolve_design
-    from ..flow.tools import tool_version
     from ..verify.netlist import SYNTH_SCRIPT
 
     verilog = resolve_design(mult).verilog()

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..checks import check_bool, check_int, short_repr
-from ..flow import cache
+from ..eda import cache
 from . import tasks
 from .convert import converted_layers
 

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from ..checks import check_int, short_repr
-from ..flow import cache
+from ..eda import cache
 
 __all__ = ["TASKS", "TASKS_VERSION", "TRAIN_THREADS", "Task", "TaskSpec", "TrainedModel",
            "Training", "deterministic", "evaluate", "fit", "load_task", "load_weights",

@@ -1,7 +1,7 @@
 """Checks of emitted Verilog with third-party tools: Verilator lint and Icarus simulation.
 
 These are slow, independent cross-checks of the netlist evaluator: Icarus Verilog simulates the
-very text :func:`dcim.flow.verilog.emit_verilog` writes, with an event-driven simulator written
+very text :func:`dcim.eda.verilog.emit_verilog` writes, with an event-driven simulator written
 by other people, so an error in Yosys's synthesis or in our gate evaluator cannot hide there.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..flow import tools
-from ..flow.verilog import emit_verilog, is_verilog_identifier, resolve_design
+from ..eda import tools
+from ..eda.verilog import emit_verilog, is_verilog_identifier, resolve_design
 
 __all__ = ["LintError", "SimulationError", "lint_verilog", "simulate_icarus"]
 
@@ -171,7 +171,7 @@ def simulate_icarus(design, a, b, *, workdir=None):
     ----------
     design : Elaboratable or spec
         A component with ports ``a``, ``b`` and ``p``, or a spec (see
-        :func:`dcim.flow.verilog.emit_verilog`).
+        :func:`dcim.eda.verilog.emit_verilog`).
     a, b : array of int
         Operand values, signed for signed ports; at least one pair.
     workdir : path-like or None

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 from amaranth.hdl import Shape
 
-from ..flow import tools
-from ..flow.verilog import emit_verilog, resolve_design
+from ..eda import tools
+from ..eda.verilog import emit_verilog, resolve_design
 
 __all__ = [
     "CheckReport",
@@ -502,7 +502,7 @@ class GateNetlist:
         ----------
         design : Elaboratable or spec
             A combinational Amaranth component, or an object with ``component()`` and
-            ``name`` (see :func:`dcim.flow.verilog.emit_verilog`).
+            ``name`` (see :func:`dcim.eda.verilog.emit_verilog`).
         workdir : path-like or None
             Where the Verilog, the Yosys script, its log and the JSON netlist are kept. By
             default they go to a temporary directory that is removed afterwards (the log text

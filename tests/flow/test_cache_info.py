@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dcim.flow import cache
+from dcim.eda import cache
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_readme_flow_commands_run(pdk_root, monkeypatch):
 @pytest.mark.parametrize("command", ["synth", "compare"])
 def test_flow_options_are_checked_before_synthesis(pdk_root, tmp_path, monkeypatch, capsys,
                                                    command, options, message):
-    from dcim.flow import tools
+    from dcim.eda import tools
 
     def no_tools(*args, **kwargs):
         raise AssertionError("a tool ran before the options were checked")
@@ -153,7 +153,7 @@ def test_compare_skips_kinds_whose_defaults_do_not_fit_and_takes_kind_options(pd
      "--option drum.k is given twice, as 3 and 2"),
 ])
 def test_compare_kind_options_are_checked(pdk_root, monkeypatch, capsys, flags, message):
-    from dcim.flow import tools
+    from dcim.eda import tools
 
     def no_tools(*args, **kwargs):
         raise AssertionError("a tool ran before the options were checked")

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from dcim.arith import COMPRESSORS, Compressor, MultiplierSpec, register_compressor
-from dcim.flow import cache, ppa, synthesize, tools
+from dcim.eda import cache, tools
+from dcim.eda.verilog import emit_verilog
+from dcim.flow import ppa, synthesize
 from dcim.flow.analysis import TimingViolationWarning, analyze_timing
 from dcim.flow.design import VerilogDesign, load_design, resolve_design
 from dcim.flow.pdk import load_pdk
 from dcim.flow.sta import run_sta, tcl_port
-from dcim.flow.verilog import emit_verilog
 from dcim.macro import MacroSpec, simulate
 
 EXACT_TABLE = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 3]

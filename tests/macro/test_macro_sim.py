@@ -12,7 +12,7 @@ from macro_helpers import extremes, operands
 
 from dcim.arith import COMPRESSORS, MULTIPLIER_KINDS, CompressorAssignment, MultiplierSpec
 from dcim.arith.compressor import APPROXIMATE_42
-from dcim.flow.tools import ToolNotFoundError
+from dcim.eda.tools import ToolNotFoundError
 from dcim.macro import (
     DCiMMacro,
     MacroSpec,

@@ -5,7 +5,7 @@ from amaranth.back import rtlil
 from amaranth.lib import wiring
 
 from dcim.arith import MULTIPLIER_KINDS, CompressorAssignment, MultiplierSpec
-from dcim.flow.verilog import is_verilog_identifier
+from dcim.eda.verilog import is_verilog_identifier
 from dcim.macro import DCiMMacro, MacroSpec
 
 

@@ -8,8 +8,8 @@ import pytest
 from amaranth.back import verilog
 from macro_helpers import operands, require
 
-from dcim.flow import tools
-from dcim.flow.verilog import emit_verilog
+from dcim.eda import tools
+from dcim.eda.verilog import emit_verilog
 from dcim.macro import DCiMMacro, MacroSpec, sim, simulate_program
 from dcim.macro.datapath import BitserialLane, MultiplierLane
 from dcim.macro.verilog import macro_blocks, macro_verilog

@@ -11,7 +11,7 @@ from nn_helpers import loaded
 from torch import nn
 
 from dcim.arith import MultiplierSpec
-from dcim.flow import cache
+from dcim.eda import cache
 from dcim.macro import DCiMMacro
 from dcim.nn import (
     DCiMConv2d,

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dcim.arith import MultiplierSpec
-from dcim.flow import ppa, tools
+from dcim.eda import tools
+from dcim.flow import ppa
 from dcim.flow.activity import Stimulus
 from dcim.macro import DCiMMacro, MacroSpec
 from dcim.macro.model import macro_model

@@ -14,7 +14,7 @@ import torch
 from nn_helpers import loaded
 from torch import nn
 
-from dcim.flow import cache
+from dcim.eda import cache
 from dcim.nn import tasks
 
 SHAPES = {"digits": ((1, 8, 8), 1437, 360), "mnist5k": ((1, 28, 28), 4000, 1000),

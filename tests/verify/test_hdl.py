@@ -4,8 +4,8 @@ import pytest
 from amaranth.back import verilog as amaranth_verilog
 from doubles import FakeSpec, Multiplier
 
-from dcim.flow.tools import ToolError, ToolNotFoundError
-from dcim.flow.verilog import emit_verilog
+from dcim.eda.tools import ToolError, ToolNotFoundError
+from dcim.eda.verilog import emit_verilog
 from dcim.verify.hdl import LintError, lint_verilog, simulate_icarus
 
 

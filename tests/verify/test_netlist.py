@@ -14,7 +14,7 @@ from doubles import FakeSpec
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dcim.flow.tools import ToolError, ToolNotFoundError
+from dcim.eda.tools import ToolError, ToolNotFoundError
 from dcim.verify.netlist import (
     CheckReport,
     GateNetlist,
@@ -362,7 +362,7 @@ def test_an_interrupt_cancels_the_chunks_not_yet_started(netlist_of, monkeypatch
 
 
 def test_exhaustive_width_is_refused_before_synthesis(monkeypatch):
-    from dcim.flow import tools
+    from dcim.eda import tools
 
     def no_tools(*args, **kwargs):
         raise AssertionError("Yosys ran before the width check")
@@ -403,7 +403,7 @@ def test_missing_yosys_names_the_install_command(monkeypatch, tmp_path):
 
 def test_yosys_failure_points_at_the_kept_log(monkeypatch, tmp_path):
     # A wrapper that runs the real Yosys for Verilog emission but fails the synthesis script.
-    from dcim.flow.tools import find_tool
+    from dcim.eda.tools import find_tool
 
     real = find_tool("yosys")
     fake = tmp_path / "fake-yosys"

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from dcim.flow.tools import (
+from dcim.eda.tools import (
     TOOLS,
     ToolError,
     ToolNotFoundError,

@@ -1,4 +1,4 @@
-"""The on-disk cache of flow results, keyed by content.
+"""The on-disk cache of tool results (synthesis, timing, power, builds), keyed by content.
 
 Synthesis, timing and power results are stored as JSON under a key that is the SHA-256 of
 everything that determines them: the exact Verilog given to Yosys and the script that reads

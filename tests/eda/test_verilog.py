@@ -7,8 +7,8 @@ from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigne
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from dcim.flow.tools import run_tool
-from dcim.flow.verilog import emit_verilog, is_verilog_identifier, resolve_design
+from dcim.eda.tools import run_tool
+from dcim.eda.verilog import emit_verilog, is_verilog_identifier, resolve_design
 from dcim.verify.hdl import lint_verilog
 
 

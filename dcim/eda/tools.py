@@ -1,4 +1,4 @@
-"""Locating and running the external EDA tools the flow depends on.
+"""Locating and running the external EDA tools dcim depends on.
 
 Every external program (Yosys, Icarus Verilog, Verilator, OpenSTA) is found through
 :func:`find_tool`, so that one environment variable per tool (``DCIM_YOSYS``, ``DCIM_IVERILOG``,

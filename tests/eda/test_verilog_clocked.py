@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from dcim.flow import tools
-from dcim.flow.verilog import emit_verilog
+from dcim.eda import tools
+from dcim.eda.verilog import emit_verilog
 from dcim.macro import MacroSpec
 from dcim.verify.hdl import lint_verilog
 
