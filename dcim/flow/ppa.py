@@ -63,6 +63,30 @@ class PPAReport:
         """Area times delay, um^2 ns."""
         return self.area_um2 * self.delay_ns
 
+    @property
+    def ops_per_operation(self):
+        """Arithmetic operations counted per design operation: 2 for a MAC, else 1.
+
+        A MAC is a multiply and an add, the convention of the compute-in-memory papers
+        whose TOPS/W and TOPS/mm^2 these figures are compared with.
+        """
+        return 2 if self.power.operation == "MAC" else 1
+
+    @property
+    def tops_per_w(self):
+        """Energy efficiency: tera-operations per second per watt, at the power's clock.
+
+        ``ops_per_operation / energy_per_op_pj``: one operation per picojoule is one TOPS/W.
+        """
+        return self.ops_per_operation / self.energy_per_op_pj
+
+    @property
+    def tops_per_mm2(self):
+        """Area efficiency at the maximum clock: tera-operations per second per mm^2."""
+        ops_per_second = (self.ops_per_operation * self.power.ops_per_cycle
+                          * self.timing.fmax_mhz * 1e6)
+        return ops_per_second / 1e12 / (self.area_um2 * 1e-6)
+
     def as_dict(self):
         """A JSON-ready dictionary of every figure."""
         return {
@@ -82,6 +106,7 @@ class PPAReport:
             "operation": self.power.operation, "ops_per_cycle": self.power.ops_per_cycle,
             "energy_per_op_pj": self.energy_per_op_pj,
             "area_delay_product": self.area_delay_product,
+            "tops_per_w": self.tops_per_w, "tops_per_mm2": self.tops_per_mm2,
             "metrics": self.metrics,
             "tool_versions": dict(self.synthesis.tool_versions,
                                   sta=self.timing.sta_version),
@@ -195,12 +220,16 @@ def compare(designs, corner="typ", clock_ns=None, pdk_root=None, *, progress=Non
 def ppa_table(reports, *, metrics=("mred", "nmed")):
     """A text table of :class:`PPAReport` objects: area, delay, power, energy, errors.
 
-    Powers are in milliwatts; error metrics in percent.
+    Powers are in milliwatts; error metrics in percent. Tables of MAC designs (macros) add
+    TOPS/W and TOPS/mm^2 (two operations per MAC, area efficiency at fmax).
     """
     first = reports[0] if reports else None
     operation = first.power.operation if first else "op"
+    show_tops = bool(reports) and all(r.power.operation == "MAC" for r in reports)
     headers = ["design", "area um2", "delay ns", "fmax MHz", "power mW", "internal",
                "switching", "leakage", f"pJ/{operation}"]
+    if show_tops:
+        headers += ["TOPS/W", "TOPS/mm2"]
     show_metrics = [name for name in metrics if any(r.metrics for r in reports)]
     headers += [name.upper() for name in show_metrics]
     rows = []
@@ -210,6 +239,8 @@ def ppa_table(reports, *, metrics=("mred", "nmed")):
                f"{report.timing.fmax_mhz:.0f}", f"{power.total_w * 1e3:.4f}",
                f"{power.internal_w * 1e3:.4f}", f"{power.switching_w * 1e3:.4f}",
                f"{power.leakage_w * 1e3:.5f}", f"{report.energy_per_op_pj:.4f}"]
+        if show_tops:
+            row += [f"{report.tops_per_w:.3g}", f"{report.tops_per_mm2:.3g}"]
         for name in show_metrics:
             value = (report.metrics or {}).get(name)
             row.append("-" if value is None else f"{100 * value:.3g} %")

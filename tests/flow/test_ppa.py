@@ -12,6 +12,8 @@ def test_ppa_with_accuracy(pdk_root):
     assert report.metrics["mred"] > 0 and report.metrics["nmed"] > 0
     assert report.power.method == "data"
     assert report.area_delay_product == pytest.approx(report.area_um2 * report.delay_ns)
+    assert report.ops_per_operation == 1
+    assert report.tops_per_w == pytest.approx(1 / report.energy_per_op_pj)
     data = json.loads(json.dumps(report.as_dict(), default=str))
     assert data["design"] == "mul4u_mitchell" and data["operation"] == "multiply"
 
@@ -26,6 +28,7 @@ def test_compare_and_table(pdk_root):
     assert all(report.power.method == "data" for report in reports)  # the default
     table = ppa_table(reports)
     assert "mul4u_yosys" in table and "pJ/multiply" in table and "MRED" in table
+    assert "TOPS" not in table
 
 
 def test_macro_area_split_and_energy_per_mac(tiny_macro, pdk_root):
@@ -39,6 +42,15 @@ def test_macro_area_split_and_energy_per_mac(tiny_macro, pdk_root):
     assert report.power.operation == "MAC" and report.power.ops_per_cycle == spec.throughput
     assert report.energy_per_op_pj == pytest.approx(
         report.power.total_w * report.power.clock_ns * 1e3 / spec.throughput)
+    # Figures of merit, two operations per MAC: TOPS/W from the energy, TOPS/mm^2 at fmax.
+    assert report.ops_per_operation == 2
+    assert report.tops_per_w == pytest.approx(2 / report.energy_per_op_pj)
+    macs_per_second = spec.throughput * 1e3 / report.delay_ns * 1e6
+    assert report.tops_per_mm2 == pytest.approx(
+        2 * macs_per_second / 1e12 / (report.area_um2 / 1e6))
+    assert report.as_dict()["tops_per_mm2"] == report.tops_per_mm2
+    table = ppa_table([report])
+    assert "TOPS/W" in table and f"{report.tops_per_w:.3g}" in table
     vectorless = ppa(spec, pdk_root=pdk_root, activity=0.5)
     assert vectorless.power.method == "vectorless" and vectorless.power.total_w > 0
 
