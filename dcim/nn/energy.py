@@ -54,8 +54,8 @@ from ..arith.metrics import OperandDistribution
 from ..arith.multiplier import MultiplierSpec
 from ..checks import check_int, check_integer_range, short_repr
 from ..flow import macro_stimulus, ppa
-from ..macro import DCiMMacro, MacroSpec
-from .operands import as_int64
+from ..macro import MacroSpec
+from .operands import as_int64, design_of
 
 __all__ = ["MAX_SAMPLES", "MacEnergy", "MacroOperands", "energy_per_mac", "inference_energy",
            "layer_macro_operands", "layer_operand_sample", "operand_metrics",
@@ -70,16 +70,6 @@ _MAX_DISTRIBUTION_WIDTH = 16  # widest operands an OperandDistribution holds
 
 # -- the layer's operands -------------------------------------------------------------------
 
-def _design_spec(design):
-    """The MultiplierSpec or MacroSpec of ``design``; a TypeError for anything else."""
-    if isinstance(design, DCiMMacro):
-        return design.spec
-    if isinstance(design, (MultiplierSpec, MacroSpec)):
-        return design
-    raise TypeError(f"design must be a MultiplierSpec, MacroSpec or DCiMMacro, "
-                    f"not {short_repr(design)}")
-
-
 def _ranges(spec):
     """``(weight range, activation range)`` of a design, inclusive."""
     if isinstance(spec, MultiplierSpec):
@@ -92,7 +82,7 @@ def _layer(design, weights, activations):
 
     An unsigned design accepts values down to minus its largest one (sign-magnitude).
     """
-    spec = _design_spec(design)
+    spec = design_of(design, analog=False)
     w = as_int64("weights", weights, "cpu").numpy()
     x = as_int64("activations", activations, "cpu").numpy()
     if w.ndim != 2 or x.ndim != 2 or x.shape[1] != w.shape[0]:
@@ -242,7 +232,7 @@ def layer_macro_operands(design, weights, activations, *, samples=4096, seed=0):
     TypeError, ValueError
         As :func:`layer_operand_sample`; a TypeError also for a multiplier design.
     """
-    spec = _design_spec(design)
+    spec = design_of(design, analog=False)
     if not isinstance(spec, MacroSpec):
         raise TypeError(f"design must be a MacroSpec or DCiMMacro, not {short_repr(design)}")
     spec, w, x = _layer(spec, weights, activations)
@@ -349,7 +339,7 @@ def uniform_metrics(design):
         If a macro's operands are narrower than its multiplier and that is wider than 16
         bits.
     """
-    spec = _design_spec(design)
+    spec = design_of(design, analog=False)
     mult = _multiplier_of(spec)
     full = mult.operand_range
     ranges = _ranges(spec)
@@ -444,7 +434,7 @@ def energy_per_mac(design, weights, activations, *, corner="typ", pdk="nangate45
     TimingViolationWarning
         (A warning.) When ``clock_ns`` is shorter than the design's minimum period.
     """
-    spec = _design_spec(design)
+    spec = design_of(design, analog=False)
     if isinstance(spec, MultiplierSpec):
         a, b = layer_operand_sample(weights, activations, design=spec, samples=samples,
                                     seed=seed)

@@ -37,24 +37,13 @@ from ..arith.multiplier import MultiplierSpec
 from ..checks import check_bool, check_int, short_repr
 from .analog import AnalogCiM, analog_matmul
 from .matmul import prepare_weights
+from .operands import design_of
 
 __all__ = ["DCiMConv2d", "DCiMLayer", "DCiMLinear", "LayerQuantization", "design_of",
            "layer_quantization"]
 
 STATE_VERSION = 1
 """Version of the extra state a layer saves in its ``state_dict``."""
-
-
-def design_of(design):
-    """The frozen spec behind a design argument: a ``DCiMMacro`` gives its ``spec``."""
-    from ..macro import DCiMMacro, MacroSpec
-
-    if isinstance(design, DCiMMacro):
-        return design.spec
-    if isinstance(design, (MultiplierSpec, MacroSpec, AnalogCiM)):
-        return design
-    raise TypeError(f"design must be a MultiplierSpec, MacroSpec, DCiMMacro or AnalogCiM, "
-                    f"not {short_repr(design)}")
 
 
 def _design_widths(design):

@@ -57,7 +57,14 @@ from torch.nn.functional import embedding_bag
 
 from ..arith.multiplier import MultiplierSpec, registries
 from ..checks import check_bool, short_repr
-from .operands import as_int64, check_range, check_shapes, ieee_float32_gemm, value_extremes
+from .operands import (
+    as_int64,
+    check_range,
+    check_shapes,
+    design_of,
+    ieee_float32_gemm,
+    value_extremes,
+)
 
 __all__ = ["PreparedWeights", "approx_matmul", "prepare_weights", "product_table"]
 
@@ -746,21 +753,15 @@ def _macro_weights(spec, w, sign_magnitude):
 
 def _design_ranges(design):
     """``(spec, {"x": range, "w": range})`` of a design argument; TypeError for others."""
-    from ..macro import DCiMMacro, MacroSpec
-
-    if isinstance(design, DCiMMacro):
-        design = design.spec
+    design = design_of(design, analog=False)
     if isinstance(design, MultiplierSpec):
         if design.width > 16:
             raise ValueError(f"design.width must be at most 16 for approx_matmul, "
                              f"not {design.width!r}")
         low, high = design.operand_range
         return design, {"x": (low, high), "w": (low, high)}
-    if isinstance(design, MacroSpec):
-        return design, {"x": design.value_range(design.act_bits),
-                        "w": design.value_range(design.weight_bits)}
-    raise TypeError(f"design must be a MultiplierSpec, MacroSpec or DCiMMacro, "
-                    f"not {short_repr(design)}")
+    return design, {"x": design.value_range(design.act_bits),
+                    "w": design.value_range(design.weight_bits)}
 
 
 def _check_operand(label, values, ranges, design, sign_magnitude):

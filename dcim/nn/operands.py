@@ -1,8 +1,8 @@
-"""Checks and facts about integer operands, shared by the products of :mod:`dcim.nn`.
+"""Checks and facts about designs and integer operands, shared by the products of :mod:`dcim.nn`.
 
 :func:`~dcim.nn.approx_matmul`, :func:`~dcim.nn.analog_matmul` and the per-layer figures of
-:mod:`dcim.nn.energy` take the same NumPy or torch integer arrays and refuse bad ones with
-the same messages, naming the array and the value.
+:mod:`dcim.nn.energy` take the same designs and NumPy or torch integer arrays and refuse bad
+ones with the same messages, naming the argument and the value.
 """
 
 import numpy as np
@@ -10,7 +10,37 @@ import torch
 
 from ..checks import short_repr
 
-__all__ = ["as_int64", "check_range", "check_shapes", "ieee_float32_gemm", "value_extremes"]
+__all__ = ["as_int64", "check_range", "check_shapes", "design_of", "ieee_float32_gemm",
+           "value_extremes"]
+
+
+def design_of(design, *, analog=True):
+    """The frozen spec behind a design argument: a ``DCiMMacro`` gives its ``spec``.
+
+    Parameters
+    ----------
+    design : MultiplierSpec, MacroSpec, DCiMMacro or AnalogCiM
+    analog : bool
+        Whether an :class:`~dcim.nn.AnalogCiM` is accepted; what needs a digital design's
+        multiplier or gates passes ``False``.
+
+    Raises
+    ------
+    TypeError
+        For anything else, naming the kinds accepted and the value.
+    """
+    from ..arith.multiplier import MultiplierSpec
+    from ..macro import DCiMMacro, MacroSpec
+    from .analog import AnalogCiM
+
+    if isinstance(design, DCiMMacro):
+        return design.spec
+    kinds = (MultiplierSpec, MacroSpec, AnalogCiM) if analog else (MultiplierSpec, MacroSpec)
+    if isinstance(design, kinds):
+        return design
+    accepted = ("a MultiplierSpec, MacroSpec, DCiMMacro or AnalogCiM" if analog
+                else "a MultiplierSpec, MacroSpec or DCiMMacro")
+    raise TypeError(f"design must be {accepted}, not {short_repr(design)}")
 
 
 def as_int64(label, value, device):
