@@ -100,7 +100,7 @@ def _metrics(flow, metrics):
 
 def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         activity=None, operands=None, activity_model="inputs", metrics=True,
-        cache_results=True, name=None, progress=None, hierarchical=None):
+        cache_results=True, name=None, progress=None, hierarchical=None, per_block=None):
     """Synthesize, time and estimate the power of ``design`` (each step cached).
 
     Parameters
@@ -112,6 +112,10 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         As for :func:`~dcim.flow.analyze_power`. Neither given means power from uniformly
         random operands (``operands="uniform"``) for designs that can be simulated
         (combinational ones, and macros), else OpenSTA's vectorless estimate at activity 0.5.
+    per_block : bool or None
+        As for :func:`~dcim.flow.analyze_power`: power from data of a design assembled from
+        blocks is computed block by block (``None``, ``True``) or on its flat expansion
+        (``False``).
     metrics : bool or dict
         Add the design's error metrics (keywords for ``spec.metrics`` when a dict).
     cache_results : bool
@@ -142,6 +146,8 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     check_power_options(activity, operands, activity_model)
     if hierarchical is not None and not isinstance(hierarchical, bool):
         raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
+    if per_block is not None and not isinstance(per_block, bool):
+        raise TypeError(f"per_block must be True, False or None, not {per_block!r}")
     if not isinstance(metrics, (bool, dict)):
         raise TypeError(f"metrics must be True, False or a dict of keywords for "
                         f"spec.metrics, not {metrics!r}")
@@ -167,7 +173,7 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     power = analyze_power(synthesis, activity=activity, operands=operands, clock_ns=clock_ns,
                           activity_model=activity_model, timing=timing,
                           port_activity=flow.port_activity, pdk=pdk_description,
-                          cache_results=cache_results)
+                          cache_results=cache_results, per_block=per_block)
     step(f"power of {flow.name}: {'cached' if power.cached else power.method}")
     return PPAReport(flow.name, synthesis, timing, power, _metrics(flow, metrics))
 
