@@ -748,6 +748,9 @@ class _Run:
         netlist._reset_state(self.values)
         self.children = {}
         for kind, members in netlist.block_instances.items():
+            if kind not in netlists:
+                raise ValueError(f"the netlist instantiates block {kind}: simulate it with a "
+                                 f"BlockNetlist")
             child = netlists[kind]
             inputs = [port for port in child.inputs if port in members[0][1]]
             outputs = [port for port in child.outputs if port in members[0][1]]
