@@ -19,6 +19,10 @@ operation, in one of two ways:
   OpenSTA's per-pin activity command is broken in the Debian build and it has no VCD or SAIF
   reader, so measured activity cannot be handed to it; ``docs/flow.md`` describes the method
   and its validation against OpenSTA, which is repeated in every report's ``checks``.
+  A design assembled from blocks is simulated and priced block by block
+  (:class:`~dcim.flow.activity.BlockNetlist`: each distinct block once, all its instances
+  side by side), with the slews and loads of one instance of each block, which the timing
+  run dumps; ``per_block=False`` simulates and prices the flat expansion instead.
 
 Energy per operation is total power times the clock period, divided by the operations per
 cycle (1 multiply for a multiplier, ``rows * cols / interval`` MACs for a macro). The clock is
