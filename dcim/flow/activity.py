@@ -806,7 +806,8 @@ class _Run:
             self.previous = self.values.copy()  # the first measured cycle: the reference
             return
         self.history.append(self.values.copy())
-        if len(self.history) == block:
+        # Fewer cycles at a time for a block of many instances, whose words are many.
+        if len(self.history) >= max(1, min(block, _CHUNK_ELEMENTS // self.values.size)):
             self.flush()
 
     def flush(self):
