@@ -30,6 +30,7 @@ the ``clock_ns`` given, else the one the design was synthesized for, else the de
 minimum period (it runs at its maximum frequency).
 """
 
+import concurrent.futures
 import hashlib
 import json
 import math
@@ -56,8 +57,8 @@ from .sta import (
 )
 
 __all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "TimingViolationWarning",
-           "analyze_power", "analyze_timing", "check_power_options", "uniform_operands",
-           "warn_if_violated"]
+           "analyze_power", "analyze_timing", "check_power_options",
+           "timing_and_block_activity", "uniform_operands", "warn_if_violated"]
 
 ACTIVITY_MODELS = ("inputs", "global")
 """Vectorless activity models: toggles at the input ports, or on every net."""
@@ -635,6 +636,50 @@ def _block_electrical(synthesis, pdk, blocks, cache_results):
     return found
 
 
+# What timing_and_block_activity simulated while OpenSTA ran, for the analyze_power that
+# follows: at most one entry, taken out when used.
+_SIMULATED = {}
+
+
+def _block_activity(synthesis, library, stimulus):
+    key = (synthesis.key, synthesis.corner, _operand_digest(stimulus))
+    found = _SIMULATED.pop(key, None)
+    if found is None:
+        blocks = _block_netlist(synthesis, library)
+        found = blocks, blocks.count_sequential(stimulus, clock=synthesis.clock_port)
+    return found
+
+
+def timing_and_block_activity(synthesis, stimulus, clock_ns=None, *, pdk=None, pdk_root=None,
+                              cache_results=True):
+    """:func:`analyze_timing` of a design assembled from blocks, simulating it meanwhile.
+
+    OpenSTA runs in a thread while the blocks are simulated on ``stimulus`` (what power per
+    block needs, and which does not depend on the clock), so that the two share the cores;
+    the next :func:`analyze_power` of the same design and stimulus in this process uses the
+    simulation. With the timing already cached, nothing is simulated in advance.
+
+    Returns
+    -------
+    TimingReport
+    """
+    pdk = _pdk_of(synthesis, pdk, pdk_root)
+    period = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
+    if cache_results and cache.load("timing", _analysis_key("timing", synthesis, pdk,
+                                                            clock_ns=period)) is not None:
+        return analyze_timing(synthesis, clock_ns, pdk=pdk, cache_results=cache_results)
+    _SIMULATED.clear()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        timing = pool.submit(analyze_timing, synthesis, clock_ns, pdk=pdk,
+                             cache_results=cache_results)
+        library = pdk.library(synthesis.corner)
+        blocks = _block_netlist(synthesis, library)
+        counts = blocks.count_sequential(stimulus, clock=synthesis.clock_port)
+        _SIMULATED[(synthesis.key, synthesis.corner, _operand_digest(stimulus))] = (blocks,
+                                                                                    counts)
+        return timing.result()
+
+
 def _from_data_blocks(synthesis, pdk, stimulus, clock_ns, cache_results):
     """Power from data of a design assembled from blocks, each block simulated and priced once.
 
@@ -651,8 +696,7 @@ def _from_data_blocks(synthesis, pdk, stimulus, clock_ns, cache_results):
         if stored is not None:
             return PowerReport(**dict(_stored_fields(stored), cached=True))
     library = pdk.library(synthesis.corner)
-    blocks = _block_netlist(synthesis, library)
-    counts = blocks.count_sequential(stimulus, clock=synthesis.clock_port)
+    blocks, counts = _block_activity(synthesis, library, stimulus)
     electrical = _block_electrical(synthesis, pdk, blocks, cache_results)
     samples = max(counts[blocks.top].transitions, 1)
     period = clock_ns * 1e-9

@@ -15,6 +15,7 @@ from .analysis import (
     analyze_power,
     analyze_timing,
     check_power_options,
+    timing_and_block_activity,
     warn_if_violated,
 )
 from .design import resolve_design
@@ -157,10 +158,6 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
                            hierarchical=hierarchical)
     if synthesis.cached:
         step(f"synthesis of {flow.name}: cached")
-    timing = analyze_timing(synthesis, clock_ns, pdk=pdk_description,
-                            cache_results=cache_results)
-    step(f"timing of {flow.name}: {'cached' if timing.cached else 'OpenSTA'}")
-    warn_if_violated(flow.name, clock_ns, timing.min_period_ns)
     if activity is None and operands is None:
         # Power from data wherever the design can be simulated; OpenSTA's estimate otherwise.
         if synthesis.sequential_cells == 0 or flow.stimulus is not None:
@@ -170,6 +167,15 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     if (operands is not None and flow.stimulus is not None and synthesis.sequential_cells
             and not isinstance(operands, Stimulus)):
         operands = flow.stimulus(operands)
+    if synthesis.hierarchical and isinstance(operands, Stimulus) and per_block is not False:
+        # Power per block simulates the blocks while OpenSTA times the design.
+        timing = timing_and_block_activity(synthesis, operands, clock_ns, pdk=pdk_description,
+                                           cache_results=cache_results)
+    else:
+        timing = analyze_timing(synthesis, clock_ns, pdk=pdk_description,
+                                cache_results=cache_results)
+    step(f"timing of {flow.name}: {'cached' if timing.cached else 'OpenSTA'}")
+    warn_if_violated(flow.name, clock_ns, timing.min_period_ns)
     power = analyze_power(synthesis, activity=activity, operands=operands, clock_ns=clock_ns,
                           activity_model=activity_model, timing=timing,
                           port_activity=flow.port_activity, pdk=pdk_description,

@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 
 from dcim.arith import MultiplierSpec
-from dcim.flow import ToolNotFoundError, VerilogDesign, analyze_power, analyze_timing, synthesize
+from dcim.flow import (
+    ToolNotFoundError,
+    VerilogDesign,
+    analysis,
+    analyze_power,
+    analyze_timing,
+    synthesize,
+)
+from dcim.flow.analysis import timing_and_block_activity
 
 
 def test_timing_of_a_combinational_design(mul4):
@@ -139,5 +147,13 @@ def test_power_per_block_matches_the_flat_expansion(pdk_root):
     # Without the timing run's dump, power per block runs OpenSTA itself, to the same end.
     again = analyze_power(report, operands=stimulus, timing=timing, cache_results=False)
     assert again.total_w == pytest.approx(blocks.total_w, rel=1e-12)
+    # Timed while the blocks are simulated: the same timing, and the same power from the
+    # simulation kept for it.
+    overlapped = timing_and_block_activity(report, stimulus, cache_results=False)
+    assert overlapped.min_period_ns == timing.min_period_ns and not overlapped.cached
+    assert analysis._SIMULATED
+    again = analyze_power(report, operands=stimulus, timing=overlapped, cache_results=False)
+    assert not analysis._SIMULATED and again.total_w == pytest.approx(blocks.total_w,
+                                                                      rel=1e-12)
     with pytest.raises(TypeError, match="per_block must be True, False or None, not 'yes'"):
         analyze_power(report, operands=stimulus, per_block="yes")
