@@ -14,7 +14,12 @@ vectorless analysis).
   yields 64 samples. Every flip-flop is taken to be clocked by the one clock, once a cycle,
   whose pins see a rising and a falling transition each cycle.
 
-Both return :class:`ActivityCounts`: per net, its transitions and its time at 1; per
+- Netlists assembled from blocks (:class:`BlockNetlist`): each distinct block is a netlist
+  of its own, all its instances evaluated together (their copies side by side in the words),
+  at the point of their parent's evaluation where their inputs have settled; its counts are
+  the sums over its instances.
+
+All return :class:`ActivityCounts`: per net, its transitions and its time at 1; per
 ``internal_power`` group of every cell, how many transitions of its pin happened while its
 ``when`` condition held and its related pin switched in the same cycle; per
 ``leakage_power`` group, how many cycles its state held. :mod:`dcim.flow.analysis` turns

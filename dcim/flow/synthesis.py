@@ -641,7 +641,6 @@ def _assemble(flow, built, options, started):
     library = pdk.library(corner)
     modules = {name: json.loads(report.netlist_json_path.read_text())["modules"][name]
                for name, report in built.netlists.items()}
-    module = {"ports": modules[flow.top]["ports"], "cells": {}}
     hierarchy, groups = {}, {}
     if flow.keep_hierarchy:
         blocks = {name: (child.area_um2, sum(child.cells.values()))
@@ -649,7 +648,7 @@ def _assemble(flow, built, options, started):
         hierarchy, groups = _hierarchy((own.folder / "hierarchy.json").read_text(), flow.top,
                                        library, flow.groups, blocks,
                                        (own.buffer_area_um2, own.buffers))
-    inputs, outputs = _ports(module)
+    inputs, outputs = _ports(modules[flow.top])
     report = SynthesisReport(
         design=flow.name, top=flow.top, pdk=pdk.name, corner=corner,
         clock_ns=options.clock_ns, area_um2=built.area_um2,
