@@ -1,14 +1,17 @@
-"""PPA of ``DCiMMacro(rows=..., mult="log")`` synthesized block by block: cold and warm times.
+"""PPA of ``DCiMMacro(rows=..., cols=..., mult="log")`` synthesized block by block: cold and warm.
 
     python -m benchmarks macro_hier     # needs DCIM_PDK_ROOT (e.g. ../shared/pdk)
 
-For each macro (rows 16 and 64 by default; ``DCIM_BENCH_HIER_ROWS=16,64,...`` chooses), on an
-empty cache of its own: ``ppa()`` cold, with the time at which each step (multiplier, lane and
-top synthesis, timing, power) ended, then again in the same process (warm) and in a new
-process (warm, the Verilog generated again to compute the keys). Wall time and the CPU time of
-the process and its children (Yosys, abc, OpenSTA) are both printed: on a machine shared with
-other jobs the wall time is the larger. With ``DCIM_BENCH_HIER_FLAT=1`` each macro of at most
-16 rows is also run in one Yosys run (``hierarchical=False``) for comparison.
+For each macro (rows 16 and 64 by default; ``DCIM_BENCH_HIER_ROWS=16,64,...`` chooses, and
+``DCIM_BENCH_HIER_COLS`` the columns, 8 by default), on an empty cache of its own: ``ppa()``
+cold, with the time at which each step (multiplier, lane and top synthesis, timing, power)
+began or ended, then again in the same process (warm) and in a new process (warm, the Verilog
+generated again to compute the keys), and each block's share of the power. Wall time and the
+CPU time of the process and its children (Yosys, abc, OpenSTA) are both printed: on a machine
+shared with other jobs the wall time is the larger. With ``DCIM_BENCH_HIER_FLAT=1`` each macro
+of at most 16 rows is also run in one Yosys run (``hierarchical=False``) for comparison, and
+with ``DCIM_BENCH_HIER_POWER_FLAT=1`` each macro's power is also computed on the flat
+expansion of the same netlist (``per_block=False``), timed apart.
 """
 
 import os
@@ -30,7 +33,7 @@ import time
 started = time.monotonic()
 from dcim.flow import ppa
 from dcim.macro import DCiMMacro
-report = ppa(DCiMMacro(rows={rows}, mult="log"), hierarchical={hierarchical})
+report = ppa(DCiMMacro(rows={rows}, cols={cols}, mult="log"), hierarchical={hierarchical})
 assert report.synthesis.cached and report.timing.cached and report.power.cached
 print(time.monotonic() - started)
 """
@@ -41,26 +44,33 @@ def _cpu():
     return times.user + times.system + times.children_user + times.children_system
 
 
-def measure(rows, hierarchical=None):
+def measure(rows, hierarchical=None, cols=8, power_flat=False):
     """Cold, warm and new-process times of one macro's ``ppa()``, with its figures.
 
-    Uses the current ``$DCIM_CACHE_DIR``, which should be empty for the cold figure.
+    Uses the current ``$DCIM_CACHE_DIR``, which should be empty for the cold figure. With
+    ``power_flat``, also the time and report of power on the flat expansion
+    (``per_block=False``; synthesis and timing then come from the cache).
     """
-    macro = DCiMMacro(rows=rows, mult="log")
+    macro = DCiMMacro(rows=rows, cols=cols, mult="log")
     steps = []
     started, cpu = time.monotonic(), _cpu()
     report = ppa(macro, hierarchical=hierarchical,
                  progress=lambda text: steps.append((time.monotonic() - started, text)))
     cold, cold_cpu = time.monotonic() - started, _cpu() - cpu
     started = time.monotonic()
-    again = ppa(DCiMMacro(rows=rows, mult="log"), hierarchical=hierarchical)
+    again = ppa(DCiMMacro(rows=rows, cols=cols, mult="log"), hierarchical=hierarchical)
     warm = time.monotonic() - started
     assert again.synthesis.cached and again.timing.cached and again.power.cached
     completed = subprocess.run(
-        [sys.executable, "-c", _FRESH.format(rows=rows, hierarchical=hierarchical)],
+        [sys.executable, "-c", _FRESH.format(rows=rows, cols=cols, hierarchical=hierarchical)],
         capture_output=True, text=True, check=True, env=dict(os.environ))
-    return {"report": report, "cold_s": cold, "cold_cpu_s": cold_cpu, "warm_s": warm,
-            "new_process_s": float(completed.stdout.split()[-1]), "steps": steps}
+    result = {"report": report, "cold_s": cold, "cold_cpu_s": cold_cpu, "warm_s": warm,
+              "new_process_s": float(completed.stdout.split()[-1]), "steps": steps}
+    if power_flat and report.synthesis.hierarchical:
+        started = time.monotonic()
+        result["flat"] = ppa(DCiMMacro(rows=rows, cols=cols, mult="log"), per_block=False)
+        result["flat_s"] = time.monotonic() - started
+    return result
 
 
 def _print(label, result):
@@ -79,12 +89,24 @@ def _print(label, result):
           f"{report.energy_per_op_pj:.4f} pJ/MAC; blocks: {blocks or 'none (one run)'}")
     total = report.area_um2 or 1.0
     print("area split: " + ", ".join(f"{group} {area:.0f} um2 ({100 * area / total:.1f} %)"
-                                     for group, area in synthesis.groups.items()) + "\n")
+                                     for group, area in synthesis.groups.items()))
+    for name, part in report.power.checks.get("blocks", {}).items():
+        watts = part["internal_w"] + part["switching_w"] + part["leakage_w"]
+        print(f"  power of {name} x{part['instances']}: {watts * 1e3:.4f} mW")
+    if "flat" in result:
+        flat = result["flat"].power
+        print(f"power on the flat expansion (per_block=False): {result['flat_s']:.1f} s, "
+              f"{flat.total_w * 1e3:.4f} mW (internal {flat.internal_w * 1e3:.4f}, "
+              f"switching {flat.switching_w * 1e3:.4f}); per block / flat "
+              f"{report.power.total_w / flat.total_w:.4f}")
+    print()
 
 
 def main():
     rows_list = [int(text) for text in os.environ.get("DCIM_BENCH_HIER_ROWS", "16,64").split(",")]
+    cols = int(os.environ.get("DCIM_BENCH_HIER_COLS", "8"))
     flat = os.environ.get("DCIM_BENCH_HIER_FLAT") == "1"
+    power_flat = os.environ.get("DCIM_BENCH_HIER_POWER_FLAT") == "1"
     saved = os.environ.get("DCIM_CACHE_DIR")
     try:
         for rows in rows_list:
@@ -92,9 +114,9 @@ def main():
             for hierarchical in modes:
                 with tempfile.TemporaryDirectory(prefix="dcim-bench-hier-") as folder:
                     os.environ["DCIM_CACHE_DIR"] = folder
-                    label = f"rows={rows}, " + ("one run" if hierarchical is False
-                                                else "block by block")
-                    _print(label, measure(rows, hierarchical))
+                    label = f"rows={rows}, cols={cols}, " + ("one run" if hierarchical is False
+                                                             else "block by block")
+                    _print(label, measure(rows, hierarchical, cols, power_flat))
     finally:
         if saved is None:
             os.environ.pop("DCIM_CACHE_DIR", None)

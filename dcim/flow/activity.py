@@ -14,7 +14,12 @@ vectorless analysis).
   yields 64 samples. Every flip-flop is taken to be clocked by the one clock, once a cycle,
   whose pins see a rising and a falling transition each cycle.
 
-Both return :class:`ActivityCounts`: per net, its transitions and its time at 1; per
+- Netlists assembled from blocks (:class:`BlockNetlist`): each distinct block is a netlist
+  of its own, all its instances evaluated together (their copies side by side in the words),
+  at the point of their parent's evaluation where their inputs have settled; its counts are
+  the sums over its instances.
+
+All return :class:`ActivityCounts`: per net, its transitions and its time at 1; per
 ``internal_power`` group of every cell, how many transitions of its pin happened while its
 ``when`` condition held and its related pin switched in the same cycle; per
 ``leakage_power`` group, how many cycles its state held. :mod:`dcim.flow.analysis` turns
@@ -28,7 +33,8 @@ import numpy as np
 
 from .liberty import compile_function, expression_pins, parse_function
 
-__all__ = ["ActivityCounts", "MappedNetlist", "Stimulus", "pack_bits", "unpack_bits"]
+__all__ = ["ActivityCounts", "BlockNetlist", "MappedNetlist", "Stimulus", "block_paths",
+           "pack_bits", "unpack_bits"]
 
 _ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 # Nets kept in memory at once (nets x words x 8 bytes): about 128 MB per chunk.
@@ -183,15 +189,24 @@ class MappedNetlist:
     Parameters
     ----------
     module : dict
-        One module of a Yosys JSON netlist (``write_json`` after ``flatten``).
+        One module of a Yosys JSON netlist (``write_json``; flat, or one block of a
+        hierarchy).
     library : dcim.flow.liberty.Library
         The library its cells come from.
+    blocks : dict or None
+        Modules that ``module`` instantiates (cells whose type is one of them are block
+        instances, not library cells): module name to ``{port: (direction, width)}``. All
+        instances of one block are evaluated together, in one step, when their inputs are
+        settled (see :class:`BlockNetlist`).
 
     Members
     -------
     inputs, outputs : dict of str to list of int
         Port name to net indices, least significant bit first.
     instances : list of (name, Cell, {pin: net})
+        The library cells.
+    block_instances : dict of str to list of (name, {port: list of int})
+        The block instances of each block, by instance name.
     net_count : int
     flop_count : int
         Flip-flops (a netlist with any can only be simulated cycle by cycle).
@@ -200,11 +215,16 @@ class MappedNetlist:
     ------
     ValueError
         If the netlist has latches, a cell pin the library does not know, an output pin
-        without a function, or a combinational loop.
+        without a function, or a combinational loop (through the blocks too: every output
+        of a block is taken to depend on all its inputs).
     """
 
-    def __init__(self, module, library):
+    def __init__(self, module, library, blocks=None):
         self.library = library
+        blocks = blocks or {}
+        self.block_instances = {}
+        self._block_directions = {kind: {port: direction for port, (direction, _)
+                                         in ports.items()} for kind, ports in blocks.items()}
         self._net_of = {"0": 0, "1": 1, "x": 0, "z": 0}
         self.inputs, self.outputs = {}, {}
         for name, port in module["ports"].items():
@@ -218,6 +238,9 @@ class MappedNetlist:
                                  f"output ports can be simulated")
         self.instances = []
         for name, cell_data in sorted(module["cells"].items()):
+            if cell_data["type"] in blocks:
+                self._add_block(name, cell_data, blocks[cell_data["type"]])
+                continue
             cell = library.cell(cell_data["type"])
             if cell.is_sequential and cell.sequential["kind"] != "ff":
                 raise ValueError(f"instance {name!r} is a latch ({cell.name}); only "
@@ -248,8 +271,36 @@ class MappedNetlist:
             self._net_of[bit] = len(self._net_of) - 2  # "x" and "z" share net 0
         return self._net_of[bit]
 
+    def _add_block(self, name, cell_data, ports):
+        connections = {}
+        for port, (direction, width) in ports.items():
+            bits = cell_data["connections"].get(port)
+            if bits is None or len(bits) != width:
+                if direction == "input" and bits is None:
+                    bits = ["0"] * width  # an unconnected input reads 0
+                elif bits is None:
+                    bits = [f"{name}/{port}[{index}]" for index in range(width)]
+                else:
+                    raise ValueError(f"block instance {name!r}: port {port!r} has "
+                                     f"{len(bits)} bits, not {width}")
+            connections[port] = [self._net(bit) for bit in bits]
+        self.block_instances.setdefault(cell_data["type"], []).append((name, connections))
+
     def _levelise(self):
         driver = {}
+        blocks = sorted(self.block_instances)
+        base = len(self.instances)
+        for number, kind in enumerate(blocks):
+            for name, connections in self.block_instances[kind]:
+                for port, nets in connections.items():
+                    if self._block_directions[kind][port] != "output":
+                        continue
+                    for net in nets:
+                        if net < 2:
+                            continue  # a block output tied off in its parent
+                        if net in driver:
+                            raise ValueError(f"net of {name}/{port} has more than one driver")
+                        driver[net] = base + number
         for index, (name, cell, pins) in enumerate(self.instances):
             for pin in cell.outputs:
                 if pin.name not in pins:
@@ -267,6 +318,13 @@ class MappedNetlist:
                     raise ValueError(f"input port {port!r} is also driven by a cell")
 
         def sources(index):
+            if index >= base:
+                # A block: all its instances at once, every output hanging on every input.
+                kind = blocks[index - base]
+                return sorted({driver[net] for _, connections in self.block_instances[kind]
+                               for port, nets in connections.items()
+                               if self._block_directions[kind][port] == "input"
+                               for net in nets if net in driver})
             # What the outputs read: a flip-flop's outputs read its state, not its D input.
             _, cell, pins = self.instances[index]
             found = set()
@@ -278,9 +336,10 @@ class MappedNetlist:
                             found.add(source)
             return sorted(found)
 
-        level = [None] * len(self.instances)
-        on_path = [False] * len(self.instances)
-        for root in range(len(self.instances)):
+        nodes = base + len(blocks)
+        level = [None] * nodes
+        on_path = [False] * nodes
+        for root in range(nodes):
             if level[root] is not None:
                 continue
             stack = [(root, iter(sources(root)))]
@@ -289,8 +348,10 @@ class MappedNetlist:
                 index, pending = stack[-1]
                 for child in pending:
                     if on_path[child]:
+                        through = (self.instances[child][0] if child < base
+                                   else f"the instances of block {blocks[child - base]}")
                         raise ValueError(f"netlist has a combinational loop through "
-                                         f"{self.instances[child][0]!r}")
+                                         f"{through!r}")
                     if level[child] is None:
                         on_path[child] = True
                         stack.append((child, iter(sources(child))))
@@ -303,8 +364,14 @@ class MappedNetlist:
         for index, (_, cell, pins) in enumerate(self.instances):
             groups.setdefault((level[index], cell.name, tuple(sorted(pins))), []).append(index)
         nets = [pins for _, _, pins in self.instances]
+        ordered = sorted(groups.items(), key=lambda item: item[0][:2])
         self._groups = [_TypeGroup(self.instances[members[0]][1], members, nets)
-                        for key, members in sorted(groups.items(), key=lambda item: item[0][:2])]
+                        for key, members in ordered]
+        # Evaluation order: cell groups and blocks by level (a block after what feeds it).
+        steps = [(key[0], 0, number) for number, (key, _) in enumerate(ordered)]
+        steps += [(level[base + number], 1, kind) for number, kind in enumerate(blocks)]
+        self._steps = [(kind == 1, item) for _, kind, item in
+                       sorted(steps, key=lambda step: (step[0], step[1], str(step[2])))]
         flops = {}
         for index, (_, cell, pins) in enumerate(self.instances):
             if cell.is_sequential:
@@ -316,10 +383,17 @@ class MappedNetlist:
 
     # -- evaluation -----------------------------------------------------------------------
 
-    def _settle(self, values):
+    def _settle(self, values, evaluate_block=None):
         values[0] = 0
         values[1] = _ONES
-        for group in self._groups:
+        for is_block, item in self._steps:
+            if is_block:
+                if evaluate_block is None:
+                    raise ValueError(f"the netlist instantiates block {item}: simulate it "
+                                     f"with a BlockNetlist")
+                evaluate_block(item, values)
+                continue
+            group = self._groups[item]
             for pin, names, evaluate in group.outputs:
                 if names:
                     result = evaluate(*(values[group.pin_nets[name]] for name in names))
@@ -457,34 +531,7 @@ class MappedNetlist:
         Returns ``{output port: 0/1 array of shape (cycles, lanes, width)}`` with the settled
         outputs of each cycle (before its clock edge). Flip-flops start at 0.
         """
-        clock_nets = self._clock_nets(clock)
-        packed = self._sequential_inputs(stimulus, clock)
-        cycles, lanes = stimulus.cycles, stimulus.lanes
-        words = -(-lanes // 64)
-        values = np.zeros((self.net_count, words), dtype=np.uint64)
-        self._reset_state(values)
-        outputs = {name: np.zeros((cycles, lanes, len(nets)), dtype=np.uint8)
-                   for name, nets in self.outputs.items()}
-        for cycle in range(cycles):
-            self._cycle(values, packed, cycle, clock_nets)
-            for name, nets in self.outputs.items():
-                outputs[name][cycle] = _unpack_rows(values[nets], lanes).T
-            for flops in self._flops:
-                flops.update(values)
-        return outputs
-
-    def _reset_state(self, values):
-        # Flip-flops start at 0: their inverted state variables at 1.
-        for flops in self._flops:
-            values[flops.pin_nets[flops.state_inverted]] = _ONES
-
-    def _cycle(self, values, packed, cycle, clock_nets):
-        for name, nets in self.inputs.items():
-            if name in packed:
-                values[nets] = packed[name][cycle]
-        for net in clock_nets:
-            values[net] = 0
-        self._settle(values)
+        return _simulate(self, {}, stimulus, clock)
 
     def count_sequential(self, stimulus, clock="clk", block=16):
         """Simulate a clocked netlist cycle by cycle and count its activity.
@@ -503,65 +550,12 @@ class MappedNetlist:
         -------
         ActivityCounts
         """
-        clock_nets = self._clock_nets(clock)
-        packed = self._sequential_inputs(stimulus, clock)
-        start, stop = stimulus.measure
-        if not 0 <= start < stop <= stimulus.cycles:
-            raise ValueError(f"measure must be a range of cycles within 0..{stimulus.cycles}, "
-                             f"not {stimulus.measure!r}")
-        lanes = stimulus.lanes
-        words = -(-lanes // 64)
-        lane_mask = np.full(words, _ONES, dtype=np.uint64)
-        if lanes % 64:
-            lane_mask[-1] = np.uint64((1 << (lanes % 64)) - 1)
-        values = np.zeros((self.net_count, words), dtype=np.uint64)
-        self._reset_state(values)
-        toggles = np.zeros(self.net_count, dtype=np.int64)
-        rises = np.zeros(self.net_count, dtype=np.int64)
-        ones = np.zeros(self.net_count, dtype=np.int64)
-        totals = {}
-        history, previous = [], None
-        clock_rows = np.array(sorted(clock_nets), dtype=np.int64)
+        return _count(self, {}, stimulus, clock, block)[None]
 
-        def flush(history, previous):
-            current = np.concatenate(history, axis=1)
-            before = np.concatenate([previous, current[:, :-words]], axis=1)
-            valid = np.tile(lane_mask, len(history))
-            switched = (current ^ before) & valid
-            if len(clock_rows):
-                # The clock switches every cycle; its level is taken as high (a rise), and
-                # its pins are also charged a fall (see _count_groups).
-                switched[clock_rows] = valid
-                current[clock_rows] = valid
-            self._count_groups(current, switched, valid, totals, clock_nets)
-            return (_popcount(switched), _popcount(switched & current),
-                    _popcount(current & valid), current[:, -words:].copy())
-
-        for cycle in range(stimulus.cycles):
-            self._cycle(values, packed, cycle, clock_nets)
-            if start <= cycle < stop:
-                if previous is None:
-                    previous = values.copy()  # the first measured cycle: the reference
-                else:
-                    history.append(values.copy())
-                    if len(history) == block:
-                        counted = flush(history, previous)
-                        toggles += counted[0]
-                        rises += counted[1]
-                        ones += counted[2]
-                        previous, history = counted[3], []
-            for flops in self._flops:
-                flops.update(values)
-        if history:
-            counted = flush(history, previous)
-            toggles += counted[0]
-            rises += counted[1]
-            ones += counted[2]
-        power_counts, pin_transitions, leakage_counts = self._finish(totals)
-        samples = (stop - start - 1) * lanes
-        return ActivityCounts(cycles=samples, transitions=samples, toggles=toggles,
-                              rises=rises, ones=ones, power_counts=power_counts,
-                              pin_transitions=pin_transitions, leakage_counts=leakage_counts)
+    def _reset_state(self, values):
+        # Flip-flops start at 0: their inverted state variables at 1.
+        for flops in self._flops:
+            values[flops.pin_nets[flops.state_inverted]] = _ONES
 
     # -- counting -------------------------------------------------------------------------
 
@@ -638,3 +632,289 @@ def _add(totals, key, first, second):
 def _condition(text):
     expression = parse_function(text)
     return expression_pins(expression), compile_function(text)[1]
+
+
+class BlockNetlist:
+    """A netlist assembled from blocks, simulated block by block.
+
+    Each distinct block (module) is a :class:`MappedNetlist` of its own cells, built once;
+    all instances of a block are evaluated together, their copies side by side in the words
+    of one bit-parallel array (``instances x lanes`` bits a cycle), at the point of their
+    parent's evaluation where their inputs have settled. The result is the same as
+    simulating the flat expansion (tests), without building it.
+
+    Parameters
+    ----------
+    modules : dict of str to dict
+        Every distinct module of the hierarchy (Yosys JSON ``ports`` and ``cells``); a cell
+        whose type is one of ``modules`` is an instance of that block, any other a library
+        cell.
+    top : str
+    library : dcim.flow.liberty.Library
+
+    Members
+    -------
+    top : str
+    netlists : dict of str to MappedNetlist
+        Each module reached from ``top``, with its own cells and its block instances.
+    instances : dict of str to int
+        Instances of each module over the whole hierarchy (1 for ``top``).
+    paths : dict of str to str
+        One instance of each module, by its instance path (``lane0.instance``; ``""`` for
+        ``top``): the first in name order at each level.
+
+    Raises
+    ------
+    ValueError
+        As :class:`MappedNetlist`, for any block; or if ``top`` is not in ``modules``.
+    """
+
+    def __init__(self, modules, top, library):
+        if top not in modules:
+            raise ValueError(f"top must be one of the modules ({', '.join(sorted(modules))}), "
+                             f"not {top!r}")
+        self.top = top
+        self.netlists, self.instances = {}, {top: 1}
+        ports = {name: {port: (facts["direction"], len(facts["bits"]))
+                        for port, facts in module["ports"].items()}
+                 for name, module in modules.items()}
+        self.paths = block_paths(modules, top)
+        for name in self.paths:
+            kinds = {cell["type"] for cell in modules[name]["cells"].values()} & set(modules)
+            self.netlists[name] = MappedNetlist(modules[name], library,
+                                                {kind: ports[kind] for kind in kinds})
+        # Instances over the hierarchy: parents before children (the tree has no cycles:
+        # a module that instantiated itself would never finish elaborating in Yosys).
+        for name in self._parents_first():
+            for kind, members in self.netlists[name].block_instances.items():
+                self.instances[kind] = (self.instances.get(kind, 0)
+                                        + self.instances[name] * len(members))
+
+    def _parents_first(self):
+        order, seen = [], set()
+
+        def visit(name):
+            if name in seen:
+                return
+            seen.add(name)
+            for kind in self.netlists[name].block_instances:
+                visit(kind)
+            order.append(name)
+
+        visit(self.top)
+        return order[::-1]
+
+    @property
+    def flop_count(self):
+        return sum(self.instances[name] * netlist.flop_count
+                   for name, netlist in self.netlists.items())
+
+    def simulate_sequential(self, stimulus, clock="clk"):
+        """The top's output port bits, cycle by cycle, as ``MappedNetlist`` gives them."""
+        return _simulate(self.netlists[self.top], self.netlists, stimulus, clock)
+
+    def count_sequential(self, stimulus, clock="clk", block=16):
+        """Simulate cycle by cycle and count each block's activity, summed over its instances.
+
+        Returns ``{module: ActivityCounts}``: per net and cell of the module, the sum over
+        all its instances (and lanes); ``cycles`` and ``transitions`` count the samples of
+        all instances (``instances x`` those of the top).
+        """
+        return _count(self.netlists[self.top], self.netlists, stimulus, clock, block,
+                      self.top)
+
+
+def block_paths(modules, top):
+    """One instance of each module reached from ``top``, by its instance path.
+
+    The first instance in name order at each level (``lane0.instance``, then
+    ``lane0.instance/mul0.instance``), as OpenSTA names the instances of the hierarchical
+    netlist; ``""`` for ``top``. Returns ``{module: path}``, parents before children.
+    """
+    paths, pending = {top: ""}, [top]
+    while pending:
+        name = pending.pop(0)
+        for instance, cell in sorted(modules[name]["cells"].items()):
+            kind = cell["type"]
+            if kind in modules and kind not in paths:
+                paths[kind] = f"{paths[name]}/{instance}" if paths[name] else instance
+                pending.append(kind)
+    return paths
+
+
+class _Run:
+    """One block's simulation: its nets in every copy (lanes times instances), its counts."""
+
+    def __init__(self, netlist, netlists, words, lane_mask, clock_nets, copies=1):
+        self.netlist, self.words, self.mask, self.copies = netlist, words, lane_mask, copies
+        self.clock_nets = frozenset(clock_nets)
+        self.clock_rows = np.array(sorted(self.clock_nets), dtype=np.int64)
+        self.values = np.zeros((netlist.net_count, words), dtype=np.uint64)
+        netlist._reset_state(self.values)
+        self.children = {}
+        for kind, members in netlist.block_instances.items():
+            if kind not in netlists:
+                raise ValueError(f"the netlist instantiates block {kind}: simulate it with a "
+                                 f"BlockNetlist")
+            child = netlists[kind]
+            inputs = [port for port in child.inputs if port in members[0][1]]
+            outputs = [port for port in child.outputs if port in members[0][1]]
+            child_in = np.array([net for port in inputs for net in child.inputs[port]],
+                                dtype=np.int64)
+            parent_in = np.array([[net for port in inputs for net in connections[port]]
+                                  for _, connections in members], dtype=np.int64)
+            child_out = np.array([net for port in outputs for net in child.outputs[port]],
+                                 dtype=np.int64)
+            parent_out = np.array([[net for port in outputs for net in connections[port]]
+                                   for _, connections in members], dtype=np.int64)
+            # Output bits tied off in the parent (constant nets 0 and 1) are not written.
+            instance, bit = np.nonzero(parent_out >= 2)
+            child_clock = [int(net) for net, outer in zip(child_in, parent_in[0], strict=True)
+                           if int(outer) in self.clock_nets]
+            run = _Run(child, netlists, words * len(members), np.tile(lane_mask, len(members)),
+                       child_clock, copies * len(members))
+            self.children[kind] = (run, child_in, parent_in, child_out,
+                                   (bit, instance, parent_out[instance, bit]))
+        self.toggles = np.zeros(netlist.net_count, dtype=np.int64)
+        self.rises = np.zeros(netlist.net_count, dtype=np.int64)
+        self.ones = np.zeros(netlist.net_count, dtype=np.int64)
+        self.totals, self.history, self.previous = {}, [], None
+
+    def runs(self):
+        """This run and every run below it."""
+        yield self
+        for run, *_ in self.children.values():
+            yield from run.runs()
+
+    def settle(self):
+        self.netlist._settle(self.values, self._evaluate_block)
+
+    def _evaluate_block(self, kind, values):
+        run, child_in, parent_in, child_out, (bit, instance, nets) = self.children[kind]
+        count = parent_in.shape[0]
+        # (instances, bits, words) -> (bits, instances x words): instance-major copies.
+        run.values[child_in] = values[parent_in].transpose(1, 0, 2).reshape(len(child_in), -1)
+        run.settle()
+        values[nets] = run.values[child_out].reshape(len(child_out), count, self.words)[
+            bit, instance]
+
+    def update(self):
+        """The clock edge: every flip-flop of every instance takes its next state."""
+        for flops in self.netlist._flops:
+            flops.update(self.values)
+        for run, *_ in self.children.values():
+            run.update()
+
+    def record(self, block):
+        """Keep the settled values of a measured cycle; count them ``block`` cycles at a time."""
+        if self.previous is None:
+            self.previous = self.values.copy()  # the first measured cycle: the reference
+            return
+        self.history.append(self.values.copy())
+        # Fewer cycles at a time for a block of many instances, whose words are many.
+        if len(self.history) >= max(1, min(block, _CHUNK_ELEMENTS // self.values.size)):
+            self.flush()
+
+    def flush(self):
+        if not self.history:
+            return
+        words, history = self.words, self.history
+        current = np.concatenate(history, axis=1)
+        before = np.concatenate([self.previous, current[:, :-words]], axis=1)
+        valid = np.tile(self.mask, len(history))
+        switched = (current ^ before) & valid
+        if len(self.clock_rows):
+            # The clock switches every cycle; its level is taken as high (a rise), and its
+            # pins are also charged a fall (see _count_groups).
+            switched[self.clock_rows] = valid
+            current[self.clock_rows] = valid
+        self.netlist._count_groups(current, switched, valid, self.totals, self.clock_nets)
+        self.toggles += _popcount(switched)
+        self.rises += _popcount(switched & current)
+        self.ones += _popcount(current & valid)
+        self.previous, self.history = current[:, -words:].copy(), []
+
+    def counts(self, samples):
+        power_counts, pin_transitions, leakage_counts = self.netlist._finish(self.totals)
+        return ActivityCounts(cycles=samples, transitions=samples, toggles=self.toggles,
+                              rises=self.rises, ones=self.ones, power_counts=power_counts,
+                              pin_transitions=pin_transitions, leakage_counts=leakage_counts)
+
+
+def _start(top, netlists, stimulus, clock):
+    clock_nets = top._clock_nets(clock)
+    packed = top._sequential_inputs(stimulus, clock)
+    lanes = stimulus.lanes
+    words = -(-lanes // 64)
+    lane_mask = np.full(words, _ONES, dtype=np.uint64)
+    if lanes % 64:
+        lane_mask[-1] = np.uint64((1 << (lanes % 64)) - 1)
+    return _Run(top, netlists, words, lane_mask, clock_nets), packed
+
+
+def _cycle(run, packed, cycle):
+    values = run.values
+    for name, nets in run.netlist.inputs.items():
+        if name in packed:
+            values[nets] = packed[name][cycle]
+    for net in run.clock_nets:
+        values[net] = 0
+    run.settle()
+
+
+def _simulate(top, netlists, stimulus, clock):
+    run, packed = _start(top, netlists, stimulus, clock)
+    cycles, lanes = stimulus.cycles, stimulus.lanes
+    outputs = {name: np.zeros((cycles, lanes, len(nets)), dtype=np.uint8)
+               for name, nets in top.outputs.items()}
+    for cycle in range(cycles):
+        _cycle(run, packed, cycle)
+        for name, nets in top.outputs.items():
+            outputs[name][cycle] = _unpack_rows(run.values[nets], lanes).T
+        run.update()
+    return outputs
+
+
+def _count(top, netlists, stimulus, clock, block, name=None):
+    """Activity of ``top`` and every block below it: ``{module: ActivityCounts}``."""
+    run, packed = _start(top, netlists, stimulus, clock)
+    start, stop = stimulus.measure
+    if not 0 <= start < stop <= stimulus.cycles:
+        raise ValueError(f"measure must be a range of cycles within 0..{stimulus.cycles}, "
+                         f"not {stimulus.measure!r}")
+    runs = list(run.runs())
+    for cycle in range(stimulus.cycles):
+        _cycle(run, packed, cycle)
+        if start <= cycle < stop:
+            for each in runs:
+                each.record(block)
+        run.update()
+    samples = (stop - start - 1) * stimulus.lanes
+    found = {}
+    for each in runs:
+        each.flush()
+        module = name if each is run else next(kind for kind, netlist in netlists.items()
+                                               if netlist is each.netlist)
+        counts = each.counts(samples * each.copies)
+        found[module] = _merge(found[module], counts) if module in found else counts
+    return found
+
+
+def _merge(first, second):
+    """Counts of one module reached along two paths of the hierarchy, added up."""
+    def add(a, b):
+        keys = set(a) | set(b)
+        return {key: tuple(x + y for x, y in zip(a.get(key, (0, 0)), b.get(key, (0, 0)),
+                                                  strict=True)) for key in keys}
+
+    leakage = {index: {group: first.leakage_counts.get(index, {}).get(group, 0)
+                       + second.leakage_counts.get(index, {}).get(group, 0)
+                       for group in set(first.leakage_counts.get(index, {}))
+                       | set(second.leakage_counts.get(index, {}))}
+               for index in set(first.leakage_counts) | set(second.leakage_counts)}
+    return ActivityCounts(cycles=first.cycles, transitions=first.transitions,
+                          toggles=first.toggles + second.toggles,
+                          rises=first.rises + second.rises, ones=first.ones + second.ones,
+                          power_counts=add(first.power_counts, second.power_counts),
+                          pin_transitions=add(first.pin_transitions, second.pin_transitions),
+                          leakage_counts=leakage)

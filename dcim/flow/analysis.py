@@ -19,6 +19,10 @@ operation, in one of two ways:
   OpenSTA's per-pin activity command is broken in the Debian build and it has no VCD or SAIF
   reader, so measured activity cannot be handed to it; ``docs/flow.md`` describes the method
   and its validation against OpenSTA, which is repeated in every report's ``checks``.
+  A design assembled from blocks is simulated and priced block by block
+  (:class:`~dcim.flow.activity.BlockNetlist`: each distinct block once, all its instances
+  side by side), with the slews and loads of one instance of each block, which the timing
+  run dumps; ``per_block=False`` simulates and prices the flat expansion instead.
 
 Energy per operation is total power times the clock period, divided by the operations per
 cycle (1 multiply for a multiplier, ``rows * cols / interval`` MACs for a macro). The clock is
@@ -26,9 +30,11 @@ the ``clock_ns`` given, else the one the design was synthesized for, else the de
 minimum period (it runs at its maximum frequency).
 """
 
+import concurrent.futures
 import hashlib
 import json
 import math
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -37,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from ..eda import cache, tools
-from .activity import MappedNetlist, Stimulus
+from .activity import BlockNetlist, MappedNetlist, Stimulus, block_paths
 from .liberty import unateness
 from .pdk import load_pdk
 from .sta import (
@@ -51,8 +57,8 @@ from .sta import (
 )
 
 __all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "TimingViolationWarning",
-           "analyze_power", "analyze_timing", "check_power_options", "uniform_operands",
-           "warn_if_violated"]
+           "analyze_power", "analyze_timing", "check_power_options",
+           "timing_and_block_activity", "uniform_operands", "warn_if_violated"]
 
 ACTIVITY_MODELS = ("inputs", "global")
 """Vectorless activity models: toggles at the input ports, or on every net."""
@@ -286,10 +292,17 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
         if stored is not None:
             stored["path"] = tuple(tuple(point) for point in stored["path"])
             return TimingReport(**dict(stored, cached=True))
+    # A design assembled from blocks: the same run dumps what power per block needs.
+    paths = (block_paths(json.loads(synthesis.modules_json_path.read_text())["modules"],
+                         synthesis.top) if synthesis.hierarchical else None)
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
         setup = _prepare(synthesis, pdk, clock_ns, workdir)
-        output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n",
+        output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n"
+                         + (_block_electrical_tcl(paths) if paths else ""),
                          workdir=workdir, log_name="timing")
+        if paths and cache_results:
+            cache.store("timing", _electrical_key(synthesis, pdk), {"step": "electrical"},
+                        {"electrical.txt": Path(workdir) / "electrical.txt"})
         path = parse_checks(output)
         if path is None:  # no timed path at all (e.g. constant outputs)
             arrival, slack, start, end, points = 0.0, clock_ns, "", "", ()
@@ -396,7 +409,7 @@ def _vectorless_tcl(synthesis, activity, model, port_activity):
 
 def analyze_power(synthesis, *, activity=None, operands=None, clock_ns=None,
                   activity_model="inputs", port_activity=(), timing=None, pdk=None,
-                  pdk_root=None, cache_results=True):
+                  pdk_root=None, cache_results=True, per_block=None):
     """Power and energy per operation of a synthesized design.
 
     Parameters
@@ -418,10 +431,18 @@ def analyze_power(synthesis, *, activity=None, operands=None, clock_ns=None,
     port_activity : sequence of (port, bit indices or None, activity or None, duty)
         Vectorless ``"inputs"`` model: per-port overrides (``None`` activity: ``activity``).
     timing : TimingReport or None
-        Saves a timing run when the clock defaults to the minimum period.
+        Saves a timing run when the clock defaults to the minimum period, and, for a design
+        assembled from blocks, the OpenSTA run that power per block needs (its electrical
+        data is dumped in the timing run).
     pdk, pdk_root :
         Override the PDK recorded in ``synthesis``.
     cache_results : bool
+    per_block : bool or None
+        Power from data of a design assembled from blocks (``synthesis.hierarchical``) with
+        a Stimulus: ``True`` (the default, ``None``) simulates each distinct block once
+        with all its instances side by side and prices its cells once; ``False`` simulates
+        and prices the flat expansion cell by cell, and adds OpenSTA's vectorless figures
+        to ``checks`` (slower: the reference the per-block method is validated against).
 
     Returns
     -------
@@ -449,8 +470,12 @@ def analyze_power(synthesis, *, activity=None, operands=None, clock_ns=None,
     if operands is None:
         return _vectorless(synthesis, pdk, float(activity), activity_model,
                            tuple(port_activity), clock_ns, cache_results)
-    return _from_data(synthesis, pdk, _normalise_operands(synthesis, operands), clock_ns,
-                      cache_results)
+    if per_block is not None and not isinstance(per_block, bool):
+        raise TypeError(f"per_block must be True, False or None, not {per_block!r}")
+    operands = _normalise_operands(synthesis, operands)
+    if synthesis.hierarchical and isinstance(operands, Stimulus) and per_block is not False:
+        return _from_data_blocks(synthesis, pdk, operands, clock_ns, cache_results)
+    return _from_data(synthesis, pdk, operands, clock_ns, cache_results)
 
 
 def _power_report(synthesis, values, **facts):
@@ -526,6 +551,194 @@ def _number(text):
         return float(text)
     except ValueError:
         return 0.0  # OpenSTA prints "INF"/"" for pins without a timed slew
+
+
+# -- power per block ---------------------------------------------------------------------------
+
+_BLOCK_ELECTRICAL_TCL = """
+set corner [sta::cmd_corner]
+set out [open electrical.txt w]
+puts $out "T [sta::time_ui_sta 1.0]"
+foreach pattern $dcim_patterns {
+  foreach inst [get_cells $pattern] {
+    if {[lsearch -exact $dcim_blocks [get_property $inst ref_name]] >= 0} { continue }
+    foreach pin [get_pins -of_objects $inst] {
+      set direction [get_property $pin direction]
+      if {$direction == "input"} {
+        puts $out "S [get_full_name $pin] [get_property $pin actual_rise_transition_max]\
+ [get_property $pin actual_fall_transition_max]"
+      } elseif {$direction == "output"} {
+        puts $out "C [get_full_name $pin] [$pin capacitance rise $corner max]\
+ [$pin capacitance fall $corner max]"
+      }
+    }
+  }
+}
+close $out
+"""
+
+_INSTANCE_PATH = re.compile(r"[A-Za-z0-9_.$/\[\]]*")
+
+
+def _block_netlist(synthesis, library):
+    modules = json.loads(synthesis.modules_json_path.read_text())["modules"]
+    return BlockNetlist(modules, synthesis.top, library)
+
+
+def _block_electrical_tcl(paths):
+    """Tcl that dumps the slews and loads of one instance of each block (after timing).
+
+    Every instance of a block has the same cells; their slews and loads differ only at the
+    block's boundary (what drives its inputs, what its outputs drive), so one instance (the
+    first in name order) stands for all.
+    """
+    patterns = []
+    for path in paths.values():
+        if not _INSTANCE_PATH.fullmatch(path):
+            raise ValueError(f"cannot name instance {path!r} in OpenSTA")
+        patterns.append("{" + (f"{path}/*" if path else "*") + "}")
+    names = " ".join(sorted(paths))
+    return (f"set dcim_patterns [list {' '.join(patterns)}]\n"
+            f"set dcim_blocks [list {names}]\n" + _BLOCK_ELECTRICAL_TCL)
+
+
+def _electrical_key(synthesis, pdk):
+    return _analysis_key("electrical", synthesis, pdk)
+
+
+def _block_electrical(synthesis, pdk, blocks, cache_results):
+    """Slews and loads of every block's cells, ``{module: (slews, loads)}``.
+
+    Read from the timing run where it dumped them, else from an OpenSTA run of its own.
+    """
+    key = _electrical_key(synthesis, pdk)
+    folder = cache.entry("timing", key)
+    path = folder / "electrical.txt"
+    if cache_results and cache.load("timing", key) is not None and path.is_file():
+        text = path.read_text()
+    else:
+        with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
+            setup = _prepare(synthesis, pdk, _TIMING_PERIOD_NS, workdir)
+            run_sta(setup + "\nreport_checks -path_delay max -digits 4 > /dev/null\n"
+                    + _block_electrical_tcl(blocks.paths), workdir=workdir,
+                    log_name="electrical")
+            text = (Path(workdir) / "electrical.txt").read_text()
+            cache.store("timing", key, {"step": "electrical"},
+                        {"electrical.txt": Path(workdir) / "electrical.txt"})
+    slews, loads = _read_electrical(text)
+    module_of = {path: name for name, path in blocks.paths.items()}
+    found = {name: ({}, {}) for name in blocks.netlists}
+    for index, table in enumerate((slews, loads)):
+        for (instance, pin), value in table.items():
+            prefix, _, cell = instance.rpartition("/")
+            if prefix in module_of:
+                found[module_of[prefix]][index][(cell, pin)] = value
+    return found
+
+
+# What timing_and_block_activity simulated while OpenSTA ran, for the analyze_power that
+# follows: at most one entry, taken out when used.
+_SIMULATED = {}
+
+
+def _block_activity(synthesis, library, stimulus):
+    key = (synthesis.key, synthesis.corner, _operand_digest(stimulus))
+    found = _SIMULATED.pop(key, None)
+    if found is None:
+        blocks = _block_netlist(synthesis, library)
+        found = blocks, blocks.count_sequential(stimulus, clock=synthesis.clock_port)
+    return found
+
+
+def timing_and_block_activity(synthesis, stimulus, clock_ns=None, *, pdk=None, pdk_root=None,
+                              cache_results=True):
+    """:func:`analyze_timing` of a design assembled from blocks, simulating it meanwhile.
+
+    OpenSTA runs in a thread while the blocks are simulated on ``stimulus`` (what power per
+    block needs, and which does not depend on the clock), so that the two share the cores;
+    the next :func:`analyze_power` of the same design and stimulus in this process uses the
+    simulation. With the timing already cached, nothing is simulated in advance.
+
+    Returns
+    -------
+    TimingReport
+    """
+    pdk = _pdk_of(synthesis, pdk, pdk_root)
+    period = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
+    if cache_results and cache.load("timing", _analysis_key("timing", synthesis, pdk,
+                                                            clock_ns=period)) is not None:
+        return analyze_timing(synthesis, clock_ns, pdk=pdk, cache_results=cache_results)
+    _SIMULATED.clear()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        timing = pool.submit(analyze_timing, synthesis, clock_ns, pdk=pdk,
+                             cache_results=cache_results)
+        library = pdk.library(synthesis.corner)
+        blocks = _block_netlist(synthesis, library)
+        counts = blocks.count_sequential(stimulus, clock=synthesis.clock_port)
+        _SIMULATED[(synthesis.key, synthesis.corner, _operand_digest(stimulus))] = (blocks,
+                                                                                    counts)
+        return timing.result()
+
+
+def _from_data_blocks(synthesis, pdk, stimulus, clock_ns, cache_results):
+    """Power from data of a design assembled from blocks, each block simulated and priced once.
+
+    Every instance of a block is simulated (its own port streams, all instances side by
+    side in the bit-parallel words), and each cell of the block is priced once at the
+    activity summed over the instances: switching and internal energy are linear in the
+    transition counts, so this is the sum over the instances, exactly, but for the slews
+    and loads, which are those of one instance (they differ only at the block's boundary).
+    """
+    key = _analysis_key("power-blocks", synthesis, pdk, operands=_operand_digest(stimulus),
+                        clock_ns=clock_ns)
+    if cache_results:
+        stored = cache.load("power", key)
+        if stored is not None:
+            _SIMULATED.clear()  # a simulation made in advance is not needed after all
+            return PowerReport(**dict(_stored_fields(stored), cached=True))
+    library = pdk.library(synthesis.corner)
+    blocks, counts = _block_activity(synthesis, library, stimulus)
+    electrical = _block_electrical(synthesis, pdk, blocks, cache_results)
+    samples = max(counts[blocks.top].transitions, 1)
+    period = clock_ns * 1e-9
+    internal = switching = leakage = per_toggle = 0.0
+    toggled = observed = 0
+    per_block = {}
+    for name, netlist in blocks.netlists.items():
+        block, instances = counts[name], blocks.instances[name]
+        slews, loads = electrical[name]
+        energy = _price(netlist, block, slews, loads, library)
+        figures = {"instances": instances,
+                   "internal_w": energy["internal_j"] / (samples * period),
+                   "switching_w": energy["switching_j"] / (samples * period),
+                   # _price gives the mean leakage of one instance (states over all samples).
+                   "leakage_w": energy["leakage_w"] * instances}
+        per_block[name] = figures
+        internal += figures["internal_w"]
+        switching += figures["switching_w"]
+        leakage += figures["leakage_w"]
+        per_toggle += energy["switching_per_toggle_j"] * instances
+        # A block's input nets are its parent's: counted there (the top's, but the clock).
+        if name == blocks.top:
+            driven = _driven_nets(netlist, exclude=netlist.inputs.get(synthesis.clock_port, ()))
+        else:
+            driven = _driven_nets(netlist, exclude=[net for nets in netlist.inputs.values()
+                                                    for net in nets])
+        toggled += int(block.toggles[driven].sum())
+        observed += len(driven) * block.transitions
+    mean_activity = toggled / max(observed, 1)
+    checks = {"mean_activity": mean_activity,
+              "switching_at_mean_activity_w": per_toggle * mean_activity / period,
+              "blocks": per_block}
+    report = _power_report(synthesis, (internal, switching, leakage,
+                                       internal + switching + leakage),
+                           method="data", activity_model="measured", activity=mean_activity,
+                           clock_ns=clock_ns, cycles=samples, checks=checks,
+                           log="power per block: " + ", ".join(
+                               f"{name} x{figures['instances']}"
+                               for name, figures in per_block.items()))
+    cache.store("power", key, report.as_dict())
+    return report
 
 
 def _from_data(synthesis, pdk, operands, clock_ns, cache_results):

@@ -15,6 +15,7 @@ from .analysis import (
     analyze_power,
     analyze_timing,
     check_power_options,
+    timing_and_block_activity,
     warn_if_violated,
 )
 from .design import resolve_design
@@ -125,7 +126,7 @@ def _metrics(flow, metrics):
 
 def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         activity=None, operands=None, activity_model="inputs", metrics=True,
-        cache_results=True, name=None, progress=None, hierarchical=None):
+        cache_results=True, name=None, progress=None, hierarchical=None, per_block=None):
     """Synthesize, time and estimate the power of ``design`` (each step cached).
 
     Parameters
@@ -137,6 +138,10 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         As for :func:`~dcim.flow.analyze_power`. Neither given means power from uniformly
         random operands (``operands="uniform"``) for designs that can be simulated
         (combinational ones, and macros), else OpenSTA's vectorless estimate at activity 0.5.
+    per_block : bool or None
+        As for :func:`~dcim.flow.analyze_power`: power from data of a design assembled from
+        blocks is computed block by block (``None``, ``True``) or on its flat expansion
+        (``False``).
     metrics : bool or dict
         Add the design's error metrics (keywords for ``spec.metrics`` when a dict).
     cache_results : bool
@@ -167,6 +172,8 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     check_power_options(activity, operands, activity_model)
     if hierarchical is not None and not isinstance(hierarchical, bool):
         raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
+    if per_block is not None and not isinstance(per_block, bool):
+        raise TypeError(f"per_block must be True, False or None, not {per_block!r}")
     if not isinstance(metrics, (bool, dict)):
         raise TypeError(f"metrics must be True, False or a dict of keywords for "
                         f"spec.metrics, not {metrics!r}")
@@ -176,10 +183,6 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
                            hierarchical=hierarchical)
     if synthesis.cached:
         step(f"synthesis of {flow.name}: cached")
-    timing = analyze_timing(synthesis, clock_ns, pdk=pdk_description,
-                            cache_results=cache_results)
-    step(f"timing of {flow.name}: {'cached' if timing.cached else 'OpenSTA'}")
-    warn_if_violated(flow.name, clock_ns, timing.min_period_ns)
     if activity is None and operands is None:
         # Power from data wherever the design can be simulated; OpenSTA's estimate otherwise.
         if synthesis.sequential_cells == 0 or flow.stimulus is not None:
@@ -189,10 +192,19 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     if (operands is not None and flow.stimulus is not None and synthesis.sequential_cells
             and not isinstance(operands, Stimulus)):
         operands = flow.stimulus(operands)
+    if synthesis.hierarchical and isinstance(operands, Stimulus) and per_block is not False:
+        # Power per block simulates the blocks while OpenSTA times the design.
+        timing = timing_and_block_activity(synthesis, operands, clock_ns, pdk=pdk_description,
+                                           cache_results=cache_results)
+    else:
+        timing = analyze_timing(synthesis, clock_ns, pdk=pdk_description,
+                                cache_results=cache_results)
+    step(f"timing of {flow.name}: {'cached' if timing.cached else 'OpenSTA'}")
+    warn_if_violated(flow.name, clock_ns, timing.min_period_ns)
     power = analyze_power(synthesis, activity=activity, operands=operands, clock_ns=clock_ns,
                           activity_model=activity_model, timing=timing,
                           port_activity=flow.port_activity, pdk=pdk_description,
-                          cache_results=cache_results)
+                          cache_results=cache_results, per_block=per_block)
     step(f"power of {flow.name}: {'cached' if power.cached else power.method}")
     return PPAReport(flow.name, synthesis, timing, power, _metrics(flow, metrics))
 

@@ -19,6 +19,7 @@ import fnmatch
 import itertools
 import json
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -104,9 +105,10 @@ class SynthesisReport:
         module, over the whole hierarchy (for a block's own run: its direct sub-blocks).
     hierarchical : bool
         Whether the design was assembled from separately synthesized blocks; then
-        ``netlist_path`` holds each distinct module once (OpenSTA links it) and
-        ``netlist_json_path`` the flat netlist (see :func:`flatten_netlist`), which power from
-        data simulates. ``log_path`` then holds the Yosys logs of every block.
+        ``netlist_path`` holds each distinct module once (OpenSTA links it), as does
+        ``modules_json_path`` (Yosys JSON; power from data simulates it block by block), and
+        ``netlist_json_path`` the flat netlist (see :func:`flatten_netlist`), written when
+        first asked for. ``log_path`` then holds the Yosys logs of every block.
     """
 
     design: str
@@ -145,8 +147,26 @@ class SynthesisReport:
 
     @property
     def netlist_json_path(self):
-        """The flat netlist as Yosys JSON (the top module only, if hierarchical)."""
-        return self.folder / "netlist.json"
+        """The flat netlist as Yosys JSON (the top module only, if hierarchical).
+
+        For a hierarchical design it is expanded from ``modules_json_path`` the first time it
+        is asked for (seconds for a large macro, which power per block never needs).
+        """
+        path = self.folder / "netlist.json"
+        if self.hierarchical and not path.is_file():
+            modules = json.loads(self.modules_json_path.read_text())["modules"]
+            flat = json.dumps({"modules": {self.top: flatten_netlist(modules, self.top)}},
+                              separators=(",", ":"))
+            # Written beside and renamed, so that a reader never sees half a file.
+            staging = path.with_name(f".netlist.json.{os.getpid()}")
+            staging.write_text(flat)
+            os.replace(staging, path)
+        return path
+
+    @property
+    def modules_json_path(self):
+        """Each distinct module of a hierarchical design once, as Yosys JSON."""
+        return self.folder / "modules.json"
 
     @property
     def log_path(self):
@@ -303,6 +323,23 @@ def _clock_port(module, library):
         bits = cell["connections"].get(pin, [])
         if bits and bits[0] in port_of:
             return port_of[bits[0]]
+    return None
+
+
+def _block_clock_port(modules, top, library):
+    """The input port of ``top`` that clocks flip-flops in it or in any block below it."""
+    module = modules[top]
+    found = _clock_port(module, library)
+    if found is not None:
+        return found
+    port_of = {bit: name for name, port in module["ports"].items()
+               if port["direction"] == "input" for bit in port["bits"]}
+    for cell in module["cells"].values():
+        if cell["type"] in modules:
+            inner = _block_clock_port(modules, cell["type"], library)
+            bits = cell["connections"].get(inner, []) if inner else []
+            if bits and bits[0] in port_of:
+                return port_of[bits[0]]
     return None
 
 
@@ -586,8 +623,9 @@ def flatten_netlist(modules, top):
 def _assemble(flow, built, options, started):
     """The report of a design assembled from its blocks.
 
-    Its netlist holds every distinct module once (OpenSTA links it for timing and power);
-    its JSON netlist is the flat one that power from data simulates.
+    Its netlist holds every distinct module once (OpenSTA links it for timing and power),
+    and so does its ``modules.json`` (what power from data simulates, block by block); the
+    flat JSON netlist is expanded only when asked for (``netlist_json_path``).
     """
     pdk, corner = options.pdk, options.corner
     own = built.report
@@ -598,12 +636,11 @@ def _assemble(flow, built, options, started):
     folder = cache.entry("synth", key)
     if options.cache_results:
         stored = cache.load("synth", key)
-        if stored is not None and (folder / "netlist.json").is_file():
+        if stored is not None and (folder / "modules.json").is_file():
             return SynthesisReport.from_dict(stored, cached=True, folder=folder)
     library = pdk.library(corner)
     modules = {name: json.loads(report.netlist_json_path.read_text())["modules"][name]
                for name, report in built.netlists.items()}
-    module = flatten_netlist(modules, flow.top)
     hierarchy, groups = {}, {}
     if flow.keep_hierarchy:
         blocks = {name: (child.area_um2, sum(child.cells.values()))
@@ -611,13 +648,13 @@ def _assemble(flow, built, options, started):
         hierarchy, groups = _hierarchy((own.folder / "hierarchy.json").read_text(), flow.top,
                                        library, flow.groups, blocks,
                                        (own.buffer_area_um2, own.buffers))
-    inputs, outputs = _ports(module)
+    inputs, outputs = _ports(modules[flow.top])
     report = SynthesisReport(
         design=flow.name, top=flow.top, pdk=pdk.name, corner=corner,
         clock_ns=options.clock_ns, area_um2=built.area_um2,
         cell_count=sum(built.cells.values()), cells=built.cells,
         sequential_cells=built.sequential_cells, hierarchy=hierarchy, groups=groups,
-        inputs=inputs, outputs=outputs, clock_port=_clock_port(module, library),
+        inputs=inputs, outputs=outputs, clock_port=_block_clock_port(modules, flow.top, library),
         folder=folder, liberty=str(pdk.liberty(corner)), tool_versions=own.tool_versions,
         ops_per_cycle=flow.ops_per_cycle, operation=flow.operation,
         seconds=time.monotonic() - started, key=key, pdk_source=str(pdk.source),
@@ -627,10 +664,10 @@ def _assemble(flow, built, options, started):
         workdir = Path(workdir)
         (workdir / "netlist.v").write_text(
             "\n".join(report.netlist_path.read_text() for report in built.netlists.values()))
-        (workdir / "netlist.json").write_text(
-            json.dumps({"modules": {flow.top: module}}, separators=(",", ":")))
+        (workdir / "modules.json").write_text(
+            json.dumps({"modules": modules}, separators=(",", ":")))
         (workdir / "yosys.log").write_text(
             "\n".join(report.log_path.read_text() for report in built.netlists.values()))
         cache.store("synth", key, report.as_dict(),
-                    {name: workdir / name for name in ("netlist.v", "netlist.json", "yosys.log")})
+                    {name: workdir / name for name in ("netlist.v", "modules.json", "yosys.log")})
     return report

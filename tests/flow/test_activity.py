@@ -5,7 +5,7 @@ import pytest
 
 from dcim.arith import MultiplierSpec
 from dcim.flow import load_pdk, synthesize
-from dcim.flow.activity import MappedNetlist, Stimulus, pack_bits, unpack_bits
+from dcim.flow.activity import BlockNetlist, MappedNetlist, Stimulus, pack_bits, unpack_bits
 
 
 def netlist_of(report, pdk_root):
@@ -96,3 +96,105 @@ def _expected(spec, weights, acts):
     from dcim.macro.model import macro_model
 
     return macro_model(spec, weights, acts)
+
+
+@pytest.fixture(scope="module")
+def small_hierarchy(pdk_root):
+    """A 4x2 log macro synthesized block by block: its modules, flat netlist and stimulus."""
+    from dcim.flow import macro_stimulus
+    from dcim.macro import MacroSpec
+
+    spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, mult="log")
+    report = synthesize(spec, pdk_root=pdk_root)
+    modules = json.loads(report.modules_json_path.read_text())["modules"]
+    library = load_pdk("nangate45", pdk_root).library(report.corner)
+    return (spec, report, BlockNetlist(modules, report.top, library),
+            netlist_of(report, pdk_root), macro_stimulus(spec, lanes=5, beats=6, seed=2))
+
+
+def test_block_netlist_simulates_as_the_flat_netlist(small_hierarchy):
+    spec, report, blocks, flat, stimulus = small_hierarchy
+    lane, mult = f"{spec.name}_lane", spec.mult.name
+    assert blocks.instances == {report.top: 1, lane: 2, mult: 8}
+    assert blocks.paths == {report.top: "", lane: "lane0.instance",
+                            mult: "lane0.instance/mul0.instance"}
+    assert blocks.flop_count == flat.flop_count == report.sequential_cells
+    got, expected = blocks.simulate_sequential(stimulus), flat.simulate_sequential(stimulus)
+    assert set(got) == set(expected)
+    assert all(np.array_equal(got[name], expected[name]) for name in got)
+    assert got["result__valid"].sum() > 0
+
+
+def test_block_counts_are_the_sums_over_instances(small_hierarchy):
+    # Every cell of a block, its counts summed over the block's instances, has exactly the
+    # counts of those cells in the flat netlist.
+    spec, _, blocks, flat, stimulus = small_hierarchy
+    counts = blocks.count_sequential(stimulus)
+    reference = flat.count_sequential(stimulus)
+    index_of = {name: index for index, (name, _, _) in enumerate(flat.instances)}
+    prefixes = {blocks.top: [""], f"{spec.name}_lane": ["lane0.instance/", "lane1.instance/"]}
+    prefixes[spec.mult.name] = [f"{lane}mul{row}.instance/" for lane in prefixes[
+        f"{spec.name}_lane"] for row in range(spec.rows)]
+    for module, netlist in blocks.netlists.items():
+        block = counts[module]
+        assert block.transitions == reference.transitions * blocks.instances[module]
+        for index, (name, cell, _) in enumerate(netlist.instances):
+            flat_indices = [index_of[prefix + name] for prefix in prefixes[module]]
+            for pin in cell.pins:
+                total = np.sum([reference.pin_transitions.get((flat_index, pin), (0, 0))
+                                for flat_index in flat_indices], axis=0)
+                assert tuple(total) == tuple(block.pin_transitions.get((index, pin), (0, 0)))
+                for group in range(len(cell.pins[pin].internal_power)):
+                    key = (index, pin, group)
+                    total = np.sum([reference.power_counts.get((flat_index, pin, group), (0, 0))
+                                    for flat_index in flat_indices], axis=0)
+                    assert tuple(total) == tuple(block.power_counts.get(key, (0, 0)))
+            held = block.leakage_counts.get(index, {})
+            for group, samples in held.items():
+                assert samples == sum(reference.leakage_counts[flat_index].get(group, 0)
+                                      for flat_index in flat_indices)
+
+
+def test_block_netlist_is_checked(small_hierarchy, pdk_root):
+    _, report, blocks, _, _ = small_hierarchy
+    modules = json.loads(report.modules_json_path.read_text())["modules"]
+    library = load_pdk("nangate45", pdk_root).library(report.corner)
+    with pytest.raises(ValueError, match="top must be one of the modules"):
+        BlockNetlist(modules, "nothing", library)
+    # A parent alone cannot be simulated: its block instances need their netlists.
+    top = MappedNetlist(modules[report.top], library,
+                        {name: {port: (facts["direction"], len(facts["bits"]))
+                                for port, facts in modules[name]["ports"].items()}
+                         for name in blocks.netlists if name != report.top})
+    with pytest.raises(ValueError, match="simulate it with a BlockNetlist"):
+        top.simulate_sequential(macro_stimulus_of(report))
+
+
+def macro_stimulus_of(report):
+    return Stimulus({name: np.zeros((3, 1, width), dtype=np.uint8)
+                     for name, width in report.inputs.items() if name != report.clock_port},
+                    (0, 3))
+
+
+def test_a_loop_through_a_block_is_refused(pdk_root):
+    library = load_pdk("nangate45", pdk_root).library("typ")
+    inner = {"ports": {"i": {"direction": "input", "bits": [2]},
+                       "o": {"direction": "output", "bits": [3]}},
+             "cells": {"u": {"type": "INV_X1", "connections": {"A": [2], "ZN": [3]}}}}
+    outer = {"ports": {"y": {"direction": "output", "bits": [4]}},
+             "cells": {"b": {"type": "inner", "connections": {"i": [5], "o": [4]}},
+                       "g": {"type": "INV_X1", "connections": {"A": [4], "ZN": [5]}}}}
+    # The loop runs through the inverter and the block (whose output hangs on its input).
+    with pytest.raises(ValueError, match="combinational loop through 'g'"):
+        BlockNetlist({"inner": inner, "outer": outer}, "outer", library)
+
+
+def test_a_parent_alone_cannot_be_counted_combinationally(pdk_root):
+    library = load_pdk("nangate45", pdk_root).library("typ")
+    outer = {"ports": {"a": {"direction": "input", "bits": [2]},
+                       "y": {"direction": "output", "bits": [3]}},
+             "cells": {"b": {"type": "inner", "connections": {"i": [2], "o": [3]}}}}
+    netlist = MappedNetlist(outer, library, {"inner": {"i": ("input", 1), "o": ("output", 1)}})
+    assert [name for name, _ in netlist.block_instances["inner"]] == ["b"]
+    with pytest.raises(ValueError, match="simulate it with a BlockNetlist"):
+        netlist.simulate({"a": np.arange(2)})

@@ -69,3 +69,20 @@ def test_hierarchical_and_flat_macros_agree(pdk_root):
     assert hier.synthesis.buffers == flat.synthesis.buffers == 0
     with pytest.raises(TypeError, match="hierarchical must be True, False or None, not 1"):
         ppa(spec, pdk_root=pdk_root, hierarchical=1)
+
+
+def test_power_per_block_of_a_16_row_log_macro(pdk_root):
+    # 64 log multipliers in 4 lanes: power per block against the flat expansion of the same
+    # netlist (the one-run synthesis is compared in BENCHMARKS.md, macro_hier: abc maps a
+    # multiplier alone differently than inside its lane, which moves area and power by 5 %).
+    macro = DCiMMacro(rows=16, cols=4, mult="log")
+    blocks = ppa(macro, pdk_root=pdk_root)
+    flat = ppa(DCiMMacro(rows=16, cols=4, mult="log"), pdk_root=pdk_root, per_block=False)
+    assert blocks.synthesis.key == flat.synthesis.key
+    assert blocks.power.checks["blocks"]["mul8s_log"]["instances"] == 64
+    assert blocks.power.total_w == pytest.approx(flat.power.total_w, rel=0.01)
+    assert blocks.power.internal_w == pytest.approx(flat.power.internal_w, rel=0.01)
+    assert blocks.power.switching_w == pytest.approx(flat.power.switching_w, rel=0.01)
+    assert blocks.power.leakage_w == pytest.approx(flat.power.leakage_w, rel=1e-6)
+    with pytest.raises(TypeError, match="per_block must be True, False or None, not 1"):
+        ppa(macro, pdk_root=pdk_root, per_block=1)

@@ -124,8 +124,14 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     lane_report = synthesize(resolve_design(spec).blocks[0], pdk_root=pdk_root)
     assert lane_report.hierarchical and lane_report.blocks == {spec.mult.name: 4}
     assert lane_report.area_um2 > 4 * mult.area_um2
-    # Area and cells are sums over instances, and the flattened netlist holds exactly those.
+    # Area and cells are sums over instances, and the flattened netlist holds exactly those;
+    # it is expanded from the modules (each once) when first asked for.
+    assert set(json.loads(hier.modules_json_path.read_text())["modules"]) == {
+        spec.name, lane, spec.mult.name}
     assert _netlist_cells(hier) == hier.cells
+    flat_text = hier.netlist_json_path.read_text()
+    hier.netlist_json_path.unlink()
+    assert hier.netlist_json_path.read_text() == flat_text
     assert hier.cell_count == sum(hier.cells.values())
     assert sum(hier.groups.values()) == pytest.approx(hier.area_um2)
     assert hier.groups["arithmetic"] == pytest.approx(2 * lane_report.area_um2)
