@@ -231,6 +231,16 @@ class MultiplierSpec:
         products = self.kind_object.model(self, a, b)
         return np.asarray(products).astype(self.product_dtype)
 
+    @property
+    def signature(self):
+        """The ports of :class:`MultiplierComponent`: ``a`` and ``b`` in, ``p`` out."""
+        return wiring.Signature({"a": In(self.operand_shape), "b": In(self.operand_shape),
+                                 "p": Out(self.product_shape)})
+
+    def blocks(self):
+        """No sub-blocks: a multiplier is a leaf of the block protocol (:mod:`dcim.eda.blocks`)."""
+        return ()
+
     def component(self):
         """A fresh combinational :class:`MultiplierComponent` for this spec."""
         return MultiplierComponent(self)
@@ -306,8 +316,7 @@ class MultiplierComponent(wiring.Component):
         if not isinstance(spec, MultiplierSpec):
             raise TypeError(f"spec must be a MultiplierSpec, not {spec!r}")
         self._spec = spec
-        super().__init__({"a": In(spec.operand_shape), "b": In(spec.operand_shape),
-                          "p": Out(spec.product_shape)})
+        super().__init__(spec.signature)
 
     @property
     def spec(self):

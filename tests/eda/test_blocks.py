@@ -11,6 +11,7 @@ from dcim.eda.blocks import block_order, is_block
 class Leaf:
     name: str
     width: int = 4
+    signature = None
 
     def blocks(self):
         return ()
@@ -23,6 +24,7 @@ class Leaf:
 class Node:
     name: str
     children: tuple = ()
+    signature = None
 
     def blocks(self):
         return self.children
@@ -54,6 +56,7 @@ def test_two_different_blocks_of_one_name_are_refused():
 def test_a_block_that_contains_itself_is_refused():
     class Loop:
         name = "loop"
+        signature = None
 
         def blocks(self):
             return (self,)
