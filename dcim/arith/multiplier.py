@@ -2,7 +2,8 @@
 
 A :class:`MultiplierSpec` is the one description of a multiplier. Everything else derives from
 it: the Amaranth component, the bit-exact NumPy model, the error metrics, a stable name for
-files and Verilog modules, and its TOML form. What a kind means lives in a
+files and Verilog modules, and its TOML form. It is also a leaf of the block protocol
+(:mod:`dcim.eda.blocks`): ``signature`` and ``blocks() == ()``. What a kind means lives in a
 :class:`MultiplierKind` registered under its name, so new kinds need no edit of existing code.
 """
 
