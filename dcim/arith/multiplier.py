@@ -2,7 +2,8 @@
 
 A :class:`MultiplierSpec` is the one description of a multiplier. Everything else derives from
 it: the Amaranth component, the bit-exact NumPy model, the error metrics, a stable name for
-files and Verilog modules, and its TOML form. What a kind means lives in a
+files and Verilog modules, and its TOML form. It is also a leaf of the block protocol
+(:mod:`dcim.eda.blocks`): ``signature`` and ``blocks() == ()``. What a kind means lives in a
 :class:`MultiplierKind` registered under its name, so new kinds need no edit of existing code.
 """
 
@@ -231,6 +232,16 @@ class MultiplierSpec:
         products = self.kind_object.model(self, a, b)
         return np.asarray(products).astype(self.product_dtype)
 
+    @property
+    def signature(self):
+        """The ports of :class:`MultiplierComponent`: ``a`` and ``b`` in, ``p`` out."""
+        return wiring.Signature({"a": In(self.operand_shape), "b": In(self.operand_shape),
+                                 "p": Out(self.product_shape)})
+
+    def blocks(self):
+        """No sub-blocks: a multiplier is a leaf of the block protocol (:mod:`dcim.eda.blocks`)."""
+        return ()
+
     def component(self):
         """A fresh combinational :class:`MultiplierComponent` for this spec."""
         return MultiplierComponent(self)
@@ -306,8 +317,7 @@ class MultiplierComponent(wiring.Component):
         if not isinstance(spec, MultiplierSpec):
             raise TypeError(f"spec must be a MultiplierSpec, not {spec!r}")
         self._spec = spec
-        super().__init__({"a": In(spec.operand_shape), "b": In(spec.operand_shape),
-                          "p": Out(spec.product_shape)})
+        super().__init__(spec.signature)
 
     @property
     def spec(self):

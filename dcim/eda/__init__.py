@@ -6,22 +6,26 @@
   a macro block by block;
 - :mod:`dcim.eda.cache` keeps tool results by the content of their inputs;
 - :mod:`dcim.eda.blocks` is the block protocol: a design lists its distinct sub-blocks, so
-  each is written and synthesized once.
+  each is written and synthesized once; components get their sub-blocks from the platform
+  (:func:`block_component`), which for writers and the flow is a :class:`BlockPlatform`.
 
 :mod:`dcim.macro`, :mod:`dcim.verify`, :mod:`dcim.flow` and :mod:`dcim.nn` all build on this
 package, which imports none of them at module level.
 """
 
-from .blocks import Block, block_order, is_block
+from .blocks import Block, BlockInstance, BlockPlatform, block_component, block_order, is_block
 from .cache import CacheInfo, cache_dir, cache_info, clear_cache
 from .tools import ToolError, ToolNotFoundError, find_tool, run_tool, tool_version
 from .verilog import check_identifier, emit_verilog, is_verilog_identifier
 
 __all__ = [
     "Block",
+    "BlockInstance",
+    "BlockPlatform",
     "CacheInfo",
     "ToolError",
     "ToolNotFoundError",
+    "block_component",
     "block_order",
     "cache_dir",
     "cache_info",

@@ -21,28 +21,33 @@ hook, not from this text. Latches and asynchronous resets are rejected with a
 ``ValueError``. Undefined bits (``x``, ``z``) are printed as 0, which is one of the values
 they allow.
 
-A macro is written hierarchically: each distinct block (see
-:func:`dcim.macro.verilog.macro_blocks`) is converted once, Yosys flattens each block's own
-logic but keeps the blocks it instantiates, and the writer prints those as one instance line
-each, every input connected to an expression of exactly the port's width and every output
-to a wire of its own. A rows=64, cols=8 macro is thus one multiplier, one lane with 64
-instances of it and the macro with 8 lane instances, rather than 512 flattened multipliers.
+A design made of blocks (see :mod:`dcim.eda.blocks`) is written hierarchically: each
+distinct block is converted once (:func:`block_modules`, in :func:`~dcim.eda.blocks.block_order`),
+Yosys flattens each block's own logic but keeps the blocks it instantiates, and the writer
+prints those as one instance line each, every input connected to an expression of exactly
+the port's width and every output to a wire of its own. A rows=64, cols=8 macro is thus one
+multiplier, one adder tree, one lane with 64 multiplier instances and a tree instance, one
+controller, and the macro with the controller and 8 lane instances, rather than 512
+flattened multipliers.
 """
 
 import graphlib
 import json
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from amaranth.back import rtlil as amaranth_rtlil
 from amaranth.back import verilog as amaranth_verilog
 from amaranth.hdl import Elaboratable
 
 from . import tools
+from .blocks import BlockPlatform, block_order, is_block
 
-__all__ = ["check_identifier", "emit_verilog", "is_verilog_identifier", "resolve_design",
-           "snake_case"]
+__all__ = ["VerilogBlock", "block_modules", "check_identifier", "design_block", "emit_verilog",
+           "is_verilog_identifier", "resolve_design", "snake_case"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
@@ -174,17 +179,86 @@ def _port_order(component):
         return []
 
 
-def _macro_blocks(design, name, hierarchical):
-    """The modules of a macro (see :func:`dcim.macro.verilog.macro_blocks`), or None."""
-    # Imported here: dcim.macro imports this module's package for its flow views.
-    from ..macro import DCiMMacro, MacroSpec
-    from ..macro.verilog import macro_blocks
+def design_block(design):
+    """The block that ``design`` is, or wraps: ``(block, component)``, else ``(None, None)``.
 
-    if not isinstance(design, (MacroSpec, DCiMMacro)):
-        return None
-    if name is not None:
-        _check_module_name(name)
-    return macro_blocks(design, name, hierarchical=hierarchical, registers=True)
+    A block (see :mod:`dcim.eda.blocks`) gives ``(design, None)``; an Amaranth component
+    whose ``spec`` is a block (a :class:`~dcim.macro.DCiMMacro`) gives ``(design.spec,
+    design)``: written as that block, with the component itself as its top module.
+    """
+    if is_block(design):
+        return design, None
+    if isinstance(design, Elaboratable):
+        spec = getattr(design, "spec", None)
+        if is_block(spec):
+            return spec, design
+    return None, None
+
+
+class VerilogBlock(NamedTuple):
+    """One distinct module of a design's hierarchical Verilog.
+
+    Members
+    -------
+    module : str
+        The Verilog module's name.
+    make : callable
+        Returns the component to convert (called once, by the writer).
+    platform : BlockPlatform
+        The platform to elaborate it with: its sub-blocks become instances of the modules
+        listed before it (or, flat, are elaborated inside).
+    """
+
+    module: str
+    make: Callable[[], Any]
+    platform: Any
+
+
+def block_modules(design, name=None, *, hierarchical=True):
+    """The distinct modules of a design made of blocks, each once, instantiated ones first.
+
+    The modules of :func:`~dcim.eda.blocks.block_order`, each converted on a hierarchical
+    :class:`~dcim.eda.blocks.BlockPlatform`; the design's own module is last.
+
+    Parameters
+    ----------
+    design : Block or Elaboratable wrapping one
+        See :func:`design_block`. A block's top component is made when its module is.
+    name : str or None
+        The top module's name; ``block.name`` by default. The sub-blocks keep their names.
+    hierarchical : bool
+        ``False`` lists the top module alone, its sub-blocks elaborated inside it.
+
+    Returns
+    -------
+    list of VerilogBlock
+
+    Raises
+    ------
+    TypeError
+        If ``design`` is not a block and does not wrap one, or ``hierarchical`` is not a bool.
+    ValueError
+        If ``name`` is not a legal Verilog identifier or is the name of a sub-block, or
+        the blocks' names clash (see :func:`~dcim.eda.blocks.block_order`).
+    """
+    if not isinstance(hierarchical, bool):
+        raise TypeError(f"hierarchical must be a bool, not {hierarchical!r}")
+    root, component = design_block(design)
+    if root is None:
+        raise TypeError(f"design must be a block or a component whose spec is one, "
+                        f"not {design!r}")
+    order = block_order(root)
+    top = root.name if name is None else name
+    _check_module_name(top)
+    if top in {block.name for block in order[:-1]}:
+        raise ValueError(f"name must differ from the names of the design's blocks, "
+                         f"not {top!r}")
+    make_top = root.component if component is None else lambda: component
+    if not hierarchical:
+        return [VerilogBlock(top, make_top, BlockPlatform(hierarchical=False))]
+    platform = BlockPlatform()
+    return ([VerilogBlock(block.name, block.component, platform) for block in order[:-1]]
+            + [VerilogBlock(top, make_top, platform)])
 
 
 def emit_verilog(design, path=None, *, name=None, hierarchical=True):
@@ -194,20 +268,24 @@ def emit_verilog(design, path=None, *, name=None, hierarchical=True):
     ----------
     design : Elaboratable or spec
         An Amaranth component, or any object with a ``component()`` method and a ``name``
-        attribute (such as a multiplier spec).
+        attribute (such as a multiplier spec). A block (:mod:`dcim.eda.blocks`) or a
+        component wrapping one (see :func:`design_block`) is written block by block.
     path : path-like or None
         If given, the Verilog is also written there (parent directories are created).
     name : str or None
-        Module name; defaults to ``design.name`` for a spec and to the component's class name
-        in snake case (``ExactMultiplier`` -> ``exact_multiplier``) otherwise.
+        Module name; defaults to ``design.name`` for a spec (or the block a component wraps)
+        and to the component's class name in snake case (``ExactMultiplier`` ->
+        ``exact_multiplier``) otherwise. Sub-blocks keep their own names.
     hierarchical : bool
-        For a macro (:class:`~dcim.macro.MacroSpec` or :class:`~dcim.macro.DCiMMacro`):
-        write each distinct block once, the multiplier (``spec.mult.name``), the lane
-        (``spec.name + "_lane"``) and the macro (``name``) around instances of them (see
-        :func:`dcim.macro.verilog.macro_blocks`); ``False`` writes one flat module, whose
-        size grows with ``rows * lanes`` multipliers. Other designs are always written as one
-        flat module. Either way the macro's weight array is written as one register per row
-        (:class:`~dcim.macro.RegisterArray`, the behaviour of its memory model).
+        For a design made of blocks, such as a macro (:class:`~dcim.macro.MacroSpec` or
+        :class:`~dcim.macro.DCiMMacro`): write each distinct block once, in
+        :func:`~dcim.eda.blocks.block_order` (for a macro: multiplier, adder tree, lane,
+        controller), and the top module (``name``) around instances of them (see
+        :func:`block_modules`); ``False`` writes one flat module, whose size grows with
+        ``rows * lanes`` multipliers. Other designs are always written as one flat module.
+        Either way the design is elaborated on a :class:`~dcim.eda.blocks.BlockPlatform`
+        (a macro's weight array is then one register per row,
+        :class:`~dcim.macro.RegisterArray`, the behaviour of its memory model).
 
     Returns
     -------
@@ -220,20 +298,23 @@ def emit_verilog(design, path=None, *, name=None, hierarchical=True):
     TypeError
         If ``hierarchical`` is not a bool, or ``design`` is not a design.
     ValueError
-        If the module name is not a legal Verilog identifier, or the design contains cells
-        the writer does not know (latches, asynchronous resets).
+        If the module name is not a legal Verilog identifier (or is a sub-block's name), or
+        the design contains cells the writer does not know (latches, asynchronous resets).
     ToolNotFoundError, ToolError
         If Yosys is missing or fails.
     """
     if not isinstance(hierarchical, bool):
         raise TypeError(f"hierarchical must be a bool, not {hierarchical!r}")
-    blocks = _macro_blocks(design, name, hierarchical)
-    if blocks is None:
+    root, _ = design_block(design)
+    if root is None:
         component, module_name = resolve_design(design, name)
-        text = _write_blocks([(module_name, component, None)], via_rtlil=False)
+        text = _write_blocks([VerilogBlock(module_name, lambda: component, None)],
+                             via_rtlil=False)
     else:
-        text = _write_blocks([(block.module, block.make(), block.platform) for block in blocks],
-                             via_rtlil=True)
+        # A leaf block (a multiplier) goes through Amaranth's Verilog like any component; a
+        # design of blocks through RTLIL (see _write_blocks).
+        text = _write_blocks(block_modules(design, name, hierarchical=hierarchical),
+                             via_rtlil=bool(root.blocks()))
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -242,21 +323,26 @@ def emit_verilog(design, path=None, *, name=None, hierarchical=True):
 
 
 def _write_blocks(blocks, *, via_rtlil):
-    """Lint-clean Verilog of ``(module name, component, platform)`` blocks, in that order.
+    """Lint-clean Verilog of :class:`VerilogBlock` modules, in that order.
 
-    Amaranth's design reaches Yosys as RTLIL (``via_rtlil``: a macro, whose cells the writer
-    knows, and which Amaranth's own Verilog back-end would take seconds longer to print) or
-    as Amaranth's Verilog, in which Yosys has already lowered every cell Amaranth makes into
-    ones the writer knows (floor division, for one).
+    Amaranth's design reaches Yosys as RTLIL (``via_rtlil``: a design of blocks such as a
+    macro, whose cells the writer knows, and which Amaranth's own Verilog back-end would take
+    seconds longer to print) or as Amaranth's Verilog, in which Yosys has already lowered
+    every cell Amaranth makes into ones the writer knows (floor division, for one).
 
     One Yosys run reads every block's RTLIL and flattens each block's own logic; the blocks
     instantiated by later ones are marked ``keep_hierarchy``, so they stay instances. Memories
     become registers and multiplexers.
     """
-    names = [module_name for module_name, _, _ in blocks]
+    names = [block.module for block in blocks]
+    components = []
     with tempfile.TemporaryDirectory(prefix="dcim-verilog-") as workdir:
         reads = []
-        for index, (module_name, component, platform) in enumerate(blocks):
+        for index, (module_name, make, platform) in enumerate(blocks):
+            # Each component is made just before it is converted: one made and never
+            # elaborated (if an earlier block fails) would make Amaranth warn.
+            component = make()
+            components.append(component)
             # `emit_src=False` keeps Python source locations (which change with every edit)
             # out of the text; the ports come from the component's signature.
             if via_rtlil:
@@ -280,10 +366,11 @@ def _write_blocks(blocks, *, via_rtlil):
              f"{passes}; write_json netlist.json"],
             cwd=workdir)
         netlist = json.loads(Path(workdir, "netlist.json").read_text())
-    orders = {module_name: _port_order(component) for module_name, component, _ in blocks}
+    orders = {module_name: _port_order(component)
+              for module_name, component in zip(names, components, strict=True)}
     return "\n".join(
         _CombinationalWriter(module_name, netlist, orders, type(component).__name__).write()
-        for module_name, component, _ in blocks)
+        for module_name, component in zip(names, components, strict=True))
 
 
 class _CombinationalWriter:
@@ -558,7 +645,7 @@ class _CombinationalWriter:
                        if bit not in used]
         instances = []
         for cell_name, cell in self.instances:
-            # BlackBox wraps each Instance in a submodule of its own, named by the parent.
+            # BlockInstance wraps each Instance in a submodule of its own, named by the parent.
             instance = self._fresh(re.sub(r"\.instance$", "", cell_name))
             connections = []
             for port in self._instance_ports(cell):

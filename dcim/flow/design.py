@@ -5,18 +5,26 @@
 cache has no result), how many operations it performs per clock cycle (for energy per
 operation), and how its first-level hierarchy splits into area groups.
 
+A design made of blocks (:mod:`dcim.eda.blocks`) becomes a tree of :class:`FlowDesign`, one
+per block, built from the protocol alone: a block with sub-blocks has its flat Verilog and
+its own module's Verilog (``block_verilog``, its sub-blocks as instances, both Amaranth's,
+on a :class:`~dcim.eda.blocks.BlockPlatform`) and the designs of its sub-blocks; a leaf
+block has the lint-clean Verilog of :func:`~dcim.eda.verilog.emit_verilog`.
+
 Accepted designs:
 
-- a :class:`~dcim.arith.MultiplierSpec`: lint-clean Verilog from
-  :func:`~dcim.eda.verilog.emit_verilog`, one multiply per cycle;
-- a :class:`~dcim.macro.MacroSpec` or :class:`~dcim.macro.DCiMMacro`: Amaranth's Verilog,
-  ``spec.throughput`` multiply-accumulates per cycle, area split into storage (the weight
-  array), arithmetic (the datapath lanes) and control (everything else: pipeline registers,
-  accumulators, handshakes);
+- a :class:`~dcim.arith.MultiplierSpec`: a leaf block, one multiply per cycle;
+- a :class:`~dcim.macro.MacroSpec` or :class:`~dcim.macro.DCiMMacro`: its blocks (lane,
+  with multiplier and adder tree, and controller), ``spec.throughput`` multiply-accumulates
+  per cycle, area split into storage (the weight array), arithmetic (the datapath lanes)
+  and control (the controller: pipeline registers, accumulators, handshakes; and the top
+  module's own cells, the column multiplexers);
+- any other block (a lane, a tree, ...), one operation per cycle;
 - any other Amaranth component (its name is its class name and a hash of its Verilog);
 - a :class:`VerilogDesign`, Verilog text or a ``.v`` file.
 """
 
+import dataclasses
 import math
 import re
 from collections import OrderedDict
@@ -25,7 +33,8 @@ from pathlib import Path
 
 from amaranth.hdl import Elaboratable
 
-from ..eda.verilog import check_identifier, snake_case
+from ..eda.blocks import BlockPlatform
+from ..eda.verilog import check_identifier, design_block, snake_case
 from ..toml_io import read_design_file
 
 __all__ = ["FlowDesign", "VerilogDesign", "load_design", "resolve_design",
@@ -201,36 +210,33 @@ def _spec_verilog(spec, generate, view="flat"):
 
 
 
-def _amaranth_verilog(component, name):
+def _amaranth_verilog(component, name, platform=None):
     from amaranth.back import verilog
 
-    return verilog.convert(component, name=name, emit_src=False)
+    return verilog.convert(component, name=name, emit_src=False, platform=platform)
 
 
-def _lane_design(spec):
-    """A lane of macro ``spec`` as a design: its multipliers, if any, are a block."""
-    from ..macro.datapath import MultiplierLane
-    from ..macro.verilog import lane_verilog
+def _block_design(block):
+    """The :class:`FlowDesign` of a block, with those of its sub-blocks (see the module)."""
+    from ..eda.verilog import emit_verilog
 
-    name = f"{spec.name}_lane"
-    if spec.datapath != "multiplier":
-        return FlowDesign(name=name, top=name,
-                          verilog=lambda: _spec_verilog(spec, lambda: lane_verilog(spec),
-                                                        "lane"))
+    name = block.name
+    children = block.blocks()
+    if not children:
+        return FlowDesign(name=name, top=name, spec=block,
+                          verilog=lambda: _spec_verilog(block, lambda: emit_verilog(block)))
     return FlowDesign(
-        name=name, top=name,
-        verilog=lambda: _spec_verilog(
-            spec, lambda: _amaranth_verilog(MultiplierLane(spec), name), "flat-lane"),
-        block_verilog=lambda: _spec_verilog(spec, lambda: lane_verilog(spec), "lane"),
-        blocks=(resolve_design(spec.mult),))
+        name=name, top=name, spec=block,
+        verilog=lambda: _spec_verilog(block, lambda: _amaranth_verilog(
+            block.component(), name, BlockPlatform(hierarchical=False))),
+        block_verilog=lambda: _spec_verilog(block, lambda: _amaranth_verilog(
+            block.component(), name, BlockPlatform()), "own"),
+        blocks=tuple(resolve_design(child) for child in children))
 
 
 def _macro_design(spec):
-    from ..macro import DCiMMacro
-    from ..macro.verilog import macro_top_verilog
     from .stimulus import macro_stimulus
 
-    name = spec.name
     act = spec.act_layout
     data_bits = range(act["data"].offset, act["data"].offset + act["data"].width)
     # Streaming operation: weights loaded (write port idle), one activation vector accepted
@@ -244,16 +250,11 @@ def _macro_design(spec):
         ("act__payload", (act["first"].offset, act["last"].offset), 0.0, 1.0),
         ("result__ready", None, 0.0, 1.0),
     )
-    return FlowDesign(
-        name=name, top=name,
-        verilog=lambda: _spec_verilog(
-            spec, lambda: _amaranth_verilog(DCiMMacro(spec=spec), name)), spec=spec,
-        ops_per_cycle=float(spec.throughput), operation="MAC",
-        groups={"storage": ("array",), "arithmetic": ("lane*",)},
+    return dataclasses.replace(
+        _block_design(spec), ops_per_cycle=float(spec.throughput), operation="MAC",
+        groups={"storage": ("array",), "arithmetic": ("lane*",), "control": ("ctrl",)},
         port_activity=port_activity,
-        stimulus=lambda operands: macro_stimulus(spec, operands),
-        block_verilog=lambda: _spec_verilog(spec, lambda: macro_top_verilog(spec), "top"),
-        blocks=(_lane_design(spec),))
+        stimulus=lambda operands: macro_stimulus(spec, operands))
 
 
 def resolve_design(design, name=None):
@@ -261,9 +262,11 @@ def resolve_design(design, name=None):
 
     Parameters
     ----------
-    design : MultiplierSpec, MacroSpec, DCiMMacro, Elaboratable, VerilogDesign, str or Path
+    design : MultiplierSpec, MacroSpec, DCiMMacro, block, Elaboratable, VerilogDesign, str or Path
         Strings holding ``module`` are Verilog text; other strings and paths name a
-        Verilog (``.v``/``.sv``) or design (``.toml``) file.
+        Verilog (``.v``/``.sv``) or design (``.toml``) file. A component wrapping a block
+        (a :class:`~dcim.macro.DCiMMacro`) is that block: the flow builds its own
+        components from the spec.
     name : str or None
         Overrides the name of components and Verilog designs.
 
@@ -274,20 +277,19 @@ def resolve_design(design, name=None):
     """
     from ..arith import MultiplierSpec
     from ..eda.verilog import emit_verilog
-    from ..macro import DCiMMacro, MacroSpec
+    from ..macro import MacroSpec
 
     if isinstance(design, FlowDesign):
         return design
-    if isinstance(design, MultiplierSpec):
-        return FlowDesign(name=design.name, top=design.name,
-                          verilog=lambda: _spec_verilog(design, lambda: emit_verilog(design)),
-                          spec=design,
-                          ops_per_cycle=1.0, operation="multiply")
-    if isinstance(design, MacroSpec):
-        return _macro_design(design)
-    if isinstance(design, DCiMMacro):
-        # The flow builds its own component from the spec (reading it marks this one used).
-        return _macro_design(design.spec)
+    block, _ = design_block(design)
+    # The facts beyond the hierarchy (operations, area groups, stimulus) are the kind's own.
+    if isinstance(block, MultiplierSpec):
+        return dataclasses.replace(_block_design(block), ops_per_cycle=1.0,
+                                   operation="multiply")
+    if isinstance(block, MacroSpec):
+        return _macro_design(block)
+    if block is not None:
+        return _block_design(block)
     if isinstance(design, Elaboratable):
         top = check_identifier("name", name or snake_case(type(design).__name__))
         try:

@@ -2,7 +2,9 @@
 
 ``DCiMMacro(rows=64, mult="log")`` builds a macro; :class:`MacroSpec` is its one frozen
 description; ``macro.model(weights, activations)`` is the bit-exact NumPy golden model;
-:func:`simulate` checks the hardware against it cycle by cycle. See ``docs/macro.md``.
+:func:`simulate` checks the hardware against it cycle by cycle. Its blocks (lane, adder
+tree, controller; :mod:`dcim.macro.blocks`) let writers and the flow make each part once.
+See ``docs/macro.md``.
 """
 
 from .check import MacroCheck, check_macro

@@ -15,8 +15,12 @@ weight ``-2**(p-1)``, enters the tree inverted, and the constant ``-rows * 2**(p
 the tree's width) enters as constant-one bits, as in :mod:`dcim.arith.partial_products`.
 
 :func:`term_columns` builds the tree's input columns on either logic back-end, so the
-hardware (:class:`MultiplierLane`, :class:`BitserialLane`) and the golden model
-(:mod:`dcim.macro.model`) walk the same :class:`~dcim.arith.tree.ReductionPlan`.
+hardware (:class:`AdderTree`) and the golden model (:mod:`dcim.macro.model`) walk the same
+:class:`~dcim.arith.tree.ReductionPlan`.
+
+The tree is a block of its own (:class:`~dcim.macro.blocks.TreeSpec`), and so is the
+multiplier: a lane gets both through :func:`dcim.eda.blocks.block_component`, so that a
+Verilog writer or a flow can make each once and instantiate it.
 """
 
 from amaranth.hdl import Cat, Module, signed, unsigned
@@ -25,15 +29,17 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith.logic import AmaranthLogic, NumpyLogic
 from ..arith.tree import reduce_columns
+from ..eda.blocks import block_component
 
 __all__ = [
+    "AdderTree",
     "BitserialLane",
     "MultiplierLane",
     "from_platform",
     "lane_signature",
-    "multiplier_signature",
     "term_columns",
     "tree_heights",
+    "tree_signature",
 ]
 
 
@@ -91,18 +97,22 @@ def lane_signature(spec):
     return wiring.Signature(members)
 
 
-def multiplier_signature(mult):
-    """The signature of :class:`~dcim.arith.MultiplierComponent` for ``mult``."""
-    return wiring.Signature({"a": In(mult.operand_shape), "b": In(mult.operand_shape),
-                             "p": Out(mult.product_shape)})
+def term_shape(spec):
+    return signed(spec.product_width) if spec.signed else unsigned(spec.product_width)
+
+
+def tree_signature(spec):
+    """The signature of the adder tree of ``spec`` (:class:`AdderTree`)."""
+    return wiring.Signature({"terms": In(data.ArrayLayout(term_shape(spec), spec.rows)),
+                             "sum": Out(tree_shape(spec))})
 
 
 def from_platform(platform, hook, argument, signature, default):
     """The block that ``platform.<hook>(argument)`` supplies, else ``default()``.
 
-    Platform hooks let a flow replace a block of the macro (the weight array, a lane, a
-    multiplier) by another component with the same signature: a hard macro, or an instance
-    of a module emitted once and reused.
+    Platform hooks let a flow replace a part of the macro (the weight array) by another
+    component with the same signature, such as a hard macro. (Blocks come from the platform
+    through :func:`dcim.eda.blocks.block_component`.)
 
     Raises
     ------
@@ -119,18 +129,58 @@ def from_platform(platform, hook, argument, signature, default):
     return block
 
 
-def _reduce(spec, module, terms, total):
-    logic = AmaranthLogic(module)
-    bits = reduce_columns(spec.tree_plan, logic, term_columns(spec, logic, terms), name="tree")
-    module.d.comb += total.eq(Cat(*bits))
+class AdderTree(wiring.Component):
+    """The column adder tree of a lane: the sum of ``rows`` terms of ``product_width`` bits.
+
+    Combinational. ``sum`` is ``sum_r terms[r]`` as ``spec.tree_plan`` computes it, modulo
+    ``2**spec.tree_width``: exact, or approximate where ``spec.assignment`` places
+    approximate compressors.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+
+    Members
+    -------
+    terms : In(ArrayLayout(spec.product_width, spec.rows)), signed when ``spec.signed``
+        The products (or, bit-serially, the gated weights) of every row.
+    sum : Out(spec.tree_width), signed when ``spec.signed``
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        super().__init__(tree_signature(spec))
+
+    def elaborate(self, platform):
+        spec = self._spec
+        m = Module()
+        logic = AmaranthLogic(m)
+        terms = [[self.terms[row][k] for k in range(spec.product_width)]
+                 for row in range(spec.rows)]
+        bits = reduce_columns(spec.tree_plan, logic, term_columns(spec, logic, terms),
+                              name="tree")
+        m.d.comb += self.sum.eq(Cat(*bits))
+        return m
+
+
+def _lane_tree(spec, platform, module, terms, total):
+    """The lane's adder tree, as ``platform`` supplies it, summing ``terms`` into ``total``."""
+    from .blocks import TreeSpec
+
+    tree = block_component(platform, TreeSpec(spec))
+    module.submodules.tree = tree
+    # One assignment for all rows: Amaranth's netlist builder slows down with many partial
+    # assignments to one signal.
+    module.d.comb += [tree.terms.eq(Cat(terms)), total.eq(tree.sum)]
 
 
 class MultiplierLane(wiring.Component):
     """One lane of the multiplier datapath: ``rows`` multipliers and the column adder tree.
 
     Combinational. ``sum`` is ``sum_r f(weights[r], acts[r])`` as the tree computes it,
-    modulo ``2**spec.tree_width``. A platform with a method ``get_multiplier(mult_spec)``
-    supplies the multipliers (see :func:`from_platform`).
+    modulo ``2**spec.tree_width``. The multipliers and the tree (:class:`AdderTree`) are
+    blocks: a platform with a ``get_block(block)`` hook may supply them (see
+    :func:`dcim.eda.blocks.block_component`).
 
     Parameters
     ----------
@@ -154,13 +204,12 @@ class MultiplierLane(wiring.Component):
         m = Module()
         terms = []
         for row in range(spec.rows):
-            multiplier = from_platform(platform, "get_multiplier", spec.mult,
-                                       multiplier_signature(spec.mult), spec.mult.component)
+            multiplier = block_component(platform, spec.mult)
             m.submodules[f"mul{row}"] = multiplier
             # Assigning a narrower signed (or unsigned) operand extends it by sign (or zero).
             m.d.comb += [multiplier.a.eq(self.weights[row]), multiplier.b.eq(self.acts[row])]
-            terms.append([multiplier.p[k] for k in range(spec.product_width)])
-        _reduce(spec, m, terms, self.sum)
+            terms.append(multiplier.p)
+        _lane_tree(spec, platform, m, terms, self.sum)
         return m
 
 
@@ -168,7 +217,8 @@ class BitserialLane(wiring.Component):
     """One lane of the bit-serial datapath: 1-bit products and the column adder tree.
 
     Combinational. ``sum`` is ``sum_r (bits[r] ? weights[r] : 0)`` as the tree computes it,
-    modulo ``2**spec.tree_width``.
+    modulo ``2**spec.tree_width``. The tree (:class:`AdderTree`) is a block, which a platform
+    with a ``get_block(block)`` hook may supply.
 
     Parameters
     ----------
@@ -194,7 +244,7 @@ class BitserialLane(wiring.Component):
         terms = []
         for row in range(spec.rows):
             weight = self.weights[row]
-            terms.append([logic.net(f"pp_r{row}_b{j}", self.bits[row] & weight[j])
-                          for j in range(spec.weight_bits)])
-        _reduce(spec, m, terms, self.sum)
+            terms.append(Cat(logic.net(f"pp_r{row}_b{j}", self.bits[row] & weight[j])
+                             for j in range(spec.weight_bits)))
+        _lane_tree(spec, platform, m, terms, self.sum)
         return m

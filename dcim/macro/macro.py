@@ -8,10 +8,13 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .datapath import BitserialLane, MultiplierLane, from_platform, lane_signature, tree_shape
+from ..eda.blocks import BlockPlatform, block_component
+from .blocks import ControllerSpec, LaneSpec
+from .datapath import from_platform, tree_shape
 from .spec import MacroSpec
 
-__all__ = ["DCiMMacro", "RegisterArray", "WeightArray", "array_signature"]
+__all__ = ["DCiMMacro", "MacroController", "RegisterArray", "WeightArray", "array_signature",
+           "controller_signature", "macro_signature"]
 
 
 def array_signature(spec):
@@ -114,6 +117,16 @@ class RegisterArray(wiring.Component):
         return m
 
 
+def macro_signature(spec):
+    """The signature of :class:`DCiMMacro` for ``spec`` (see its members)."""
+    return wiring.Signature({
+        "write": In(stream.Signature(spec.write_layout)),
+        "act": In(stream.Signature(spec.act_layout)),
+        "result": Out(stream.Signature(spec.result_layout)),
+        "busy": Out(1),
+    })
+
+
 class DCiMMacro(wiring.Component):
     """A digital SRAM compute-in-memory macro: ``cols`` dot products of length ``rows``.
 
@@ -143,15 +156,20 @@ class DCiMMacro(wiring.Component):
     Reset (the ``sync`` domain's) empties the pipeline and clears the accumulators; the stored
     weights are kept.
 
+    Structure: the macro is its weight array, a controller (:class:`MacroController`:
+    handshakes, sequencing, pipeline registers, accumulators), ``lanes`` datapath lanes and
+    the column multiplexers between array and lanes. The controller and the lanes are
+    blocks (:mod:`dcim.macro.blocks`; a lane's are its multipliers and its adder tree),
+    which a platform with a ``get_block(block)`` hook may supply, e.g. as instances of
+    modules written once (see :mod:`dcim.eda.blocks`).
+
     Platform hooks: when the platform passed to ``elaborate`` has a method
     ``get_dcim_array(spec)``, the macro uses the component it returns as its weight array
     (it must have the signature :func:`array_signature` ``(spec)``), e.g. a wrapper of an
-    ``Instance`` of a hard bitcell array. Otherwise (simulation, and ``platform=None``) it
-    uses :class:`WeightArray`, the :class:`~amaranth.lib.memory.Memory` model. Likewise
-    ``get_dcim_lane(spec)`` may supply the lanes (signature
-    :func:`~dcim.macro.datapath.lane_signature`) and ``get_multiplier(mult_spec)`` the
-    multipliers of the lanes, e.g. as instances of modules emitted once (see
-    :func:`dcim.macro.macro_verilog`).
+    ``Instance`` of a hard bitcell array. Otherwise it uses :class:`WeightArray`, the
+    :class:`~amaranth.lib.memory.Memory` model (simulation, and ``platform=None``), or
+    :class:`RegisterArray` on a :class:`~dcim.eda.blocks.BlockPlatform` (Verilog writers
+    and the flow).
 
     Parameters
     ----------
@@ -187,12 +205,7 @@ class DCiMMacro(wiring.Component):
     def __init__(self, *, spec=None, **parameters):
         spec = self._spec_from(spec, parameters)
         self._spec = spec
-        super().__init__({
-            "write": In(stream.Signature(self.write_layout)),
-            "act": In(stream.Signature(self.act_layout)),
-            "result": Out(stream.Signature(self.result_layout)),
-            "busy": Out(1),
-        })
+        super().__init__(macro_signature(spec))
 
     @staticmethod
     def _spec_from(spec, parameters):
@@ -289,12 +302,117 @@ class DCiMMacro(wiring.Component):
 
     def elaborate(self, platform):
         spec = self._spec
-        lanes, col_mux, steps = spec.lanes, spec.col_mux, spec.steps
+        # Writers and flows (a BlockPlatform) get the weights as registers, one per row, which
+        # Yosys handles in linear time; the Memory model is for simulation.
+        default_array = RegisterArray if isinstance(platform, BlockPlatform) else WeightArray
         array = from_platform(platform, "get_dcim_array", spec, array_signature(spec),
-                              lambda: WeightArray(spec))
+                              lambda: default_array(spec))
         m = Module()
         m.submodules.array = array
-        lane_class = MultiplierLane if spec.datapath == "multiplier" else BitserialLane
+        m.submodules.ctrl = ctrl = block_component(platform, ControllerSpec(spec))
+        write = self.write.payload
+        m.d.comb += [
+            ctrl.write_valid.eq(self.write.valid),
+            ctrl.write_mask.eq(write.mask),
+            self.write.ready.eq(ctrl.write_ready),
+            array.addr.eq(write.addr),
+            array.data.eq(write.data),
+            array.en.eq(ctrl.write_en),
+            self.busy.eq(ctrl.busy),
+        ]
+        wiring.connect(m, wiring.flipped(self.act), ctrl.act)
+        wiring.connect(m, wiring.flipped(self.result), ctrl.result)
+
+        lane_spec = LaneSpec(spec)
+        lanes, col_mux = spec.lanes, spec.col_mux
+        for lane in range(lanes):
+            unit = block_component(platform, lane_spec)
+            m.submodules[f"lane{lane}"] = unit
+            if spec.datapath == "multiplier":
+                m.d.comb += unit.acts.eq(ctrl.acts)
+            else:
+                m.d.comb += unit.bits.eq(ctrl.bits)
+            weights = []
+            for row in range(spec.rows):
+                # Column `group * lanes + lane` is the one this lane serves in `group`.
+                candidates = [array.weights[row][group * lanes + lane]
+                              for group in range(col_mux)]
+                weights.append(candidates[0] if col_mux == 1
+                               else Cat(*candidates).word_select(ctrl.group, spec.weight_bits))
+            # One assignment per lane, not per row: Amaranth's netlist builder slows down
+            # with many partial assignments to one signal (rows * lanes of them).
+            m.d.comb += [unit.weights.eq(Cat(weights)), ctrl.sums[lane].eq(unit.sum)]
+        return m
+
+
+def controller_signature(spec):
+    """The signature of the controller of ``spec`` (:class:`MacroController`).
+
+    Members
+    -------
+    write_valid : In(1)
+    write_mask : In(spec.cols)
+        The weight-write stream's ``valid`` and per-column ``mask``.
+    write_ready : Out(1)
+        The stream's ``ready``: low while the array is still read for an earlier beat.
+    write_en : Out(spec.cols)
+        The array's per-column write enables: ``mask`` of an accepted write, else 0.
+    act : In(stream.Signature(spec.act_layout))
+    result : Out(stream.Signature(spec.result_layout))
+    busy : Out(1)
+        The macro's own streams and ``busy``.
+    acts : Out(ArrayLayout(spec.act_shape, spec.rows))
+        Multiplier datapath: the activation vector being issued to the lanes.
+    bits : Out(spec.rows)
+        Bit-serial datapath: the bit of every activation being issued (the read word lines).
+    group : Out(range(spec.col_mux))
+        Only when ``col_mux > 1``: the group of columns the lanes serve in this cycle.
+    sums : In(tree shape).array(spec.lanes)
+        The tree sum of every lane.
+    """
+    members = {
+        "write_valid": In(1),
+        "write_mask": In(spec.cols),
+        "write_ready": Out(1),
+        "write_en": Out(spec.cols),
+        "act": In(stream.Signature(spec.act_layout)),
+        "result": Out(stream.Signature(spec.result_layout)),
+        "busy": Out(1),
+    }
+    if spec.datapath == "multiplier":
+        members["acts"] = Out(data.ArrayLayout(spec.act_shape, spec.rows))
+    else:
+        members["bits"] = Out(spec.rows)
+    if spec.col_mux > 1:
+        members["group"] = Out(range(spec.col_mux))
+    members["sums"] = In(tree_shape(spec)).array(spec.lanes)
+    return wiring.Signature(members)
+
+
+class MacroController(wiring.Component):
+    """The control logic of a macro: handshakes, issue sequencing, pipeline, accumulators.
+
+    Everything of :class:`DCiMMacro` but its weight array, its lanes and the column
+    multiplexers between them (see :class:`DCiMMacro` for the pipeline and the streams): the
+    macro's own module is this controller, the array and the lanes, wired together.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+
+    Members
+    -------
+    See :func:`controller_signature`.
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        super().__init__(controller_signature(spec))
+
+    def elaborate(self, platform):
+        spec = self._spec
+        lanes, col_mux, steps = spec.lanes, spec.col_mux, spec.steps
+        m = Module()
 
         # Stage 1: the accepted activation beat and the (group, bit) being issued.
         s1_valid = Signal()
@@ -320,44 +438,23 @@ class DCiMMacro(wiring.Component):
         m.d.comb += [
             advance.eq(~(s2_valid & out_valid & ~self.result.ready)),
             self.act.ready.eq(advance & (~s1_valid | issue_last)),
-            self.write.ready.eq(~s1_valid),
+            self.write_ready.eq(~s1_valid),
+            self.write_en.eq(Mux(self.write_valid & self.write_ready, self.write_mask, 0)),
             self.result.valid.eq(out_valid),
             self.result.payload.eq(acc),
             self.busy.eq(s1_valid | s2_valid | out_valid),
         ]
 
-        write = self.write.payload
-        m.d.comb += [
-            array.addr.eq(write.addr),
-            array.data.eq(write.data),
-            array.en.eq(Mux(self.write.valid & self.write.ready, write.mask, 0)),
-        ]
-
         if spec.datapath == "bitserial":
             # The read word lines of this cycle: bit `s1_step` of every activation.
-            word_lines = Signal(spec.rows, name="word_lines")
-            m.d.comb += word_lines.eq(Cat(s1_acts[row].bit_select(s1_step, 1)
-                                          for row in range(spec.rows)))
-        for lane in range(lanes):
-            unit = from_platform(platform, "get_dcim_lane", spec, lane_signature(spec),
-                                 lambda: lane_class(spec))
-            if spec.datapath == "multiplier":
-                m.d.comb += unit.acts.eq(s1_acts)
-            else:
-                m.d.comb += unit.bits.eq(word_lines)
-            m.submodules[f"lane{lane}"] = unit
-            weights = []
-            for row in range(spec.rows):
-                # Column `group * lanes + lane` is the one this lane serves in `group`.
-                candidates = [array.weights[row][group * lanes + lane]
-                              for group in range(col_mux)]
-                weights.append(candidates[0] if col_mux == 1
-                               else Cat(*candidates).word_select(s1_group, spec.weight_bits))
-            # One assignment per lane, not per row: Amaranth's netlist builder slows down
-            # with many partial assignments to one signal (rows * lanes of them).
-            m.d.comb += unit.weights.eq(Cat(weights))
-            with m.If(advance):
-                m.d.sync += s2_sums[lane].eq(unit.sum)
+            m.d.comb += self.bits.eq(Cat(s1_acts[row].bit_select(s1_step, 1)
+                                         for row in range(spec.rows)))
+        else:
+            m.d.comb += self.acts.eq(s1_acts)
+        if col_mux > 1:
+            m.d.comb += self.group.eq(s1_group)
+        with m.If(advance):
+            m.d.sync += [s2_sums[lane].eq(self.sums[lane]) for lane in range(lanes)]
 
         with m.If(self.result.valid & self.result.ready):
             m.d.sync += out_valid.eq(0)

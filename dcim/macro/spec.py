@@ -362,6 +362,23 @@ class MacroSpec:
         from .macro import DCiMMacro
         return DCiMMacro(spec=self)
 
+    @property
+    def signature(self):
+        """The ports of :class:`~dcim.macro.DCiMMacro`: ``write``, ``act``, ``result``, ``busy``."""
+        from .macro import macro_signature
+        return macro_signature(self)
+
+    clocked = True
+    """The macro uses the ``sync`` domain: its module has ports ``clk`` and ``rst``."""
+
+    def blocks(self):
+        """The macro's distinct sub-blocks: its lane and its controller.
+
+        See :mod:`dcim.macro.blocks` and the block protocol, :mod:`dcim.eda.blocks`.
+        """
+        from .blocks import ControllerSpec, LaneSpec
+        return (LaneSpec(self), ControllerSpec(self))
+
     def model(self, weights, activations):
         """Bit-exact results of the macro; see :meth:`dcim.macro.DCiMMacro.model`."""
         from .model import macro_model

@@ -341,3 +341,17 @@ def test_canonical_names_of_designs_that_had_no_alias():
     assert MultiplierSpec(8, kind="mitchell", options={"fraction_bits": 6}).name == \
         "mul8u_mitchell_frac6"
     assert MultiplierSpec(3, options={"tree": "wallace"}).name == "mul3u_exact_wallace"
+
+
+def test_a_multiplier_is_a_leaf_block():
+    from amaranth.hdl import Fragment
+
+    from dcim.eda.blocks import block_order, is_block
+
+    spec = MultiplierSpec(width=4, signed=True, kind="log")
+    assert is_block(spec) and spec.blocks() == () and block_order(spec) == (spec,)
+    assert not getattr(spec, "clocked", False)
+    component = spec.component()
+    Fragment.get(component, None)
+    assert component.signature == spec.signature
+    assert spec.signature != MultiplierSpec(width=5, signed=True, kind="log").signature

@@ -8,7 +8,13 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from dcim.eda.tools import run_tool
-from dcim.eda.verilog import emit_verilog, is_verilog_identifier, resolve_design
+from dcim.eda.verilog import (
+    block_modules,
+    design_block,
+    emit_verilog,
+    is_verilog_identifier,
+    resolve_design,
+)
 from dcim.verify.hdl import lint_verilog
 
 
@@ -147,3 +153,21 @@ def test_registers_become_always_blocks():
     assert re.search(r"assign (\w+) = rst \? 4'b0000 : a;\n.*always @\(posedge clk\) \w+ <= \1;",
                      text, re.S)
     assert lint_verilog(text, top="registered") == ""
+
+
+def test_designs_of_blocks_and_what_wraps_them():
+    from dcim.arith import MultiplierSpec
+
+    spec = MultiplierSpec(4)
+    component = spec.component()
+    assert design_block(spec) == (spec, None)
+    assert design_block(component) == (spec, component)
+    assert design_block(FakeSpec()) == (None, None)
+    # A component wrapping a block is written as that block: named after it.
+    assert re.search(rf"^module {spec.name} \(a, b, p\);$", emit_verilog(component), re.M)
+    with pytest.raises(TypeError, match="design must be a block or a component whose spec is "
+                                        "one, not 42"):
+        block_modules(42)
+    with pytest.raises(TypeError, match="hierarchical must be a bool, not 1"):
+        block_modules(spec, hierarchical=1)
+    assert [block.module for block in block_modules(spec, "m")] == ["m"]

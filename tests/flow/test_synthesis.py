@@ -1,4 +1,5 @@
 import json
+import re
 import time
 
 import numpy as np
@@ -115,19 +116,26 @@ def _netlist_cells(report):
 
 def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, mult="log")
-    lane = f"{spec.name}_lane"
+    lane, tree, ctrl = (f"{spec.name}_{part}" for part in ("lane", "tree", "ctrl"))
     hier = synthesize(spec, pdk_root=pdk_root)
-    assert hier.hierarchical and hier.blocks == {lane: 2, spec.mult.name: 8}
+    assert hier.hierarchical
+    assert hier.blocks == {lane: 2, tree: 2, ctrl: 1, spec.mult.name: 8}
     # The multiplier block is the very result that synthesizing the multiplier gives.
     mult = synthesize(spec.mult, pdk_root=pdk_root)
     assert mult.cached
-    lane_report = synthesize(resolve_design(spec).blocks[0], pdk_root=pdk_root)
-    assert lane_report.hierarchical and lane_report.blocks == {spec.mult.name: 4}
+    lane_design, ctrl_design = resolve_design(spec).blocks
+    assert [block.name for block in lane_design.blocks] == [spec.mult.name, tree]
+    lane_report = synthesize(lane_design, pdk_root=pdk_root)
+    assert lane_report.hierarchical
+    assert lane_report.blocks == {spec.mult.name: 4, tree: 1}
     assert lane_report.area_um2 > 4 * mult.area_um2
+    ctrl_report = synthesize(ctrl_design, pdk_root=pdk_root)
+    assert ctrl_report.cached and not ctrl_report.hierarchical
+    assert ctrl_report.sequential_cells == hier.sequential_cells - 4 * 6  # all but weights
     # Area and cells are sums over instances, and the flattened netlist holds exactly those;
     # it is expanded from the modules (each once) when first asked for.
     assert set(json.loads(hier.modules_json_path.read_text())["modules"]) == {
-        spec.name, lane, spec.mult.name}
+        spec.name, lane, tree, ctrl, spec.mult.name}
     assert _netlist_cells(hier) == hier.cells
     flat_text = hier.netlist_json_path.read_text()
     hier.netlist_json_path.unlink()
@@ -135,8 +143,12 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     assert hier.cell_count == sum(hier.cells.values())
     assert sum(hier.groups.values()) == pytest.approx(hier.area_um2)
     assert hier.groups["arithmetic"] == pytest.approx(2 * lane_report.area_um2)
-    assert hier.netlist.count(f"module {spec.mult.name}(") == 1
-    assert hier.netlist.count(f"module {lane}(") == 1
+    # Control: the controller block and the top module's own cells.
+    assert hier.groups["control"] == pytest.approx(
+        ctrl_report.area_um2 + hier.hierarchy["(top)"]["area_um2"])
+    assert hier.hierarchy["ctrl"]["area_um2"] == pytest.approx(ctrl_report.area_um2)
+    for module in (spec.mult.name, tree, lane, ctrl, spec.name):
+        assert hier.netlist.count(f"module {module}(") == 1
     flat = synthesize(spec, pdk_root=pdk_root, hierarchical=False)
     assert not flat.hierarchical and flat.blocks == {}
     # abc maps a multiplier alone a little differently than inside its lane (the 4x2 lanes
@@ -148,6 +160,45 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     assert synthesize(spec, pdk_root=pdk_root).cached
     with pytest.raises(TypeError, match="hierarchical must be True, False or None, not 'yes'"):
         synthesize(spec, pdk_root=pdk_root, hierarchical="yes")
+
+
+@pytest.mark.parametrize("spec", [
+    MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=4),
+    MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=3, datapath="bitserial"),
+], ids=["exact", "bitserial"])
+def test_macro_synthesized_block_by_block_has_the_area_of_the_flat_one(spec, pdk_root):
+    # Controller, lanes, trees and multipliers apart, and the same macro in one run.
+    hier = synthesize(spec, pdk_root=pdk_root)
+    flat = synthesize(spec, pdk_root=pdk_root, hierarchical=False)
+    assert hier.hierarchical and f"{spec.name}_ctrl" in hier.blocks
+    assert hier.area_um2 == pytest.approx(flat.area_um2, rel=0.02)
+    assert hier.sequential_cells == flat.sequential_cells
+    assert set(hier.groups) == {"storage", "arithmetic", "control"}
+
+
+def test_flow_design_of_a_macro_is_its_block_tree():
+    spec = MacroSpec(rows=3, cols=2, weight_bits=2, act_bits=2, mult="log")
+    flow = resolve_design(spec)
+
+    def tree(design):
+        return (design.name, tuple(tree(block) for block in design.blocks),
+                design.block_verilog is not None)
+
+    tree_name = f"{spec.name}_tree"
+    assert tree(flow) == (spec.name, (
+        (f"{spec.name}_lane", ((spec.mult.name, (), False), (tree_name, (), False)), True),
+        (f"{spec.name}_ctrl", (), False)), True)
+    # The top's own Verilog instantiates the controller and the lanes, which it leaves
+    # undefined; the flat Verilog defines everything.
+    own = flow.block_verilog()
+    assert re.search(rf"^\s*{spec.name}_ctrl \\instance ", own, re.M)
+    assert not re.search(rf"^module {spec.name}_lane\b", own, re.M)
+    assert re.search(rf"^module {spec.name}\b", own, re.M)
+    assert f"{spec.name}_lane" not in flow.verilog()
+    mult = flow.blocks[0].blocks[0]
+    assert mult.spec == spec.mult and mult.operation == "multiply"
+    assert mult.verilog() == resolve_design(spec.mult).verilog()
+    assert flow.operation == "MAC" and flow.groups["control"] == ("ctrl",)
 
 
 def test_flow_design_blocks_are_checked():
@@ -180,6 +231,7 @@ def test_flattened_lane_computes_the_sum_of_its_products(pdk_root):
     # netlist, is simulated and checked against the multiplier model.
     spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, mult="log")
     lane = synthesize(resolve_design(spec).blocks[0], pdk_root=pdk_root)
+    assert lane.blocks == {spec.mult.name: 4, f"{spec.name}_tree": 1}
     module = json.loads(lane.netlist_json_path.read_text())["modules"][lane.top]
     netlist = MappedNetlist(module, load_pdk("nangate45", pdk_root).library("typ"))
     rng = np.random.default_rng(0)

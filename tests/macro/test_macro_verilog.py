@@ -21,7 +21,9 @@ PORTS = {"clk", "rst", "write__valid", "write__ready", "write__payload", "act__v
 
 
 def _modules(text):
-    return re.findall(r"^module (\S+?)\s*\(", text, flags=re.MULTILINE)
+    """The modules defined in ``text``, but Amaranth's wrappers (escaped names like
+    ``\\top.lane0``), one per submodule."""
+    return re.findall(r"^module ([A-Za-z_]\S*?)\s*\(", text, flags=re.MULTILINE)
 
 
 def _ports(text, module):
@@ -29,27 +31,39 @@ def _ports(text, module):
     return {port.strip() for port in header.group(1).split(",")}
 
 
+def _blocks(spec):
+    """The module names of a macro's blocks, in the order they are written."""
+    mult = [spec.mult.name] if spec.datapath == "multiplier" else []
+    return [*mult, f"{spec.name}_tree", f"{spec.name}_lane", f"{spec.name}_ctrl"]
+
+
 def test_hierarchical_verilog_of_the_multiplier_datapath(tmp_path):
     spec = MacroSpec(rows=6, cols=4, weight_bits=4, act_bits=4, mult="mitchell", col_mux=2)
     text = macro_verilog(spec, tmp_path / "macro.v")
     assert (tmp_path / "macro.v").read_text() == text
-    modules = _modules(text)
-    for name in (spec.name, f"{spec.name}_lane", spec.mult.name):
-        assert modules.count(name) == 1
+    assert _modules(text) == [*_blocks(spec), spec.name]
     assert _ports(text, spec.name) == PORTS
     assert _ports(text, f"{spec.name}_lane") == {"weights", "acts", "sum"}
+    assert _ports(text, f"{spec.name}_tree") == {"terms", "sum"}
+    assert _ports(text, f"{spec.name}_ctrl") == {
+        "clk", "rst", "write_valid", "write_mask", "write_ready", "write_en", "act__valid",
+        "act__ready", "act__payload", "result__valid", "result__ready", "result__payload",
+        "busy", "acts", "group", "sums__0", "sums__1"}
     assert _ports(text, spec.mult.name) == {"a", "b", "p"}
-    # Each block is written once and instantiated: two lanes, six multipliers per lane.
-    assert len(re.findall(rf"^\s*{re.escape(spec.name)}_lane\s", text, re.MULTILINE)) == 2
-    assert len(re.findall(rf"^\s*{re.escape(spec.mult.name)}\s", text, re.MULTILINE)) == 6
+    # Each block is written once and instantiated: two lanes, six multipliers and one tree
+    # per lane, one controller.
+    for module, count in ((f"{spec.name}_lane", 2), (spec.mult.name, 6),
+                          (f"{spec.name}_tree", 1), (f"{spec.name}_ctrl", 1)):
+        assert len(re.findall(rf"^\s*{re.escape(module)}\s", text, re.MULTILINE)) == count
 
 
 def test_hierarchical_verilog_of_the_bitserial_datapath():
     spec = MacroSpec(rows=3, cols=2, weight_bits=2, act_bits=3, datapath="bitserial")
     text = macro_verilog(DCiMMacro(spec=spec))
-    assert _modules(text).count(f"{spec.name}_lane") == 1
+    assert _modules(text) == [*_blocks(spec), spec.name]
     assert spec.mult.name not in _modules(text)
     assert _ports(text, f"{spec.name}_lane") == {"weights", "bits", "sum"}
+    assert {"bits", "sums__0", "sums__1"} <= _ports(text, f"{spec.name}_ctrl")
 
 
 def test_flat_verilog_has_the_same_ports():
@@ -140,15 +154,17 @@ def test_hierarchical_macro_is_lint_clean_and_each_module_written_once(spec, tmp
     text = emit_verilog(spec, tmp_path / "macro.v")
     assert (tmp_path / "macro.v").read_text() == text
     lane = f"{spec.name}_lane"
+    # Each distinct module exactly once, the instantiated ones first.
+    assert _modules(text) == [*_blocks(spec), spec.name]
+    assert len(re.findall(r"^module ", text, re.MULTILINE)) == len(_blocks(spec)) + 1
     if spec.datapath == "multiplier":
-        assert _modules(text) == [spec.mult.name, lane, spec.name]
         assert _ports(text, spec.mult.name) == {"a", "b", "p"}
         # Defined once, instantiated rows times in the lane, which the macro has lanes of.
         assert len(_instances(text, lane, spec.mult.name)) == spec.rows
-    else:
-        assert _modules(text) == [lane, spec.name]
+    assert len(_instances(text, lane, f"{spec.name}_tree")) == 1
     assert _ports(text, spec.name) == PORTS
     assert len(_instances(text, spec.name, lane)) == spec.lanes
+    assert len(_instances(text, spec.name, f"{spec.name}_ctrl")) == 1
     assert "lint_off" not in text
     assert lint_verilog(text, top=spec.name, workdir=tmp_path / "lint") == ""
 
@@ -172,7 +188,7 @@ def test_rows_64_macro_is_512_instances_of_one_multiplier_and_matches_the_model(
     macro = DCiMMacro(rows=64, mult="log")
     spec = macro.spec
     text = emit_verilog(macro)
-    assert _modules(text) == [spec.mult.name, f"{spec.name}_lane", spec.name]
+    assert _modules(text) == [*_blocks(spec), spec.name]
     assert len(_instances(text, f"{spec.name}_lane", spec.mult.name)) == 64
     assert len(_instances(text, spec.name, f"{spec.name}_lane")) == 8
     rng = np.random.default_rng(64)
@@ -185,8 +201,7 @@ def test_rows_64_macro_is_512_instances_of_one_multiplier_and_matches_the_model(
 def test_macro_blocks_lists_each_distinct_module_once():
     spec = MacroSpec(rows=3, cols=4, weight_bits=3, act_bits=3, col_mux=2)
     blocks = macro_blocks(spec)
-    assert [block.module for block in blocks] == [spec.mult.name, f"{spec.name}_lane",
-                                                  spec.name]
+    assert [block.module for block in blocks] == [*_blocks(spec), spec.name]
     flat = macro_blocks(spec, "top", hierarchical=False)
     assert [block.module for block in flat] == ["top"]
     for block in [*blocks, *flat]:
@@ -201,9 +216,12 @@ def test_hierarchical_names_and_options():
     spec = MacroSpec(rows=2, cols=2, weight_bits=2, act_bits=2)
     text = emit_verilog(DCiMMacro(spec=spec), name="my_macro")
     # The top takes the name; the blocks keep the names derived from the spec.
-    assert _modules(text) == [spec.mult.name, f"{spec.name}_lane", "my_macro"]
+    assert _modules(text) == [*_blocks(spec), "my_macro"]
     with pytest.raises(ValueError, match="name must be a legal Verilog identifier, not 'wire'"):
         emit_verilog(spec, name="wire")
+    with pytest.raises(ValueError, match="name must differ from the names of the design's "
+                                         f"blocks, not '{spec.name}_lane'"):
+        emit_verilog(spec, name=f"{spec.name}_lane")
     with pytest.raises(TypeError, match="hierarchical must be a bool, not 'yes'"):
         emit_verilog(spec, hierarchical="yes")
 

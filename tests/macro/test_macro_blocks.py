@@ -1,0 +1,167 @@
+"""Tests for dcim/macro/blocks.py: the macro's blocks (lane, adder tree, controller), their
+names and what the writers and the flow make of them."""
+
+import numpy as np
+import pytest
+from amaranth.hdl import Fragment
+from amaranth.sim import Simulator
+
+from dcim.eda.blocks import BlockPlatform, block_order, is_block
+from dcim.eda.verilog import is_verilog_identifier
+from dcim.macro import DCiMMacro, MacroSpec
+from dcim.macro.blocks import ControllerSpec, LaneSpec, TreeSpec
+from dcim.macro.datapath import AdderTree
+
+SPECS = [
+    MacroSpec(rows=3, cols=4, weight_bits=3, act_bits=3, col_mux=2),
+    MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=3, mult="log", signed=False,
+              assignment={"columns": {"0": "acci1", "1": "acci1"}}),
+    MacroSpec(rows=3, cols=2, weight_bits=2, act_bits=3, datapath="bitserial"),
+]
+IDS = ["exact-cm2", "log-u-approx-tree", "bitserial"]
+
+
+def _elaborated(component):
+    """``component`` after elaboration (Amaranth warns about components never elaborated)."""
+    Fragment.get(component, None)
+    return component
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_each_spec_lists_its_distinct_sub_blocks(spec):
+    lane, tree, ctrl = LaneSpec(spec), TreeSpec(spec), ControllerSpec(spec)
+    assert spec.blocks() == (lane, ctrl)
+    assert lane.tree == tree
+    if spec.datapath == "multiplier":
+        assert lane.blocks() == (spec.mult, tree)
+    else:
+        assert lane.blocks() == (tree,)
+    assert tree.blocks() == ctrl.blocks() == spec.mult.blocks() == ()
+    order = block_order(spec)
+    assert order[-1] == spec and order[-2] == ctrl and order[-3] == lane
+    assert all(is_block(block) for block in order)
+    # Clocked blocks have clk and rst; the datapath is combinational.
+    assert spec.clocked and ctrl.clocked
+    assert not any(getattr(block, "clocked", False) for block in (lane, tree, spec.mult))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_names_are_identifiers_derived_from_the_macro_and_distinct(spec):
+    order = block_order(spec)
+    names = [block.name for block in order]
+    assert len(set(names)) == len(names)
+    assert all(is_verilog_identifier(name) for name in names)
+    assert LaneSpec(spec).name == f"{spec.name}_lane"
+    assert TreeSpec(spec).name == f"{spec.name}_tree"
+    assert ControllerSpec(spec).name == f"{spec.name}_ctrl"
+
+
+def test_names_follow_the_content():
+    spec = SPECS[1]
+    # Equal specs, however made, give equal blocks, hashes and names.
+    again = MacroSpec.from_dict(spec.to_dict())
+    assert block_order(again) == block_order(spec)
+    assert {hash(block) for block in block_order(again)} == {hash(b) for b in block_order(spec)}
+    # A change in the tree, or anywhere in the macro, renames every part; an unchanged
+    # multiplier keeps its name.
+    exact_tree = spec.replace(assignment=None)
+    assert TreeSpec(exact_tree).name != TreeSpec(spec).name
+    assert LaneSpec(exact_tree).name != LaneSpec(spec).name
+    wider = spec.replace(cols=4)
+    assert ControllerSpec(wider) != ControllerSpec(spec)
+    assert ControllerSpec(wider).name != ControllerSpec(spec).name
+    assert wider.mult == spec.mult
+    # Parts of one macro are different blocks, even where their names share the macro's.
+    assert LaneSpec(spec) != TreeSpec(spec)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_components_have_the_signatures_the_specs_state(spec):
+    for block in block_order(spec)[:-1]:
+        assert _elaborated(block.component()).signature == block.signature, block.name
+    macro = spec.component()
+    assert macro.signature == spec.signature
+    assert macro.spec == spec
+
+
+def test_parts_need_a_macro_spec():
+    for part in (LaneSpec, TreeSpec, ControllerSpec):
+        with pytest.raises(TypeError, match="macro must be a MacroSpec, not 42"):
+            part(42)
+
+
+def _tree_sums(spec, terms):
+    tree = AdderTree(spec)
+    sums = []
+
+    async def bench(ctx):
+        for row in terms:
+            for index, value in enumerate(row):
+                ctx.set(tree.terms[index], int(value))
+            sums.append(ctx.get(tree.sum))
+
+    simulator = Simulator(tree)
+    simulator.add_testbench(bench)
+    simulator.run()
+    return np.array(sums)
+
+
+def test_adder_tree_sums_its_terms():
+    spec = MacroSpec(rows=5, cols=1, weight_bits=3, act_bits=3)
+    low, high = -(1 << (spec.product_width - 1)), (1 << (spec.product_width - 1)) - 1
+    rng = np.random.default_rng(5)
+    terms = rng.integers(low, high + 1, size=(40, spec.rows))
+    terms[0], terms[1] = low, high
+    assert np.array_equal(_tree_sums(spec, terms), terms.sum(axis=1))
+
+
+def _macro_results(spec, platform, weights, xs):
+    """Results of ``DCiMMacro(spec)`` elaborated on ``platform`` in Amaranth's simulator."""
+    macro = DCiMMacro(spec=spec)
+    fragment = Fragment.get(macro, platform)
+    results = []
+
+    async def bench(ctx):
+        ctx.set(macro.result.ready, 1)
+        for row in range(spec.rows):
+            ctx.set(macro.write.payload.addr, row)
+            ctx.set(macro.write.payload.data, [int(w) for w in weights[row]])
+            ctx.set(macro.write.payload.mask, (1 << spec.cols) - 1)
+            ctx.set(macro.write.valid, 1)
+            await ctx.tick().until(macro.write.ready)
+        ctx.set(macro.write.valid, 0)
+        for x in xs:
+            ctx.set(macro.act.payload.data, [int(v) for v in x])
+            ctx.set(macro.act.payload.first, 1)
+            ctx.set(macro.act.payload.last, 1)
+            ctx.set(macro.act.valid, 1)
+            await ctx.tick().until(macro.act.ready)
+        ctx.set(macro.act.valid, 0)
+        while len(results) < len(xs):
+            await ctx.tick()
+
+    async def collect(ctx):
+        async for _, _, payload, valid in ctx.tick().sample(macro.result.payload,
+                                                            macro.result.valid):
+            if valid:
+                results.append([payload[col] for col in range(spec.cols)])
+
+    simulator = Simulator(fragment)
+    simulator.add_clock(1e-6)
+    simulator.add_testbench(bench)
+    simulator.add_process(collect)
+    simulator.run()
+    return np.array(results)
+
+
+@pytest.mark.parametrize("spec", [SPECS[0], SPECS[2]], ids=["exact-cm2", "bitserial"])
+def test_the_writers_flat_macro_computes_the_golden_model(spec):
+    # On a flat BlockPlatform every block is its own component and the array is registers:
+    # what emit_verilog(hierarchical=False) and the flow write.
+    rng = np.random.default_rng(3)
+    low, high = spec.value_range(spec.weight_bits)
+    weights = rng.integers(low, high + 1, size=(spec.rows, spec.cols))
+    low, high = spec.value_range(spec.act_bits)
+    xs = rng.integers(low, high + 1, size=(4, spec.rows))
+    got = _macro_results(spec, BlockPlatform(hierarchical=False), weights, xs)
+    assert np.array_equal(got, spec.model(weights, xs))
