@@ -216,12 +216,30 @@ def _amaranth_verilog(component, name, platform=None):
     return verilog.convert(component, name=name, emit_src=False, platform=platform)
 
 
+class _FlowPlatform(BlockPlatform):
+    """Sub-blocks as instances, except clocked ones, which are elaborated in their parent.
+
+    Power from data evaluates all instances of a block at once, when their inputs have
+    settled (:class:`~dcim.flow.activity.BlockNetlist`). A block that holds state and sits in
+    a loop with its siblings (the macro's controller: its registers feed the lanes, whose
+    sums it accumulates) cannot be evaluated that way, and as a single instance it gains
+    nothing from being synthesized apart, so the flow keeps it in its parent.
+    """
+
+    def get_block(self, block):
+        return block.component() if _is_clocked(block) else super().get_block(block)
+
+
+def _is_clocked(block):
+    return bool(getattr(block, "clocked", False))
+
+
 def _block_design(block):
     """The :class:`FlowDesign` of a block, with those of its sub-blocks (see the module)."""
     from ..eda.verilog import emit_verilog
 
     name = block.name
-    children = block.blocks()
+    children = tuple(child for child in block.blocks() if not _is_clocked(child))
     if not children:
         return FlowDesign(name=name, top=name, spec=block,
                           verilog=lambda: _spec_verilog(block, lambda: emit_verilog(block)))
@@ -230,7 +248,7 @@ def _block_design(block):
         verilog=lambda: _spec_verilog(block, lambda: _amaranth_verilog(
             block.component(), name, BlockPlatform(hierarchical=False))),
         block_verilog=lambda: _spec_verilog(block, lambda: _amaranth_verilog(
-            block.component(), name, BlockPlatform()), "own"),
+            block.component(), name, _FlowPlatform()), "flow-own"),
         blocks=tuple(resolve_design(child) for child in children))
 
 
@@ -252,7 +270,7 @@ def _macro_design(spec):
     )
     return dataclasses.replace(
         _block_design(spec), ops_per_cycle=float(spec.throughput), operation="MAC",
-        groups={"storage": ("array",), "arithmetic": ("lane*",), "control": ("ctrl",)},
+        groups={"storage": ("array",), "arithmetic": ("lane*",)},
         port_activity=port_activity,
         stimulus=lambda operands: macro_stimulus(spec, operands))
 

@@ -114,10 +114,11 @@ def small_hierarchy(pdk_root):
 
 def test_block_netlist_simulates_as_the_flat_netlist(small_hierarchy):
     spec, report, blocks, flat, stimulus = small_hierarchy
-    lane, mult = f"{spec.name}_lane", spec.mult.name
-    assert blocks.instances == {report.top: 1, lane: 2, mult: 8}
-    assert blocks.paths == {report.top: "", lane: "lane0.instance",
-                            mult: "lane0.instance/mul0.instance"}
+    lane, tree, mult = f"{spec.name}_lane", f"{spec.name}_tree", spec.mult.name
+    assert blocks.instances == {report.top: 1, lane: 2, tree: 2, mult: 8}
+    assert blocks.paths[report.top] == "" and blocks.paths[lane] == "lane0.instance"
+    assert blocks.paths[mult] == "lane0.instance/mul0.instance"
+    assert blocks.paths[tree].startswith("lane0.instance/")
     assert blocks.flop_count == flat.flop_count == report.sequential_cells
     got, expected = blocks.simulate_sequential(stimulus), flat.simulate_sequential(stimulus)
     assert set(got) == set(expected)
@@ -135,6 +136,9 @@ def test_block_counts_are_the_sums_over_instances(small_hierarchy):
     prefixes = {blocks.top: [""], f"{spec.name}_lane": ["lane0.instance/", "lane1.instance/"]}
     prefixes[spec.mult.name] = [f"{lane}mul{row}.instance/" for lane in prefixes[
         f"{spec.name}_lane"] for row in range(spec.rows)]
+    tree_instance = blocks.paths[f"{spec.name}_tree"].split("/")[-1]
+    prefixes[f"{spec.name}_tree"] = [f"{lane}{tree_instance}/"
+                                     for lane in prefixes[f"{spec.name}_lane"]]
     for module, netlist in blocks.netlists.items():
         block = counts[module]
         assert block.transitions == reference.transitions * blocks.instances[module]

@@ -62,7 +62,7 @@ def test_hierarchical_and_flat_macros_agree(pdk_root):
     flat = ppa(spec, pdk_root=pdk_root, hierarchical=False)
     assert hier.synthesis.hierarchical and not flat.synthesis.hierarchical
     assert hier.synthesis.blocks == {f"{spec.name}_lane": 4, f"{spec.name}_tree": 4,
-                                     f"{spec.name}_ctrl": 1, spec.mult.name: 64}
+                                     spec.mult.name: 64}
     assert hier.power.method == flat.power.method == "data"
     assert hier.area_um2 == pytest.approx(flat.area_um2, rel=0.02)
     assert hier.delay_ns == pytest.approx(flat.delay_ns, rel=0.05)
