@@ -51,8 +51,8 @@ from .sta import (
 )
 
 __all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "TimingViolationWarning",
-           "analyze_power", "analyze_timing", "check_power_options", "uniform_operands",
-           "warn_if_violated"]
+           "analyze_power", "analyze_timing", "check_power_options", "macro_libraries",
+           "uniform_operands", "warn_if_violated"]
 
 ACTIVITY_MODELS = ("inputs", "global")
 """Vectorless activity models: toggles at the input ports, or on every net."""
@@ -191,10 +191,18 @@ def _prepare(synthesis, pdk, period_ns, workdir):
     sdc = constraints(period_ns=period_ns, clock_port=synthesis.clock_port, inputs=inputs,
                       library=library, pdk=pdk, corner=synthesis.corner)
     (Path(workdir) / "constraint.sdc").write_text(sdc)
+    macros = macro_libraries(synthesis)
     link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(synthesis.corner),
-                          "netlist.v": synthesis.netlist_path})
+                          "netlist.v": synthesis.netlist_path, **macros})
     return setup_script(liberty="cells.lib", netlist="netlist.v", top=synthesis.top,
-                        sdc="constraint.sdc", wire_load=pdk.wire_load)
+                        sdc="constraint.sdc", wire_load=pdk.wire_load,
+                        macro_libraries=tuple(macros))
+
+
+def macro_libraries(synthesis):
+    """The Liberty files of a design's hard macros, as ``{file name: path}`` for OpenSTA."""
+    return {f"macro_{name}.lib": facts["liberty"]
+            for name, facts in sorted(synthesis.macros.items())}
 
 
 def _check_period(name, value):
@@ -535,6 +543,10 @@ def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
         stored = cache.load("power", key)
         if stored is not None:
             return PowerReport(**dict(_stored_fields(stored), cached=True))
+    if synthesis.macros:
+        raise ValueError(f"{synthesis.design} holds hard macros ({', '.join(synthesis.macros)})"
+                         f", which power from data cannot simulate: use activity= "
+                         f"(vectorless, with the macros' Liberty power)")
     library = pdk.library(synthesis.corner)
     module = json.loads(synthesis.netlist_json_path.read_text())["modules"][synthesis.top]
     netlist = MappedNetlist(module, library)

@@ -28,8 +28,11 @@ from amaranth.hdl import Elaboratable
 from ..eda.verilog import check_identifier, snake_case
 from ..toml_io import read_design_file
 
-__all__ = ["FlowDesign", "VerilogDesign", "load_design", "resolve_design",
-           "yosys_multiplier"]
+__all__ = ["STORAGES", "FlowDesign", "VerilogDesign", "load_design", "macro_design",
+           "resolve_design", "yosys_multiplier"]
+
+STORAGES = ("ff", "sram")
+"""How the flow builds a macro's weight array: flip-flops, or the hard SRAM macro."""
 
 @dataclass(frozen=True)
 class VerilogDesign:
@@ -144,6 +147,10 @@ class FlowDesign:
     blocks : tuple of FlowDesign
         The distinct blocks that ``block_verilog`` instantiates (each with its own name,
         Verilog and, in turn, blocks), synthesized once each.
+    macro : SramViews or None
+        For a hard macro (the SRAM weight array): its views. Such a block is not
+        synthesized; its area, Liberty and LEF come from the views, and ``verilog`` is its
+        simulation model.
     """
 
     name: str
@@ -157,6 +164,7 @@ class FlowDesign:
     stimulus: object = None
     block_verilog: object = None
     blocks: tuple = ()
+    macro: object = None
 
     def __post_init__(self):
         check_identifier("name", self.name)
@@ -223,6 +231,58 @@ def _lane_design(spec):
             spec, lambda: _amaranth_verilog(MultiplierLane(spec), name), "flat-lane"),
         block_verilog=lambda: _spec_verilog(spec, lambda: lane_verilog(spec), "lane"),
         blocks=(resolve_design(spec.mult),))
+
+
+def _array_design(spec):
+    """The hard SRAM weight array of macro ``spec`` as a block (see :mod:`dcim.macro.sram`)."""
+    from ..macro.sram import SramArraySpec, sram_views
+
+    array = SramArraySpec.for_macro(spec)
+    return FlowDesign(name=array.name, top=array.name,
+                      verilog=lambda: _spec_verilog(
+                          array, lambda: _amaranth_verilog(array.component(), array.name)),
+                      spec=array, macro=sram_views(array))
+
+
+def macro_design(spec, *, storage="ff"):
+    """Macro ``spec`` as a flow design, its weight array as flip-flops or the SRAM macro.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+    storage : str
+        ``"ff"``: the array is synthesized as flip-flops (what :func:`resolve_design` gives).
+        ``"sram"``: the array is the hard 8T SRAM macro of :mod:`dcim.macro.sram`, a block
+        whose area, timing (its Liberty) and LEF come from the macro's analytical views; the
+        design is then named ``spec.name + "_sram"`` (its top module is still
+        ``spec.name``). Its power is OpenSTA's vectorless estimate, with the array's
+        internal power and leakage from its Liberty: the gate-level simulation behind
+        power from data cannot simulate the macro cell.
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is not a :class:`~dcim.macro.MacroSpec`.
+    ValueError
+        For an unknown ``storage``.
+    """
+    from ..macro import MacroSpec
+
+    if not isinstance(spec, MacroSpec):
+        raise TypeError(f"spec must be a MacroSpec, not {spec!r}")
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {storage!r}")
+    design = _macro_design(spec)
+    if storage == "ff":
+        return design
+    from dataclasses import replace
+
+    from ..macro.sram import sram_top_verilog
+
+    return replace(
+        design, name=f"{spec.name}_sram", stimulus=None,
+        block_verilog=lambda: _spec_verilog(spec, lambda: sram_top_verilog(spec), "sram-top"),
+        blocks=(*design.blocks, _array_design(spec)))
 
 
 def _macro_design(spec):

@@ -9,7 +9,10 @@ the module is flat, buffers where its ports need them (counted in ``buffers``). 
 of blocks (a macro: multiplier, lane, top) is synthesized block by block by default: each
 distinct block once, cached by its own Verilog, then assembled (see ``hierarchical``).
 Memories are mapped to flip-flops (no SRAM compiler is involved), so a macro's storage
-appears as flip-flops in its ``storage`` group.
+appears as flip-flops in its ``storage`` group, unless the design holds a hard macro (a
+block with ``macro`` views, :func:`~dcim.flow.design.macro_design` with ``storage="sram"``):
+that block is not synthesized but instantiated as the cell of its own Liberty, with the
+area of its views (see ``macros``).
 
 Results are cached (see :mod:`dcim.eda.cache`): a second call with the same design, PDK,
 corner, clock and Yosys version returns the stored report without running Yosys.
@@ -102,6 +105,10 @@ class SynthesisReport:
     blocks : dict of str to int
         For a design synthesized block by block: instances of each separately synthesized
         module, over the whole hierarchy (for a block's own run: its direct sub-blocks).
+    macros : dict of str to dict
+        Hard macros instantiated in the design: module name to ``area_um2``, ``liberty`` and
+        ``lef`` (files in the macro's cache entry), ``instances`` and ``views`` (the macro's
+        :class:`~dcim.macro.sram.SramViews` as a dict).
     hierarchical : bool
         Whether the design was assembled from separately synthesized blocks; then
         ``netlist_path`` holds each distinct module once (OpenSTA links it) and
@@ -137,6 +144,7 @@ class SynthesisReport:
     buffer_area_um2: float = 0.0
     blocks: dict = field(default_factory=dict)
     hierarchical: bool = False
+    macros: dict = field(default_factory=dict)
 
     @property
     def netlist_path(self):
@@ -355,6 +363,7 @@ class _Built:
     buffer_area_um2: float
     instances: dict
     children: dict
+    macros: dict = field(default_factory=dict)
 
 
 def _black_box(name, inputs, outputs):
@@ -426,14 +435,55 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
         raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
     flow = resolve_design(design, name)
     options = _Options(pdk, corner, clock_ns, cache_results, progress)
+    if hierarchical is False and _has_macro(flow):
+        raise ValueError(f"design {flow.name} holds a hard macro, so it can only be "
+                         f"synthesized block by block: hierarchical must be True or None, "
+                         f"not False")
     if hierarchical is False or flow.block_verilog is None:
         return _synthesize_module(flow, flow.verilog(), {}, options)
     started = time.monotonic()
     return _assemble(flow, _build(flow, options), options, started)
 
 
+def _has_macro(flow):
+    return flow.macro is not None or any(_has_macro(block) for block in flow.blocks)
+
+
+def _hard_macro(flow, options):
+    """A hard macro as a built block: its views' area, its Liberty and LEF in the cache."""
+    from ..macro.sram import array_pins, lef_text, liberty_text
+
+    views = flow.macro
+    liberty, lef = liberty_text(views), lef_text(views)
+    key = cache.cache_key(step="hard-macro", name=flow.top, liberty=cache.text_digest(liberty),
+                          lef=cache.text_digest(lef))
+    folder = cache.entry("synth", key)
+    if not (folder / "macro.lib").is_file() or not (folder / "macro.lef").is_file():
+        with tempfile.TemporaryDirectory(prefix="dcim-macro-") as workdir:
+            (Path(workdir) / "macro.lib").write_text(liberty)
+            (Path(workdir) / "macro.lef").write_text(lef)
+            cache.store("synth", key, {"macro": flow.top},
+                        {name: Path(workdir) / name for name in ("macro.lib", "macro.lef")})
+    pins = array_pins(views.spec)
+    report = SynthesisReport(
+        design=flow.name, top=flow.top, pdk=options.pdk.name, corner=options.corner,
+        clock_ns=options.clock_ns, area_um2=views.area_um2, cell_count=1,
+        cells={flow.top: 1}, sequential_cells=0, hierarchy={}, groups={},
+        inputs={name: width for name, direction, width in pins if direction == "input"},
+        outputs={name: width for name, direction, width in pins if direction == "output"},
+        clock_port="clk", folder=folder, liberty=str(folder / "macro.lib"),
+        tool_versions={}, key=key)
+    facts = {"area_um2": views.area_um2, "liberty": str(folder / "macro.lib"),
+             "lef": str(folder / "macro.lef"), "key": key, "instances": 1,
+             "views": views.as_dict()}
+    return _Built(report, {}, views.area_um2, {flow.top: 1}, 0, 0, 0.0, {}, {},
+                  {flow.top: facts})
+
+
 def _build(flow, options):
     """Synthesize ``flow``'s blocks (each once, children first), then its own module."""
+    if flow.macro is not None:
+        return _hard_macro(flow, options)
     if flow.block_verilog is None:
         report = _synthesize_module(flow, flow.verilog(), {}, options)
         return _Built(report, {flow.top: report}, report.area_um2,
@@ -441,7 +491,7 @@ def _build(flow, options):
                       report.buffer_area_um2, {}, {})
     children = {block.top: _build(block, options) for block in flow.blocks}
     own = _synthesize_module(flow, flow.block_verilog(), children, options)
-    netlists, instances = {}, {}
+    netlists, instances, macros = {}, {}, {}
     area, cells = own.area_um2, dict(own.cells)
     sequential, buffers, buffer_area = own.sequential_cells, own.buffers, own.buffer_area_um2
     for module, count in own.blocks.items():
@@ -456,9 +506,12 @@ def _build(flow, options):
         instances[module] = instances.get(module, 0) + count
         for inner, number in child.instances.items():
             instances[inner] = instances.get(inner, 0) + count * number
+        for name, facts in child.macros.items():
+            known = macros.get(name, dict(facts, instances=0))
+            macros[name] = dict(known, instances=known["instances"] + count * facts["instances"])
     netlists[flow.top] = own
     return _Built(own, netlists, area, dict(sorted(cells.items())), sequential, buffers,
-                  buffer_area, instances, children)
+                  buffer_area, instances, children, macros)
 
 
 def _synthesize_module(flow, verilog, blocks, options):
@@ -594,7 +647,8 @@ def _assemble(flow, built, options, started):
     key = cache.cache_key(step="synth-hierarchical",
                           modules={name: report.key for name, report in built.netlists.items()},
                           groups=flow.groups, ops_per_cycle=flow.ops_per_cycle,
-                          operation=flow.operation)
+                          operation=flow.operation,
+                          macros={name: facts["key"] for name, facts in built.macros.items()})
     folder = cache.entry("synth", key)
     if options.cache_results:
         stored = cache.load("synth", key)
@@ -622,7 +676,8 @@ def _assemble(flow, built, options, started):
         ops_per_cycle=flow.ops_per_cycle, operation=flow.operation,
         seconds=time.monotonic() - started, key=key, pdk_source=str(pdk.source),
         pdk_root=str(pdk.root), buffers=built.buffers, buffer_area_um2=built.buffer_area_um2,
-        blocks=dict(sorted(built.instances.items())), hierarchical=True)
+        blocks=dict(sorted(built.instances.items())), hierarchical=True,
+        macros=built.macros)
     with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
         workdir = Path(workdir)
         (workdir / "netlist.v").write_text(

@@ -52,7 +52,7 @@ from .macro import RegisterArray, array_signature
 
 __all__ = ["FREEPDK45", "PRODUCTS", "SramArraySpec", "SramInstance", "SramTechnology",
            "SramViews", "array_pins", "check_lef", "lef_text", "liberty_text",
-           "openram_area", "openram_organization", "sram_views"]
+           "openram_area", "openram_organization", "sram_top_verilog", "sram_views"]
 
 PRODUCTS = ("none", "nor", "and")
 """The local 1-bit product gate per bit: none, NOR2 (of inverted operands) or AND2."""
@@ -253,6 +253,42 @@ def array_pins(spec):
             ("data", "input", spec.bits), ("en", "input", spec.cols)]
     pins += [(f"weights__{row}", "output", spec.bits) for row in range(spec.rows)]
     return pins
+
+
+class _SramPlatform:
+    """Platform hooks of a macro's top module whose array is the hard macro."""
+
+    def get_dcim_array(self, spec):
+        return SramInstance(SramArraySpec.for_macro(spec))
+
+    def get_dcim_lane(self, spec):
+        from .datapath import lane_signature
+        from .verilog import BlackBox
+
+        return BlackBox(f"{spec.name}_lane", lane_signature(spec))
+
+
+def sram_top_verilog(spec):
+    """Verilog of macro ``spec``'s own module with the array as an instance of the hard macro.
+
+    Module ``spec.name``: its array is an instance of module ``SramArraySpec.for_macro(spec)
+    .name`` (the macro cell of :func:`liberty_text`), its lanes instances of module
+    ``spec.name + "_lane"``, as in :func:`~dcim.macro.verilog.macro_top_verilog`.
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is not a :class:`~dcim.macro.MacroSpec`.
+    """
+    from amaranth.back import verilog as back
+
+    from .macro import DCiMMacro
+    from .spec import MacroSpec
+
+    if not isinstance(spec, MacroSpec):
+        raise TypeError(f"spec must be a MacroSpec, not {spec!r}")
+    return back.convert(DCiMMacro(spec=spec), name=spec.name, emit_src=False,
+                        platform=_SramPlatform())
 
 
 # -- the analytical model ---------------------------------------------------------------------
