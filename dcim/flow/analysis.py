@@ -543,10 +543,6 @@ def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
         stored = cache.load("power", key)
         if stored is not None:
             return PowerReport(**dict(_stored_fields(stored), cached=True))
-    if synthesis.macros:
-        raise ValueError(f"{synthesis.design} holds hard macros ({', '.join(synthesis.macros)})"
-                         f", which power from data cannot simulate: use activity= "
-                         f"(vectorless, with the macros' Liberty power)")
     library = pdk.library(synthesis.corner)
     module = json.loads(synthesis.netlist_json_path.read_text())["modules"][synthesis.top]
     netlist = MappedNetlist(module, library)
@@ -585,11 +581,17 @@ def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
     inputs_part, global_part = output.split("DCIM-GLOBAL")
     opensta_inputs = parse_power(inputs_part.split("DCIM-INPUTS")[1])
     opensta_global = parse_power(global_part)
-    energy = _price(netlist, counts, slews, loads, library)
+    models = tuple(f"{instance}/" for facts in synthesis.macros.values()
+                   for instance in facts["pins"])
+    energy = _price(netlist, counts, slews, loads, library, skip=models)
     period = clock_ns * 1e-9
     internal = energy["internal_j"] / (transitions * period)
     switching = energy["switching_j"] / (transitions * period)
     leakage = energy["leakage_w"]
+    macro_power = {name: _macro_power(facts, netlist, counts, period)
+                   for name, facts in synthesis.macros.items()}
+    internal += sum(power["compute_w"] + power["write_w"] for power in macro_power.values())
+    leakage += sum(power["leakage_w"] for power in macro_power.values())
     checks = {
         "mean_activity": mean_activity,
         "opensta_inputs": dict(zip(("internal_w", "switching_w", "leakage_w", "total_w"),
@@ -599,12 +601,38 @@ def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
         "switching_at_mean_activity_w": energy["switching_per_toggle_j"] * mean_activity
         / period,
     }
+    if macro_power:
+        checks["macros"] = macro_power
     report = _power_report(synthesis, (internal, switching, leakage,
                                        internal + switching + leakage),
                            method="data", activity_model="measured", activity=mean_activity,
                            clock_ns=clock_ns, cycles=counts.cycles, checks=checks, log=output)
     cache.store("power", key, report.as_dict())
     return report
+
+
+def _macro_power(facts, netlist, counts, period):
+    """Power of a hard macro from its views and the accesses counted in the simulation.
+
+    Every simulated cycle reads all compute ports once (the datapath reads the array every
+    cycle it computes); each sample with a column's write enable high writes that column's
+    bits. Its simulation model's own cells are not priced (see ``_price``); the nets its
+    outputs drive change only on writes, and are charged with it.
+    """
+    views = facts["views"]
+    cols = views["spec"]["cols"]
+    compute_j = views["compute_energy_per_bit_pj"] * views["spec"]["rows"] \
+        * cols * views["spec"]["weight_bits"] * 1e-12
+    writes = 0
+    for pins in facts["pins"].values():
+        nets = [netlist.net(bit) for bit in pins.get("en", ())]
+        writes += sum(int(counts.ones[net]) for net in nets if net is not None)
+    instances = len(facts["pins"])
+    writes_per_cycle = writes / counts.cycles
+    return {"instances": instances, "writes_per_cycle": writes_per_cycle,
+            "compute_w": instances * compute_j / period,
+            "write_w": writes_per_cycle * views["write_energy_pj"] * 1e-12 / cols / period,
+            "leakage_w": instances * views["leakage_w"]}
 
 
 def _driven_nets(netlist, exclude=()):
@@ -617,17 +645,21 @@ def _driven_nets(netlist, exclude=()):
     return np.array(sorted(nets), dtype=np.int64)
 
 
-def _price(netlist, counts, slews, loads, library):
+def _price(netlist, counts, slews, loads, library, skip=()):
     """Energy of the counted transitions, with Liberty tables at OpenSTA's slews and loads.
 
     Returns joules of internal and switching energy over the whole stream, the switching
     energy of one transition of every output pin together, and the state-weighted leakage.
+    Instances whose names start with one of ``skip`` (hard macros' simulation models) are
+    simulated but not priced.
     """
     voltage = library.voltage
     internal = switching = per_toggle = leakage = 0.0
     # Batch table look-ups per (cell, pin, group): one interpolation call for all instances.
     batches = {}
     for index, (name, cell, pins) in enumerate(netlist.instances):
+        if skip and name.startswith(skip):
+            continue
         first_output = next((pin.name for pin in cell.outputs if pin.name in pins), None)
         output_load = loads.get((name, first_output), (0.0, 0.0))
         for pin in cell.pins.values():

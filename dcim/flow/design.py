@@ -255,9 +255,9 @@ def macro_design(spec, *, storage="ff"):
         ``"sram"``: the array is the hard 8T SRAM macro of :mod:`dcim.macro.sram`, a block
         whose area, timing (its Liberty) and LEF come from the macro's analytical views; the
         design is then named ``spec.name + "_sram"`` (its top module is still
-        ``spec.name``). Its power is OpenSTA's vectorless estimate, with the array's
-        internal power and leakage from its Liberty: the gate-level simulation behind
-        power from data cannot simulate the macro cell.
+        ``spec.name``). Power from data simulates the array's flip-flop model in its
+        place and prices the array from its views: compute-port energy every cycle,
+        write energy per written column, and leakage.
 
     Raises
     ------
@@ -280,7 +280,7 @@ def macro_design(spec, *, storage="ff"):
     from ..macro.sram import sram_top_verilog
 
     return replace(
-        design, name=f"{spec.name}_sram", stimulus=None,
+        design, name=f"{spec.name}_sram",
         block_verilog=lambda: _spec_verilog(spec, lambda: sram_top_verilog(spec), "sram-top"),
         blocks=(*design.blocks, _array_design(spec)))
 

@@ -107,8 +107,11 @@ class SynthesisReport:
         module, over the whole hierarchy (for a block's own run: its direct sub-blocks).
     macros : dict of str to dict
         Hard macros instantiated in the design: module name to ``area_um2``, ``liberty`` and
-        ``lef`` (files in the macro's cache entry), ``instances`` and ``views`` (the macro's
-        :class:`~dcim.macro.sram.SramViews` as a dict).
+        ``lef`` (files in the macro's cache entry), ``instances`` (how many), ``pins`` (each
+        instance's pins as net numbers of the flat netlist) and ``views`` (the macro's
+        :class:`~dcim.macro.sram.SramViews` as a dict). The flat netlist holds each macro's
+        simulation model in its place, for power from data, which prices the macro from its
+        views instead of the model's cells.
     hierarchical : bool
         Whether the design was assembled from separately synthesized blocks; then
         ``netlist_path`` holds each distinct module once (OpenSTA links it) and
@@ -364,6 +367,7 @@ class _Built:
     instances: dict
     children: dict
     macros: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
 
 
 def _black_box(name, inputs, outputs):
@@ -450,7 +454,11 @@ def _has_macro(flow):
 
 
 def _hard_macro(flow, options):
-    """A hard macro as a built block: its views' area, its Liberty and LEF in the cache."""
+    """A hard macro as a built block: its views' area, its Liberty and LEF in the cache.
+
+    Its simulation model (``flow.verilog``) is synthesized too, for the gate-level
+    simulation behind power from data only (see ``models``); timing and area never see it.
+    """
     from ..macro.sram import array_pins, lef_text, liberty_text
 
     views = flow.macro
@@ -476,8 +484,9 @@ def _hard_macro(flow, options):
     facts = {"area_um2": views.area_um2, "liberty": str(folder / "macro.lib"),
              "lef": str(folder / "macro.lef"), "key": key, "instances": 1,
              "views": views.as_dict()}
+    model = _synthesize_module(flow, flow.verilog(), {}, options)
     return _Built(report, {}, views.area_um2, {flow.top: 1}, 0, 0, 0.0, {}, {},
-                  {flow.top: facts})
+                  {flow.top: dict(facts, model=model.key)}, {flow.top: model})
 
 
 def _build(flow, options):
@@ -491,7 +500,7 @@ def _build(flow, options):
                       report.buffer_area_um2, {}, {})
     children = {block.top: _build(block, options) for block in flow.blocks}
     own = _synthesize_module(flow, flow.block_verilog(), children, options)
-    netlists, instances, macros = {}, {}, {}
+    netlists, instances, macros, models = {}, {}, {}, {}
     area, cells = own.area_um2, dict(own.cells)
     sequential, buffers, buffer_area = own.sequential_cells, own.buffers, own.buffer_area_um2
     for module, count in own.blocks.items():
@@ -506,12 +515,13 @@ def _build(flow, options):
         instances[module] = instances.get(module, 0) + count
         for inner, number in child.instances.items():
             instances[inner] = instances.get(inner, 0) + count * number
+        models.update(child.models)
         for name, facts in child.macros.items():
             known = macros.get(name, dict(facts, instances=0))
             macros[name] = dict(known, instances=known["instances"] + count * facts["instances"])
     netlists[flow.top] = own
     return _Built(own, netlists, area, dict(sorted(cells.items())), sequential, buffers,
-                  buffer_area, instances, children, macros)
+                  buffer_area, instances, children, macros, models)
 
 
 def _synthesize_module(flow, verilog, blocks, options):
@@ -636,6 +646,32 @@ def flatten_netlist(modules, top):
     return {"ports": module["ports"], "cells": cells}
 
 
+def _macro_instances(macros, top):
+    """``macros`` with, for each, its instances in the top module and their pins' nets.
+
+    ``instances`` maps each instance name to ``{pin: net numbers}`` of the top module, which
+    the flat netlist keeps (see :func:`flatten_netlist`).
+
+    Raises
+    ------
+    ValueError
+        If a hard macro is instantiated below the top module, where its nets are renumbered.
+    """
+    placed = {name: {} for name in macros}
+    for instance, cell in top["cells"].items():
+        kind = cell["type"].lstrip("\\")
+        if kind in placed:
+            placed[kind][instance] = {pin: list(bits)
+                                      for pin, bits in cell["connections"].items()}
+    result = {}
+    for name, facts in macros.items():
+        if len(placed[name]) != facts["instances"]:
+            raise ValueError(f"hard macro {name} must be instantiated in the top module "
+                             f"itself, not in a block below it")
+        result[name] = dict(facts, instances=len(placed[name]), pins=placed[name])
+    return result
+
+
 def _assemble(flow, built, options, started):
     """The report of a design assembled from its blocks.
 
@@ -648,7 +684,8 @@ def _assemble(flow, built, options, started):
                           modules={name: report.key for name, report in built.netlists.items()},
                           groups=flow.groups, ops_per_cycle=flow.ops_per_cycle,
                           operation=flow.operation,
-                          macros={name: facts["key"] for name, facts in built.macros.items()})
+                          macros={name: [facts["key"], facts["model"]]
+                                  for name, facts in built.macros.items()})
     folder = cache.entry("synth", key)
     if options.cache_results:
         stored = cache.load("synth", key)
@@ -657,6 +694,11 @@ def _assemble(flow, built, options, started):
     library = pdk.library(corner)
     modules = {name: json.loads(report.netlist_json_path.read_text())["modules"][name]
                for name, report in built.netlists.items()}
+    macros = _macro_instances(built.macros, modules[flow.top])
+    # The flat netlist that power from data simulates holds each hard macro's simulation
+    # model in its place; the hierarchical one (timing, OpenSTA) holds the macro's cell.
+    modules.update({name: json.loads(report.netlist_json_path.read_text())["modules"][name]
+                    for name, report in built.models.items()})
     module = flatten_netlist(modules, flow.top)
     hierarchy, groups = {}, {}
     if flow.keep_hierarchy:
@@ -677,7 +719,7 @@ def _assemble(flow, built, options, started):
         seconds=time.monotonic() - started, key=key, pdk_source=str(pdk.source),
         pdk_root=str(pdk.root), buffers=built.buffers, buffer_area_um2=built.buffer_area_um2,
         blocks=dict(sorted(built.instances.items())), hierarchical=True,
-        macros=built.macros)
+        macros=macros)
     with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
         workdir = Path(workdir)
         (workdir / "netlist.v").write_text(

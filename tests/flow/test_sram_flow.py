@@ -27,7 +27,6 @@ def test_design_names_and_blocks():
     flip_flops = macro_design(SPEC)
     assert flip_flops.name == resolve_design(SPEC).name == SPEC.name
     assert all(block.macro is None for block in flip_flops.blocks)
-    assert design.stimulus is None
 
 
 @pytest.mark.parametrize(("arguments", "error", "match"), [
@@ -65,18 +64,36 @@ def test_ppa_reports_storage_per_bit(pdk_root):
     assert report.storage_area_per_bit_um2 == pytest.approx(views.area_um2 / 8)
     assert sum(report.area_split.values()) == pytest.approx(1.0)
     assert report.as_dict()["hard_macros"] == [ARRAY.name]
-    # Timing runs through the macro's Liberty; power includes its leakage.
+    # Timing runs through the macro's Liberty.
     assert report.delay_ns > 0
+    # Power from data: the array priced from its views, its simulation model not at all.
+    assert report.power.method == "data"
+    array = report.power.checks["macros"][ARRAY.name]
+    period = report.power.clock_ns * 1e-9
+    assert array["leakage_w"] == pytest.approx(views.leakage_w)
+    assert array["compute_w"] == pytest.approx(views.compute_energy_per_cycle_pj * 1e-12
+                                               / period)
+    assert array["writes_per_cycle"] == 0.0  # the weights are written before the window
     assert report.power.leakage_w > views.leakage_w
-    assert report.power.method == "vectorless"
+    assert report.power.internal_w > array["compute_w"]
 
 
-def test_power_from_data_refuses_a_hard_macro(sram_macro, pdk_root):
-    from dcim.flow import macro_stimulus
+def test_power_counts_the_writes_in_the_stimulus(sram_macro, pdk_root):
+    from dcim.flow import Stimulus, macro_stimulus
 
-    with pytest.raises(ValueError, match="power from data cannot simulate"):
-        analyze_power(sram_macro, operands=macro_stimulus(SPEC), pdk_root=pdk_root,
-                      cache_results=False)
+    stimulus = macro_stimulus(SPEC, beats=4, lanes=4)
+    # Measure from reset on (the first measured cycle is the reference that later cycles
+    # are compared with, so it is not counted): the rows written are counted.
+    loading = Stimulus(ports=stimulus.ports, measure=(0, stimulus.measure[1]))
+    power = analyze_power(sram_macro, operands=loading, pdk_root=pdk_root,
+                          cache_results=False)
+    array = power.checks["macros"][ARRAY.name]
+    cycles = loading.measure[1] - loading.measure[0] - 1
+    # Both rows written with both columns enabled: 4 column writes per lane.
+    assert array["writes_per_cycle"] == pytest.approx(4 / cycles)
+    views = sram_views(ARRAY)
+    assert array["write_w"] == pytest.approx(
+        4 / cycles * views.write_energy_pj * 1e-12 / 2 / (power.clock_ns * 1e-9))
 
 
 def test_orfs_export_with_the_array_macro(sram_macro, pdk_root, tmp_path):
