@@ -680,12 +680,13 @@ def _assemble(flow, built, options, started):
     """
     pdk, corner = options.pdk, options.corner
     own = built.report
+    # Hard macros enter the key only where there are some: designs without keep their keys.
+    macro_keys = {"macros": {name: [facts["key"], facts["model"]]
+                             for name, facts in built.macros.items()}} if built.macros else {}
     key = cache.cache_key(step="synth-hierarchical",
                           modules={name: report.key for name, report in built.netlists.items()},
                           groups=flow.groups, ops_per_cycle=flow.ops_per_cycle,
-                          operation=flow.operation,
-                          macros={name: [facts["key"], facts["model"]]
-                                  for name, facts in built.macros.items()})
+                          operation=flow.operation, **macro_keys)
     folder = cache.entry("synth", key)
     if options.cache_results:
         stored = cache.load("synth", key)
