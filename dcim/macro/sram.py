@@ -227,9 +227,14 @@ class SramInstance(wiring.Component):
     spec : SramArraySpec
     """
 
-    def __init__(self, spec):
+    def __new__(cls, spec):
+        # Refuse a bad spec before the object exists: Amaranth warns about every component
+        # that is created and never elaborated, which a rejected one never could be.
         if not isinstance(spec, SramArraySpec):
             raise TypeError(f"spec must be an SramArraySpec, not {spec!r}")
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, spec):
         self._spec = spec
         super().__init__(array_signature(spec))
 
