@@ -25,7 +25,14 @@ from .analysis import (
     analyze_timing,
     uniform_operands,
 )
-from .design import FlowDesign, VerilogDesign, load_design, resolve_design, yosys_multiplier
+from .design import (
+    FlowDesign,
+    VerilogDesign,
+    load_design,
+    macro_design,
+    resolve_design,
+    yosys_multiplier,
+)
 from .orfs import OrfsExport, OrfsReport, check_orfs_export, export_orfs, run_orfs
 from .pdk import PDKS, Corner, Pdk, PdkCheck, PdkError, check_pdk, load_pdk
 from .ppa import PPAReport, compare, ppa, ppa_table
@@ -65,6 +72,7 @@ __all__ = [
     "export_orfs",
     "load_design",
     "load_pdk",
+    "macro_design",
     "macro_stimulus",
     "ppa",
     "ppa_table",

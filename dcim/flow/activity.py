@@ -266,6 +266,11 @@ class MappedNetlist:
         self.net_count = len(self._net_of) - 2
         self._levelise()
 
+    def net(self, bit):
+        """The index of Yosys net ``bit`` in the counts, or ``None`` if nothing uses it."""
+        index = self._net_of.get(bit)
+        return None if bit in ("x", "z") else index
+
     def _net(self, bit):
         if bit not in self._net_of:
             self._net_of[bit] = len(self._net_of) - 2  # "x" and "z" share net 0

@@ -57,7 +57,7 @@ from .sta import (
 )
 
 __all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "TimingViolationWarning",
-           "analyze_power", "analyze_timing", "check_power_options",
+           "analyze_power", "analyze_timing", "check_power_options", "macro_libraries",
            "timing_and_block_activity", "uniform_operands", "warn_if_violated"]
 
 ACTIVITY_MODELS = ("inputs", "global")
@@ -197,10 +197,18 @@ def _prepare(synthesis, pdk, period_ns, workdir):
     sdc = constraints(period_ns=period_ns, clock_port=synthesis.clock_port, inputs=inputs,
                       library=library, pdk=pdk, corner=synthesis.corner)
     (Path(workdir) / "constraint.sdc").write_text(sdc)
+    macros = macro_libraries(synthesis)
     link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(synthesis.corner),
-                          "netlist.v": synthesis.netlist_path})
+                          "netlist.v": synthesis.netlist_path, **macros})
     return setup_script(liberty="cells.lib", netlist="netlist.v", top=synthesis.top,
-                        sdc="constraint.sdc", wire_load=pdk.wire_load)
+                        sdc="constraint.sdc", wire_load=pdk.wire_load,
+                        macro_libraries=tuple(macros))
+
+
+def macro_libraries(synthesis):
+    """The Liberty files of a design's hard macros, as ``{file name: path}`` for OpenSTA."""
+    return {f"macro_{name}.lib": facts["liberty"]
+            for name, facts in sorted(synthesis.macros.items())}
 
 
 def _check_period(name, value):
@@ -298,7 +306,7 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
         setup = _prepare(synthesis, pdk, clock_ns, workdir)
         output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n"
-                         + (_block_electrical_tcl(paths) if paths else ""),
+                         + (_block_electrical_tcl(paths, synthesis.macros) if paths else ""),
                          workdir=workdir, log_name="timing")
         if paths and cache_results:
             cache.store("timing", _electrical_key(synthesis, pdk), {"step": "electrical"},
@@ -585,15 +593,18 @@ def _block_netlist(synthesis, library):
     return BlockNetlist(modules, synthesis.top, library)
 
 
-def _block_electrical_tcl(paths):
+def _block_electrical_tcl(paths, macros=()):
     """Tcl that dumps the slews and loads of one instance of each block (after timing).
 
     Every instance of a block has the same cells; their slews and loads differ only at the
     block's boundary (what drives its inputs, what its outputs drive), so one instance (the
-    first in name order) stands for all.
+    first in name order) stands for all. Hard macros (``macros``) are cells in OpenSTA, with
+    nothing inside to dump.
     """
     patterns = []
-    for path in paths.values():
+    for name, path in paths.items():
+        if name in macros:
+            continue
         if not _INSTANCE_PATH.fullmatch(path):
             raise ValueError(f"cannot name instance {path!r} in OpenSTA")
         patterns.append("{" + (f"{path}/*" if path else "*") + "}")
@@ -620,7 +631,7 @@ def _block_electrical(synthesis, pdk, blocks, cache_results):
         with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
             setup = _prepare(synthesis, pdk, _TIMING_PERIOD_NS, workdir)
             run_sta(setup + "\nreport_checks -path_delay max -digits 4 > /dev/null\n"
-                    + _block_electrical_tcl(blocks.paths), workdir=workdir,
+                    + _block_electrical_tcl(blocks.paths, synthesis.macros), workdir=workdir,
                     log_name="electrical")
             text = (Path(workdir) / "electrical.txt").read_text()
             cache.store("timing", key, {"step": "electrical"},
@@ -688,6 +699,8 @@ def _from_data_blocks(synthesis, pdk, stimulus, clock_ns, cache_results):
     activity summed over the instances: switching and internal energy are linear in the
     transition counts, so this is the sum over the instances, exactly, but for the slews
     and loads, which are those of one instance (they differ only at the block's boundary).
+    A hard macro's block is its simulation model: simulated in its place, not priced, the
+    macro's power coming from its views and the writes counted (see ``_macro_power``).
     """
     key = _analysis_key("power-blocks", synthesis, pdk, operands=_operand_digest(stimulus),
                         clock_ns=clock_ns)
@@ -703,9 +716,15 @@ def _from_data_blocks(synthesis, pdk, stimulus, clock_ns, cache_results):
     period = clock_ns * 1e-9
     internal = switching = leakage = per_toggle = 0.0
     toggled = observed = 0
-    per_block = {}
+    per_block, macro_power = {}, {}
     for name, netlist in blocks.netlists.items():
         block, instances = counts[name], blocks.instances[name]
+        if name in synthesis.macros:
+            # The model's own enable port: its nets hold every instance's write enables.
+            writes = sum(int(block.ones[net]) for net in netlist.inputs.get("en", ()))
+            macro_power[name] = _macro_power(synthesis.macros[name], instances,
+                                             writes / samples, period)
+            continue
         slews, loads = electrical[name]
         energy = _price(netlist, block, slews, loads, library)
         figures = {"instances": instances,
@@ -726,10 +745,14 @@ def _from_data_blocks(synthesis, pdk, stimulus, clock_ns, cache_results):
                                                     for net in nets])
         toggled += int(block.toggles[driven].sum())
         observed += len(driven) * block.transitions
+    internal += sum(power["compute_w"] + power["write_w"] for power in macro_power.values())
+    leakage += sum(power["leakage_w"] for power in macro_power.values())
     mean_activity = toggled / max(observed, 1)
     checks = {"mean_activity": mean_activity,
               "switching_at_mean_activity_w": per_toggle * mean_activity / period,
               "blocks": per_block}
+    if macro_power:
+        checks["macros"] = macro_power
     report = _power_report(synthesis, (internal, switching, leakage,
                                        internal + switching + leakage),
                            method="data", activity_model="measured", activity=mean_activity,
@@ -786,11 +809,18 @@ def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
     inputs_part, global_part = output.split("DCIM-GLOBAL")
     opensta_inputs = parse_power(inputs_part.split("DCIM-INPUTS")[1])
     opensta_global = parse_power(global_part)
-    energy = _price(netlist, counts, slews, loads, library)
+    models = tuple(f"{instance}/" for facts in synthesis.macros.values()
+                   for instance in facts["pins"])
+    energy = _price(netlist, counts, slews, loads, library, skip=models)
     period = clock_ns * 1e-9
     internal = energy["internal_j"] / (transitions * period)
     switching = energy["switching_j"] / (transitions * period)
     leakage = energy["leakage_w"]
+    macro_power = {name: _macro_power(facts, len(facts["pins"]),
+                                      _flat_writes(facts, netlist, counts), period)
+                   for name, facts in synthesis.macros.items()}
+    internal += sum(power["compute_w"] + power["write_w"] for power in macro_power.values())
+    leakage += sum(power["leakage_w"] for power in macro_power.values())
     checks = {
         "mean_activity": mean_activity,
         "opensta_inputs": dict(zip(("internal_w", "switching_w", "leakage_w", "total_w"),
@@ -800,12 +830,42 @@ def _from_data(synthesis, pdk, operands, clock_ns, cache_results):
         "switching_at_mean_activity_w": energy["switching_per_toggle_j"] * mean_activity
         / period,
     }
+    if macro_power:
+        checks["macros"] = macro_power
     report = _power_report(synthesis, (internal, switching, leakage,
                                        internal + switching + leakage),
                            method="data", activity_model="measured", activity=mean_activity,
                            clock_ns=clock_ns, cycles=counts.cycles, checks=checks, log=output)
     cache.store("power", key, report.as_dict())
     return report
+
+
+def _flat_writes(facts, netlist, counts):
+    """Column writes per cycle of a hard macro's instances in the flat netlist."""
+    writes = 0
+    for pins in facts["pins"].values():
+        nets = [netlist.net(bit) for bit in pins.get("en", ())]
+        writes += sum(int(counts.ones[net]) for net in nets if net is not None)
+    return writes / counts.cycles
+
+
+def _macro_power(facts, instances, writes_per_cycle, period):
+    """Power of a hard macro from its views and the accesses counted in the simulation.
+
+    Every simulated cycle reads all compute ports once (the datapath reads the array every
+    cycle it computes); each sample with a column's write enable high writes that column's
+    bits (``writes_per_cycle``: column writes per cycle over all ``instances``). Its
+    simulation model's own cells are not priced; the nets its outputs drive change only on
+    writes, and are charged with it.
+    """
+    views = facts["views"]
+    cols = views["spec"]["cols"]
+    compute_j = views["compute_energy_per_bit_pj"] * views["spec"]["rows"] \
+        * cols * views["spec"]["weight_bits"] * 1e-12
+    return {"instances": instances, "writes_per_cycle": writes_per_cycle,
+            "compute_w": instances * compute_j / period,
+            "write_w": writes_per_cycle * views["write_energy_pj"] * 1e-12 / cols / period,
+            "leakage_w": instances * views["leakage_w"]}
 
 
 def _driven_nets(netlist, exclude=()):
@@ -818,17 +878,21 @@ def _driven_nets(netlist, exclude=()):
     return np.array(sorted(nets), dtype=np.int64)
 
 
-def _price(netlist, counts, slews, loads, library):
+def _price(netlist, counts, slews, loads, library, skip=()):
     """Energy of the counted transitions, with Liberty tables at OpenSTA's slews and loads.
 
     Returns joules of internal and switching energy over the whole stream, the switching
     energy of one transition of every output pin together, and the state-weighted leakage.
+    Instances whose names start with one of ``skip`` (hard macros' simulation models) are
+    simulated but not priced.
     """
     voltage = library.voltage
     internal = switching = per_toggle = leakage = 0.0
     # Batch table look-ups per (cell, pin, group): one interpolation call for all instances.
     batches = {}
     for index, (name, cell, pins) in enumerate(netlist.instances):
+        if skip and name.startswith(skip):
+            continue
         first_output = next((pin.name for pin in cell.outputs if pin.name in pins), None)
         output_load = loads.get((name, first_output), (0.0, 0.0))
         for pin in cell.pins.values():

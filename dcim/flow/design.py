@@ -37,8 +37,11 @@ from ..eda.blocks import BlockPlatform
 from ..eda.verilog import check_identifier, design_block, snake_case
 from ..toml_io import read_design_file
 
-__all__ = ["FlowDesign", "VerilogDesign", "load_design", "resolve_design",
-           "yosys_multiplier"]
+__all__ = ["STORAGES", "FlowDesign", "VerilogDesign", "load_design", "macro_design",
+           "resolve_design", "yosys_multiplier"]
+
+STORAGES = ("ff", "sram")
+"""How the flow builds a macro's weight array: flip-flops, or the hard SRAM macro."""
 
 @dataclass(frozen=True)
 class VerilogDesign:
@@ -153,6 +156,10 @@ class FlowDesign:
     blocks : tuple of FlowDesign
         The distinct blocks that ``block_verilog`` instantiates (each with its own name,
         Verilog and, in turn, blocks), synthesized once each.
+    macro : SramViews or None
+        For a hard macro (the SRAM weight array): its views. Such a block is not
+        synthesized; its area, Liberty and LEF come from the views, and ``verilog`` is its
+        simulation model.
     """
 
     name: str
@@ -166,6 +173,7 @@ class FlowDesign:
     stimulus: object = None
     block_verilog: object = None
     blocks: tuple = ()
+    macro: object = None
 
     def __post_init__(self):
         check_identifier("name", self.name)
@@ -230,6 +238,27 @@ class _FlowPlatform(BlockPlatform):
         return block.component() if _is_clocked(block) else super().get_block(block)
 
 
+class _SramPlatform(_FlowPlatform):
+    """The flow's platform for a macro's top whose weight array is the hard SRAM macro."""
+
+    def get_dcim_array(self, spec):
+        from ..macro.sram import SramArraySpec, SramInstance
+
+        return SramInstance(SramArraySpec.for_macro(spec))
+
+
+def _sram_top_verilog(spec):
+    """Verilog of macro ``spec``'s own module, its array an instance of the hard macro.
+
+    Module ``spec.name``: the array is an instance of module ``SramArraySpec.for_macro(spec)
+    .name`` (the cell of :func:`~dcim.macro.sram.liberty_text`), its lanes instances of
+    their block's module, its controller elaborated in place (see :class:`_FlowPlatform`).
+    """
+    from ..macro import DCiMMacro
+
+    return _amaranth_verilog(DCiMMacro(spec=spec), spec.name, _SramPlatform())
+
+
 def _is_clocked(block):
     return bool(getattr(block, "clocked", False))
 
@@ -250,6 +279,56 @@ def _block_design(block):
         block_verilog=lambda: _spec_verilog(block, lambda: _amaranth_verilog(
             block.component(), name, _FlowPlatform()), "flow-own"),
         blocks=tuple(resolve_design(child) for child in children))
+
+
+def _array_design(spec):
+    """The hard SRAM weight array of macro ``spec`` as a block (see :mod:`dcim.macro.sram`)."""
+    from ..macro.sram import SramArraySpec, sram_views
+
+    array = SramArraySpec.for_macro(spec)
+    return FlowDesign(name=array.name, top=array.name,
+                      verilog=lambda: _spec_verilog(
+                          array, lambda: _amaranth_verilog(array.component(), array.name)),
+                      spec=array, macro=sram_views(array))
+
+
+def macro_design(spec, *, storage="ff"):
+    """Macro ``spec`` as a flow design, its weight array as flip-flops or the SRAM macro.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+    storage : str
+        ``"ff"``: the array is synthesized as flip-flops (what :func:`resolve_design` gives).
+        ``"sram"``: the array is the hard 8T SRAM macro of :mod:`dcim.macro.sram`, a block
+        whose area, timing (its Liberty) and LEF come from the macro's analytical views; the
+        design is then named ``spec.name + "_sram"`` (its top module is still
+        ``spec.name``). Power from data simulates the array's flip-flop model in its
+        place and prices the array from its views: compute-port energy every cycle,
+        write energy per written column, and leakage.
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is not a :class:`~dcim.macro.MacroSpec`.
+    ValueError
+        For an unknown ``storage``.
+    """
+    from ..macro import MacroSpec
+
+    if not isinstance(spec, MacroSpec):
+        raise TypeError(f"spec must be a MacroSpec, not {spec!r}")
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {storage!r}")
+    design = _macro_design(spec)
+    if storage == "ff":
+        return design
+    from dataclasses import replace
+
+    return replace(
+        design, name=f"{spec.name}_sram",
+        block_verilog=lambda: _spec_verilog(spec, lambda: _sram_top_verilog(spec), "sram-top"),
+        blocks=(*design.blocks, _array_design(spec)))
 
 
 def _macro_design(spec):

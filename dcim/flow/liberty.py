@@ -392,14 +392,31 @@ def _pin(group, templates):
                 internal_power=tuple(powers))
 
 
-def _cell(group, templates):
+def _bus_bits(bus, types):
+    """The bit indices of a ``bus`` group, from its ``bus_type`` (``bit_from`` to ``bit_to``)."""
+    kind = types.get(bus.attributes.get("bus_type"))
+    if kind is None:
+        raise LibertyError(f"bus {bus.args[0]!r} names no known bus_type "
+                           f"({bus.attributes.get('bus_type')!r})")
+    start, stop = int(kind["bit_from"]), int(kind["bit_to"])
+    step = 1 if stop >= start else -1
+    return range(start, stop + step, step)
+
+
+def _cell(group, templates, types=None):
     pins = {}
     for pin_group in group.find("pin"):
         facts = _pin(pin_group, templates)
         for name in pin_group.args:
             pins[name] = Pin(name=name, **facts)
-    if group.find("bus") or group.find("bundle"):
-        raise LibertyError(f"cell {group.args[0]!r} has bus pins, which are not supported")
+    if group.find("bundle"):
+        raise LibertyError(f"cell {group.args[0]!r} has bundles, which are not supported")
+    # A bus (a hard macro's) becomes one pin per bit, ``name[index]``, as netlists name them.
+    for bus in group.find("bus"):
+        facts = _pin(bus, templates)
+        for index in _bus_bits(bus, types or {}):
+            name = f"{bus.args[0]}[{index}]"
+            pins[name] = Pin(name=name, **facts)
     leakage = tuple((power.attributes.get("when"), float(power.attributes["value"]))
                     for power in group.find("leakage_power") if "value" in power.attributes)
     cell_leakage = group.attributes.get("cell_leakage_power")
@@ -471,9 +488,10 @@ def _read_cached(path, size, mtime):
     library = _parse_tree(read_text(path), path)
     time_unit, leakage_unit, voltage_unit, capacitance_unit = _library_units(library, path)
     templates = _templates(library)
+    types = {group.args[0]: group.attributes for group in library.find("type")}
     cells = {}
     for group in library.find("cell"):
-        cell = _cell(group, templates)
+        cell = _cell(group, templates, types)
         cells[cell.name] = cell
     voltage = float(library.attributes.get("nom_voltage", 0.0))
     for conditions in library.find("operating_conditions"):

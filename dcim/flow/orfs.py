@@ -174,7 +174,8 @@ def export_orfs(design, path, *, corner="typ", clock_ns=None, pdk="nangate45", p
         origin = "the one requested"
     (path / "src").mkdir(parents=True, exist_ok=True)
     verilog = path / "src" / f"{flow.top}.v"
-    verilog.write_text((synthesis.folder / "design.v").read_text())
+    verilog.write_text(_design_verilog(flow, synthesis))
+    macro_lines = _export_macros(synthesis, path)
     library = pdk.library(corner)
     inputs = [port for port in synthesis.inputs if port != synthesis.clock_port]
     sdc = path / "constraint.sdc"
@@ -185,7 +186,7 @@ def export_orfs(design, path, *, corner="typ", clock_ns=None, pdk="nangate45", p
     config.write_text(_CONFIG.format(
         design=flow.name, top=flow.top, platform=pdk.orfs["platform"], pdk=pdk.name,
         core_utilization=pdk.orfs.get("core_utilization", 40),
-        place_density=pdk.orfs.get("place_density", 0.6)))
+        place_density=pdk.orfs.get("place_density", 0.6)) + macro_lines)
     readme = path / "README.md"
     readme.write_text(_README.format(
         design=flow.name, top=flow.top, platform=pdk.orfs["platform"], pdk=pdk.name,
@@ -198,12 +199,50 @@ def export_orfs(design, path, *, corner="typ", clock_ns=None, pdk="nangate45", p
                       verilog=verilog, readme=readme, synthesis=synthesis)
 
 
+def _design_verilog(flow, synthesis):
+    """The RTL ORFS synthesizes: the design's own text, or each block's once for a design
+    with hard macros (whose modules the macros' Liberty and LEF define)."""
+    if not synthesis.macros:
+        return (synthesis.folder / "design.v").read_text()
+    texts, seen = [], set()
+
+    def visit(design):
+        if design.top in seen or design.macro is not None:
+            return
+        seen.add(design.top)
+        for block in design.blocks:
+            visit(block)
+        texts.append(design.block_verilog() if design.block_verilog else design.verilog())
+
+    visit(flow)
+    return "\n".join(texts)
+
+
+def _export_macros(synthesis, path):
+    """Copy the hard macros' LEF and Liberty to ``path/macros``; their ``config.mk`` lines."""
+    if not synthesis.macros:
+        return ""
+    folder = path / "macros"
+    folder.mkdir(exist_ok=True)
+    lefs, libs = [], []
+    for name, facts in sorted(synthesis.macros.items()):
+        shutil.copyfile(facts["lef"], folder / f"{name}.lef")
+        shutil.copyfile(facts["liberty"], folder / f"{name}.lib")
+        lefs.append(f"$(DCIM_DESIGN_DIR)/macros/{name}.lef")
+        libs.append(f"$(DCIM_DESIGN_DIR)/macros/{name}.lib")
+    return ("\n# Hard macros (the SRAM weight array): placed by OpenROAD from their LEF, timed "
+            "from their Liberty.\n"
+            f"export ADDITIONAL_LEFS = {' '.join(lefs)}\n"
+            f"export ADDITIONAL_LIBS = {' '.join(libs)}\n")
+
+
 def config_files(config_path):
     """The files a ``config.mk`` written by :func:`export_orfs` names, as absolute paths."""
     config_path = Path(config_path).resolve()
     text = config_path.read_text()
     files = []
-    for match in re.finditer(r"^export\s+(\w+_FILES?)\s*\??=\s*(.+)$", text, re.M):
+    for match in re.finditer(r"^export\s+(\w+_FILES?|ADDITIONAL_LEFS|ADDITIONAL_LIBS)\s*\??="
+                             r"\s*(.+)$", text, re.M):
         for word in match[2].split():
             word = word.replace("$(DCIM_DESIGN_DIR)", str(config_path.parent))
             files.append(Path(word))
@@ -228,21 +267,28 @@ def check_orfs_export(export, *, corner="typ", pdk="nangate45", pdk_root=None):
         raise ValueError(f"config.mk names files that do not exist: {', '.join(missing)}")
     done.append(f"config.mk names {len(files)} files, all present")
     with tempfile.TemporaryDirectory(prefix="dcim-orfs-") as workdir:
+        # The hard macros' cells are black boxes to Yosys, as in ORFS's own synthesis.
+        reads = ""
+        for index, file in enumerate(file for file in files if file.suffix == ".lib"):
+            shutil.copyfile(file, Path(workdir) / f"macro{index}.lib")
+            reads += f"read_liberty -lib macro{index}.lib; "
         try:
             shutil.copyfile(export.verilog, Path(workdir) / "design.v")
             tools.run_tool(["yosys", "-q", "-p",
-                            f"read_verilog design.v; hierarchy -check -top {export.top}"],
+                            f"{reads}read_verilog design.v; hierarchy -check -top {export.top}"],
                            cwd=workdir, log_path=Path(workdir) / "yosys.log")
         except tools.ToolError as error:
             raise ValueError(f"Yosys cannot read {export.verilog}: {error}") from None
         done.append(f"Yosys reads {export.verilog.name} with top module {export.top}")
         synthesis = export.synthesis or synthesize(_design_of(export), corner, None,
                                                    pdk_root, pdk=pdk)
+        macros = {f"macro_{file.stem}.lib": file for file in files if file.suffix == ".lib"}
         link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(corner),
                               "netlist.v": synthesis.netlist_path,
-                              "constraint.sdc": export.sdc})
+                              "constraint.sdc": export.sdc, **macros})
         body = setup_script(liberty="cells.lib", netlist="netlist.v", top=export.top,
-                            sdc="constraint.sdc", wire_load=None)
+                            sdc="constraint.sdc", wire_load=None,
+                            macro_libraries=tuple(macros))
         output = run_sta(body + "\nreport_checks -path_delay max\n", workdir=workdir,
                          log_name="sdc")
         problems = [line for line in output.splitlines()

@@ -38,6 +38,8 @@ class PPAReport:
     metrics : dict or None
         Error metrics of approximate arithmetic (MRED, NMED, ...); ``None`` if the design
         has none.
+    storage_bits : int
+        Weight bits a macro stores (0 for other designs).
     """
 
     design: str
@@ -45,6 +47,24 @@ class PPAReport:
     timing: object
     power: object
     metrics: object = None
+    storage_bits: int = 0
+
+    @property
+    def storage_area_um2(self):
+        """Area of the ``storage`` group (the weight array), 0 without one."""
+        return self.synthesis.groups.get("storage", 0.0)
+
+    @property
+    def storage_area_per_bit_um2(self):
+        """Storage area per stored weight bit (flip-flops or SRAM periphery included)."""
+        return self.storage_area_um2 / self.storage_bits if self.storage_bits else None
+
+    @property
+    def area_split(self):
+        """Each area group's share of the total area (fractions that sum to 1)."""
+        total = sum(self.synthesis.groups.values())
+        return {group: area / total for group, area in self.synthesis.groups.items()} \
+            if total else {}
 
     @property
     def area_um2(self):
@@ -94,7 +114,10 @@ class PPAReport:
             "design": self.design, "pdk": self.synthesis.pdk, "corner": self.synthesis.corner,
             "area_um2": self.area_um2, "cells": self.synthesis.cell_count,
             "sequential_cells": self.synthesis.sequential_cells,
-            "area_groups_um2": self.synthesis.groups,
+            "area_groups_um2": self.synthesis.groups, "area_split": self.area_split,
+            "storage_bits": self.storage_bits,
+            "storage_area_per_bit_um2": self.storage_area_per_bit_um2,
+            "hard_macros": sorted(self.synthesis.macros),
             "delay_ns": self.delay_ns, "fmax_mhz": self.timing.fmax_mhz,
             # Slack at the clock the power is given at; for a single clock with zero I/O
             # delays it is that period less the minimum period, whatever clock was timed.
@@ -206,7 +229,11 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
                           port_activity=flow.port_activity, pdk=pdk_description,
                           cache_results=cache_results, per_block=per_block)
     step(f"power of {flow.name}: {'cached' if power.cached else power.method}")
-    return PPAReport(flow.name, synthesis, timing, power, _metrics(flow, metrics))
+    from ..macro.spec import MacroSpec
+
+    spec = flow.spec
+    bits = spec.rows * spec.cols * spec.weight_bits if isinstance(spec, MacroSpec) else 0
+    return PPAReport(flow.name, synthesis, timing, power, _metrics(flow, metrics), bits)
 
 
 def compare(designs, corner="typ", clock_ns=None, pdk_root=None, *, progress=None,

@@ -94,15 +94,17 @@ def tcl_word(parameter, value):
 
 
 
-def setup_script(*, liberty, netlist, top, sdc, wire_load):
+def setup_script(*, liberty, netlist, top, sdc, wire_load, macro_libraries=()):
     """Tcl that loads a design into OpenSTA and applies its constraints.
 
-    ``liberty``, ``netlist`` and ``sdc`` are file names in the analysis' working folder (see
+    ``liberty``, ``netlist``, ``sdc`` and the Liberty files of hard macros in
+    ``macro_libraries`` are file names in the analysis' working folder (see
     :func:`link_inputs`); no absolute path, which could hold spaces, ``$``, brackets or
     braces, is ever written into a script.
     """
-    lines = [f"read_liberty {tcl_word('liberty', liberty)}",
-             f"read_verilog {tcl_word('netlist', netlist)}",
+    lines = [f"read_liberty {tcl_word('liberty', liberty)}"]
+    lines += [f"read_liberty {tcl_word('macro liberty', name)}" for name in macro_libraries]
+    lines += [f"read_verilog {tcl_word('netlist', netlist)}",
              f"link_design {tcl_word('top', top)}", f"read_sdc {tcl_word('sdc', sdc)}"]
     if wire_load:
         lines.append(f"set_wire_load_model -name {tcl_word('wire_load', wire_load)}")

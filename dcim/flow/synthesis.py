@@ -9,7 +9,10 @@ the module is flat, buffers where its ports need them (counted in ``buffers``). 
 of blocks (a macro: multiplier, lane, top) is synthesized block by block by default: each
 distinct block once, cached by its own Verilog, then assembled (see ``hierarchical``).
 Memories are mapped to flip-flops (no SRAM compiler is involved), so a macro's storage
-appears as flip-flops in its ``storage`` group.
+appears as flip-flops in its ``storage`` group, unless the design holds a hard macro (a
+block with ``macro`` views, :func:`~dcim.flow.design.macro_design` with ``storage="sram"``):
+that block is not synthesized but instantiated as the cell of its own Liberty, with the
+area of its views (see ``macros``).
 
 Results are cached (see :mod:`dcim.eda.cache`): a second call with the same design, PDK,
 corner, clock and Yosys version returns the stored report without running Yosys.
@@ -103,6 +106,14 @@ class SynthesisReport:
     blocks : dict of str to int
         For a design synthesized block by block: instances of each separately synthesized
         module, over the whole hierarchy (for a block's own run: its direct sub-blocks).
+    macros : dict of str to dict
+        Hard macros instantiated in the design: module name to ``area_um2``, ``liberty`` and
+        ``lef`` (files in the macro's cache entry), ``instances`` (how many), ``pins`` (each
+        instance's pins as net numbers of the top module, which the flat netlist keeps) and
+        ``views`` (the macro's :class:`~dcim.macro.sram.SramViews` as a dict). In
+        ``modules_json_path`` (and so in the flat netlist) the macro's module is its
+        simulation model, for power from data, which prices the macro from its views
+        instead of the model's cells.
     hierarchical : bool
         Whether the design was assembled from separately synthesized blocks; then
         ``netlist_path`` holds each distinct module once (OpenSTA links it), as does
@@ -139,6 +150,7 @@ class SynthesisReport:
     buffer_area_um2: float = 0.0
     blocks: dict = field(default_factory=dict)
     hierarchical: bool = False
+    macros: dict = field(default_factory=dict)
 
     @property
     def netlist_path(self):
@@ -406,6 +418,8 @@ class _Built:
     buffer_area_um2: float
     instances: dict
     children: dict
+    macros: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
 
 
 def _black_box(name, inputs, outputs):
@@ -477,14 +491,60 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
         raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
     flow = resolve_design(design, name)
     options = _Options(pdk, corner, clock_ns, cache_results, progress)
+    if hierarchical is False and _has_macro(flow):
+        raise ValueError(f"design {flow.name} holds a hard macro, so it can only be "
+                         f"synthesized block by block: hierarchical must be True or None, "
+                         f"not False")
     if hierarchical is False or flow.block_verilog is None:
         return _synthesize_module(flow, flow.verilog(), {}, options)
     started = time.monotonic()
     return _assemble(flow, _build(flow, options), options, started)
 
 
+def _has_macro(flow):
+    return flow.macro is not None or any(_has_macro(block) for block in flow.blocks)
+
+
+def _hard_macro(flow, options):
+    """A hard macro as a built block: its views' area, its Liberty and LEF in the cache.
+
+    Its simulation model (``flow.verilog``) is synthesized too, for the gate-level
+    simulation behind power from data only (see ``models``); timing and area never see it.
+    """
+    from ..macro.sram import array_pins, lef_text, liberty_text
+
+    views = flow.macro
+    liberty, lef = liberty_text(views), lef_text(views)
+    key = cache.cache_key(step="hard-macro", name=flow.top, liberty=cache.text_digest(liberty),
+                          lef=cache.text_digest(lef))
+    folder = cache.entry("synth", key)
+    if not (folder / "macro.lib").is_file() or not (folder / "macro.lef").is_file():
+        with tempfile.TemporaryDirectory(prefix="dcim-macro-") as workdir:
+            (Path(workdir) / "macro.lib").write_text(liberty)
+            (Path(workdir) / "macro.lef").write_text(lef)
+            cache.store("synth", key, {"macro": flow.top},
+                        {name: Path(workdir) / name for name in ("macro.lib", "macro.lef")})
+    pins = array_pins(views.spec)
+    report = SynthesisReport(
+        design=flow.name, top=flow.top, pdk=options.pdk.name, corner=options.corner,
+        clock_ns=options.clock_ns, area_um2=views.area_um2, cell_count=1,
+        cells={flow.top: 1}, sequential_cells=0, hierarchy={}, groups={},
+        inputs={name: width for name, direction, width in pins if direction == "input"},
+        outputs={name: width for name, direction, width in pins if direction == "output"},
+        clock_port="clk", folder=folder, liberty=str(folder / "macro.lib"),
+        tool_versions={}, key=key)
+    facts = {"area_um2": views.area_um2, "liberty": str(folder / "macro.lib"),
+             "lef": str(folder / "macro.lef"), "key": key, "instances": 1,
+             "views": views.as_dict()}
+    model = _synthesize_module(flow, flow.verilog(), {}, options)
+    return _Built(report, {}, views.area_um2, {flow.top: 1}, 0, 0, 0.0, {}, {},
+                  {flow.top: dict(facts, model=model.key)}, {flow.top: model})
+
+
 def _build(flow, options):
     """Synthesize ``flow``'s blocks (each once, children first), then its own module."""
+    if flow.macro is not None:
+        return _hard_macro(flow, options)
     if flow.block_verilog is None:
         report = _synthesize_module(flow, flow.verilog(), {}, options)
         return _Built(report, {flow.top: report}, report.area_um2,
@@ -492,7 +552,7 @@ def _build(flow, options):
                       report.buffer_area_um2, {}, {})
     children = {block.top: _build(block, options) for block in flow.blocks}
     own = _synthesize_module(flow, flow.block_verilog(), children, options)
-    netlists, instances = {}, {}
+    netlists, instances, macros, models = {}, {}, {}, {}
     area, cells = own.area_um2, dict(own.cells)
     sequential, buffers, buffer_area = own.sequential_cells, own.buffers, own.buffer_area_um2
     for module, count in own.blocks.items():
@@ -507,9 +567,13 @@ def _build(flow, options):
         instances[module] = instances.get(module, 0) + count
         for inner, number in child.instances.items():
             instances[inner] = instances.get(inner, 0) + count * number
+        models.update(child.models)
+        for name, facts in child.macros.items():
+            known = macros.get(name, dict(facts, instances=0))
+            macros[name] = dict(known, instances=known["instances"] + count * facts["instances"])
     netlists[flow.top] = own
     return _Built(own, netlists, area, dict(sorted(cells.items())), sequential, buffers,
-                  buffer_area, instances, children)
+                  buffer_area, instances, children, macros, models)
 
 
 def _synthesize_module(flow, verilog, blocks, options):
@@ -636,6 +700,32 @@ def flatten_netlist(modules, top):
     return {"ports": module["ports"], "cells": cells}
 
 
+def _macro_instances(macros, top):
+    """``macros`` with, for each, its instances in the top module and their pins' nets.
+
+    ``instances`` maps each instance name to ``{pin: net numbers}`` of the top module, which
+    the flat netlist keeps (see :func:`flatten_netlist`).
+
+    Raises
+    ------
+    ValueError
+        If a hard macro is instantiated below the top module, where its nets are renumbered.
+    """
+    placed = {name: {} for name in macros}
+    for instance, cell in top["cells"].items():
+        kind = cell["type"].lstrip("\\")
+        if kind in placed:
+            placed[kind][instance] = {pin: list(bits)
+                                      for pin, bits in cell["connections"].items()}
+    result = {}
+    for name, facts in macros.items():
+        if len(placed[name]) != facts["instances"]:
+            raise ValueError(f"hard macro {name} must be instantiated in the top module "
+                             f"itself, not in a block below it")
+        result[name] = dict(facts, instances=len(placed[name]), pins=placed[name])
+    return result
+
+
 def _assemble(flow, built, options, started):
     """The report of a design assembled from its blocks.
 
@@ -645,10 +735,13 @@ def _assemble(flow, built, options, started):
     """
     pdk, corner = options.pdk, options.corner
     own = built.report
+    # Hard macros enter the key only where there are some: designs without keep their keys.
+    macro_keys = {"macros": {name: [facts["key"], facts["model"]]
+                             for name, facts in built.macros.items()}} if built.macros else {}
     key = cache.cache_key(step="synth-hierarchical",
                           modules={name: report.key for name, report in built.netlists.items()},
                           groups=flow.groups, ops_per_cycle=flow.ops_per_cycle,
-                          operation=flow.operation)
+                          operation=flow.operation, **macro_keys)
     folder = cache.entry("synth", key)
     if options.cache_results:
         stored = cache.load("synth", key)
@@ -657,6 +750,12 @@ def _assemble(flow, built, options, started):
     library = pdk.library(corner)
     modules = {name: json.loads(report.netlist_json_path.read_text())["modules"][name]
                for name, report in built.netlists.items()}
+    macros = _macro_instances(built.macros, modules[flow.top])
+    # Each hard macro's module is its simulation model here (power from data simulates it in
+    # the macro's place, and prices the macro from its views); the Verilog netlist (timing,
+    # OpenSTA) holds the macro's cell.
+    modules.update({name: json.loads(report.netlist_json_path.read_text())["modules"][name]
+                    for name, report in built.models.items()})
     hierarchy, groups = {}, {}
     if flow.keep_hierarchy:
         blocks = {name: (child.area_um2, sum(child.cells.values()))
@@ -675,7 +774,8 @@ def _assemble(flow, built, options, started):
         ops_per_cycle=flow.ops_per_cycle, operation=flow.operation,
         seconds=time.monotonic() - started, key=key, pdk_source=str(pdk.source),
         pdk_root=str(pdk.root), buffers=built.buffers, buffer_area_um2=built.buffer_area_um2,
-        blocks=dict(sorted(built.instances.items())), hierarchical=True)
+        blocks=dict(sorted(built.instances.items())), hierarchical=True,
+        macros=macros)
     with tempfile.TemporaryDirectory(prefix="dcim-synth-") as workdir:
         workdir = Path(workdir)
         (workdir / "netlist.v").write_text(
