@@ -179,6 +179,20 @@ class SynthesisReport:
         return cls(**data)
 
 
+def _abc_constraints(pdk, corner):
+    """ABC's constraint file: the cell driving each input, the load (fF) on each output.
+
+    With it Yosys's ``abc`` ends its mapping with ``buffer; upsize; dnsize``: nets of high
+    fanout (a pipeline's enable reaching every register of a lane's sums) get buffer trees
+    and weak drivers are sized up. Without it ABC never buffers, and such a net alone sets
+    the clock period. ABC's inputs and outputs are those of the combinational logic between
+    flip-flops and ports, so the PDK's port driver and its output load (a flip-flop's D
+    input) describe them.
+    """
+    load_ff = pdk.output_load_farads(corner) * 1e15
+    return f"set_driving_cell {pdk.driver[0]}\nset_load {load_ff:.4g}\n"
+
+
 def _yosys_script(flow, *, liberty, pdk, clock_ns):
     delay = f" -D {max(1, round(clock_ns * 1000))}" if clock_ns else ""
     tie_high, tie_low, buffer = pdk.tie_high, pdk.tie_low, pdk.buffer
@@ -190,7 +204,7 @@ def _yosys_script(flow, *, liberty, pdk, clock_ns):
     lines += [
         f"synth -top {flow.top}{flatten}",
         f"dfflibmap -liberty {liberty}",
-        f"abc -liberty {liberty}{delay}",
+        f"abc -liberty {liberty} -constr abc.constr{delay}",
         "opt_clean",
         f"hilomap -hicell {tie_high[0]} {tie_high[1]} -locell {tie_low[0]} {tie_low[1]}",
         "setundef -zero",
@@ -467,7 +481,8 @@ def _synthesize_module(flow, verilog, blocks, options):
     verilog = "\n".join([verilog, *(_black_box(name, built.report.inputs, built.report.outputs)
                                     for name, built in blocks.items())])
     script = _yosys_script(flow, liberty="cells.lib", pdk=pdk, clock_ns=clock_ns)
-    key = synthesis_key(verilog, script, pdk, corner)
+    constraints = _abc_constraints(pdk, corner)
+    key = synthesis_key(verilog, script + constraints, pdk, corner)
     folder = cache.entry("synth", key)
     if options.cache_results:
         stored = cache.load("synth", key)
@@ -485,6 +500,7 @@ def _synthesize_module(flow, verilog, blocks, options):
         (workdir / "design.v").write_text(verilog)
         shutil.copyfile(pdk.synthesis_liberty(corner), workdir / "cells.lib")
         (workdir / "synth.ys").write_text(script)
+        (workdir / "abc.constr").write_text(constraints)
         try:
             tools.run_tool(["yosys", "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=workdir,
                            log_path=workdir / "yosys.stdout", timeout=6 * 3600)

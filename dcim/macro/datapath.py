@@ -19,7 +19,7 @@ hardware (:class:`MultiplierLane`, :class:`BitserialLane`) and the golden model
 (:mod:`dcim.macro.model`) walk the same :class:`~dcim.arith.tree.ReductionPlan`.
 """
 
-from amaranth.hdl import Cat, Module, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -88,6 +88,8 @@ def lane_signature(spec):
     else:
         members["bits"] = In(spec.rows)
     members["sum"] = Out(tree_shape(spec))
+    if spec.pipeline:
+        members["en"] = In(1)
     return wiring.Signature(members)
 
 
@@ -119,17 +121,42 @@ def from_platform(platform, hook, argument, signature, default):
     return block
 
 
-def _reduce(spec, module, terms, total):
+def _register(module, enable, name, values):
+    """``values`` (bits) through one register that loads when ``enable`` is high.
+
+    Constants pass by: a register would only hide them from synthesis. Pipeline registers
+    have no reset; the controller's valid bits say which of their contents mean anything.
+    """
+    live = [value for value in values if not isinstance(value, Const)]
+    held = Signal(len(live), name=name, reset_less=True)
+    with module.If(enable):
+        module.d.sync += held.eq(Cat(*live))
+    registered = iter(held[k] for k in range(len(live)))
+    return [value if isinstance(value, Const) else next(registered) for value in values]
+
+
+def _reduce(spec, module, terms, total, enable):
+    """The adder tree over ``terms`` into ``total``; terms and stages registered if pipelined."""
     logic = AmaranthLogic(module)
-    bits = reduce_columns(spec.tree_plan, logic, term_columns(spec, logic, terms), name="tree")
+    if spec.pipeline:
+        terms = [_register(module, enable, f"term{row}_q", bits)
+                 for row, bits in enumerate(terms)]
+
+    def register(stage, values):
+        return _register(module, enable, f"tree_s{stage}_q", values)
+
+    bits = reduce_columns(spec.tree_plan, logic, term_columns(spec, logic, terms), name="tree",
+                          register_stages=spec.register_stages, register=register)
     module.d.comb += total.eq(Cat(*bits))
 
 
 class MultiplierLane(wiring.Component):
     """One lane of the multiplier datapath: ``rows`` multipliers and the column adder tree.
 
-    Combinational. ``sum`` is ``sum_r f(weights[r], acts[r])`` as the tree computes it,
-    modulo ``2**spec.tree_width``. A platform with a method ``get_multiplier(mult_spec)``
+    ``sum`` is ``sum_r f(weights[r], acts[r])`` as the tree computes it, modulo
+    ``2**spec.tree_width``: combinationally, or with ``spec.pipeline`` set,
+    ``spec.lane_latency`` cycles (of the ``sync`` domain, counting only cycles with ``en``
+    high) after the operands. A platform with a method ``get_multiplier(mult_spec)``
     supplies the multipliers (see :func:`from_platform`).
 
     Parameters
@@ -143,6 +170,9 @@ class MultiplierLane(wiring.Component):
     acts : In(ArrayLayout(spec.act_shape, spec.rows))
         The activation vector (operand ``b``).
     sum : Out(spec.tree_width), signed when ``spec.signed``
+    en : In(1)
+        Only with ``spec.pipeline``: the pipeline registers load (advance) in cycles where it
+        is high, and hold otherwise.
     """
 
     def __init__(self, spec):
@@ -160,15 +190,16 @@ class MultiplierLane(wiring.Component):
             # Assigning a narrower signed (or unsigned) operand extends it by sign (or zero).
             m.d.comb += [multiplier.a.eq(self.weights[row]), multiplier.b.eq(self.acts[row])]
             terms.append([multiplier.p[k] for k in range(spec.product_width)])
-        _reduce(spec, m, terms, self.sum)
+        _reduce(spec, m, terms, self.sum, self.en if spec.pipeline else None)
         return m
 
 
 class BitserialLane(wiring.Component):
     """One lane of the bit-serial datapath: 1-bit products and the column adder tree.
 
-    Combinational. ``sum`` is ``sum_r (bits[r] ? weights[r] : 0)`` as the tree computes it,
-    modulo ``2**spec.tree_width``.
+    ``sum`` is ``sum_r (bits[r] ? weights[r] : 0)`` as the tree computes it, modulo
+    ``2**spec.tree_width``: combinationally, or ``spec.lane_latency`` cycles later with
+    ``spec.pipeline`` set (as in :class:`MultiplierLane`).
 
     Parameters
     ----------
@@ -181,6 +212,8 @@ class BitserialLane(wiring.Component):
     bits : In(spec.rows)
         One bit of every row's activation (the read wordlines of the current cycle).
     sum : Out(spec.tree_width), signed when ``spec.signed``
+    en : In(1)
+        Only with ``spec.pipeline``: as in :class:`MultiplierLane`.
     """
 
     def __init__(self, spec):
@@ -196,5 +229,5 @@ class BitserialLane(wiring.Component):
             weight = self.weights[row]
             terms.append([logic.net(f"pp_r{row}_b{j}", self.bits[row] & weight[j])
                           for j in range(spec.weight_bits)])
-        _reduce(spec, m, terms, self.sum)
+        _reduce(spec, m, terms, self.sum, self.en if spec.pipeline else None)
         return m

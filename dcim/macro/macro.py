@@ -314,6 +314,11 @@ class DCiMMacro(wiring.Component):
         acc = Signal(data.ArrayLayout(spec.out_shape, spec.cols))
         out_valid = Signal()
 
+        # The issue's control, carried alongside the lanes' pipeline registers (if any): what
+        # reaches stage 2 in the cycle the lanes deliver that issue's sums.
+        issued = [s1_valid, s1_first, s1_last, s1_group, s1_step]
+        in_lanes = [[Signal.like(signal, name=f"lane_q{cycle}_{signal.name}")
+                     for signal in issued] for cycle in range(spec.lane_latency)]
         issue_last = (s1_group == col_mux - 1) & (s1_step == 0)
         # The accumulators hold the pending result: nothing may change them until it is taken.
         advance = Signal()
@@ -323,7 +328,8 @@ class DCiMMacro(wiring.Component):
             self.write.ready.eq(~s1_valid),
             self.result.valid.eq(out_valid),
             self.result.payload.eq(acc),
-            self.busy.eq(s1_valid | s2_valid | out_valid),
+            self.busy.eq(s1_valid | s2_valid | out_valid
+                         | Cat(stage[0] for stage in in_lanes).any()),
         ]
 
         write = self.write.payload
@@ -345,6 +351,9 @@ class DCiMMacro(wiring.Component):
                 m.d.comb += unit.acts.eq(s1_acts)
             else:
                 m.d.comb += unit.bits.eq(word_lines)
+            if spec.pipeline:
+                # Back-pressure stops the lanes' pipelines with the controller's.
+                m.d.comb += unit.en.eq(advance)
             m.submodules[f"lane{lane}"] = unit
             weights = []
             for row in range(spec.rows):
@@ -374,8 +383,11 @@ class DCiMMacro(wiring.Component):
                 m.d.sync += [s1_group.eq(s1_group + 1), s1_step.eq(steps - 1)]
             with m.Elif(s1_valid):
                 m.d.sync += s1_step.eq(s1_step - 1)
-            m.d.sync += [s2_valid.eq(s1_valid), s2_first.eq(s1_first), s2_last.eq(s1_last),
-                         s2_group.eq(s1_group), s2_step.eq(s1_step)]
+            for source, target in zip([issued, *in_lanes],
+                                      [*in_lanes, [s2_valid, s2_first, s2_last, s2_group,
+                                                   s2_step]], strict=True):
+                m.d.sync += [held.eq(signal) for held, signal in zip(target, source,
+                                                                    strict=True)]
 
         update = advance & s2_valid
         column_done = update & (s2_step == 0)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from amaranth.back import verilog
-from amaranth.hdl import Instance, Module, Value
+from amaranth.hdl import ClockSignal, Instance, Module, ResetSignal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 
@@ -29,22 +29,28 @@ class BlackBox(wiring.Component):
     """An instance of Verilog module ``module`` whose ports are the members of ``signature``.
 
     Port names are the member paths joined by ``__``, as Amaranth's back-end names the ports
-    of a component it converts; the instance has no clock (combinational blocks only).
+    of a component it converts.
 
     Parameters
     ----------
     module : str
         The Verilog module's name.
     signature : wiring.Signature
+    clocked : bool
+        The module has registers in the ``sync`` domain: connect its ``clk`` and ``rst``
+        ports (Amaranth's back-end gives a converted component both) to that domain's.
     """
 
-    def __init__(self, module, signature):
+    def __init__(self, module, signature, *, clocked=False):
         self._module = module
+        self._clocked = clocked
         super().__init__(signature)
 
     def elaborate(self, platform):
         m = Module()
         ports = {}
+        if self._clocked:
+            ports.update(i_clk=ClockSignal(), i_rst=ResetSignal())
         for path, member, value in self.signature.flatten(self):
             prefix = "i_" if member.flow == In else "o_"
             ports[prefix + "__".join(map(str, path))] = Value.cast(value)
@@ -66,7 +72,7 @@ class _Hierarchy:
     def get_dcim_lane(self, spec):
         if self._lane_module is None:
             return MultiplierLane(spec) if spec.datapath == "multiplier" else BitserialLane(spec)
-        return BlackBox(self._lane_module, lane_signature(spec))
+        return BlackBox(self._lane_module, lane_signature(spec), clocked=bool(spec.pipeline))
 
     def get_multiplier(self, mult):
         if self._multiplier_module is None:
