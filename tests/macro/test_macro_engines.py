@@ -27,11 +27,14 @@ SMALL = [
               assignment=CompressorAssignment.uniform("kong2", 4)),
     MacroSpec(rows=3, cols=2, weight_bits=3, act_bits=4, signed=False, datapath="bitserial",
               assignment=CompressorAssignment.uniform("acci1", 2)),
+    MacroSpec(rows=6, cols=4, weight_bits=3, act_bits=3, col_mux=2, pipeline=2),
+    MacroSpec(rows=5, cols=2, weight_bits=3, act_bits=3, datapath="bitserial", pipeline=1),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", SMALL, ids=["multiplier", "bitserial"])
+@pytest.mark.parametrize("spec", SMALL, ids=["multiplier", "bitserial", "multiplier-p2",
+                                             "bitserial-p1"])
 def test_engines_agree_cycle_for_cycle(spec):
     require("verilator")
     require("iverilog")
