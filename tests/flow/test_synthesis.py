@@ -97,7 +97,9 @@ def test_buffers_only_where_the_ports_need_them(pdk_root):
                         groups={"passes": ("u*",)})
     report = synthesize(design, pdk_root=pdk_root)
     assert report.buffers == report.cells["BUF_X1"] == 8
-    assert report.cells == {"AND2_X1": 4, "BUF_X1": 8}
+    # Four AND gates besides the buffers, of whichever drive ABC's sizing picks.
+    ands = {cell: count for cell, count in report.cells.items() if cell != "BUF_X1"}
+    assert all(cell.startswith("AND2_X") for cell in ands) and sum(ands.values()) == 4
     buffer_area = load_pdk("nangate45", pdk_root).library("typ").cell("BUF_X1").area
     assert report.buffer_area_um2 == pytest.approx(8 * buffer_area)
     assert sum(report.groups.values()) == pytest.approx(report.area_um2)

@@ -43,7 +43,8 @@ def test_engines_agree_cycle_for_cycle(spec):
                                      valid_pattern="11110")
             for engine in ("amaranth", "verilator", "iverilog")}
     reference = runs["amaranth"]
-    assert len(reference.results) >= 6
+    # Beats in flight at the reset are lost: more of them the longer the pipeline.
+    assert len(reference.results) >= (6 if spec.lane_latency < 2 else 5)
     for engine, outcome in runs.items():
         assert outcome.engine == engine
         assert np.array_equal(outcome.results, reference.results), engine
