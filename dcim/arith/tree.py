@@ -21,6 +21,7 @@ __all__ = [
     "ReductionPlan",
     "check_assignment",
     "check_compressor_name",
+    "live_bits",
     "plan_reduction",
     "reduce_columns",
     "replacement_compressors",
@@ -412,7 +413,24 @@ def _pick(chosen, bits, excess, greedy):
     return None
 
 
-def reduce_columns(plan, logic, columns, *, final_adder="behavioral", name="tree"):
+def live_bits(plan, stage):
+    """The bits that cross from stage ``stage`` to the next: made by then, read later.
+
+    Bit numbers (see :class:`ReductionPlan`), ascending; what a pipeline register between
+    the two stages must hold. ``stage`` counts from 0; the final adder reads after the last.
+    """
+    made = set(range(sum(plan.input_heights)))
+    read_later = {bit for column in plan.final_columns for bit in column}
+    for cell in plan.cells:
+        if cell.stage <= stage:
+            made.update(cell.outputs)
+        else:
+            read_later.update(cell.inputs)
+    return sorted(made & read_later)
+
+
+def reduce_columns(plan, logic, columns, *, final_adder="behavioral", name="tree",
+                   register_stages=(), register=None):
     """Evaluate ``plan`` on ``columns`` of bits; returns the sum's bits, least significant first.
 
     Parameters
@@ -424,6 +442,12 @@ def reduce_columns(plan, logic, columns, *, final_adder="behavioral", name="tree
     final_adder : str
         ``"behavioral"`` (a word-level ``+``, the synthesis tool picks the adder) or
         ``"ripple"`` (a chain of full adders).
+    register_stages : iterable of int
+        Stages (from 0) followed by a pipeline register: the bits that cross from such a
+        stage to the next (:func:`live_bits`, in that order) are replaced by
+        ``register(stage, values)``, which returns their registered values.
+    register : callable or None
+        Needed when ``register_stages`` is not empty.
     """
     heights = tuple(len(column) for column in columns)
     if heights != plan.input_heights:
@@ -431,13 +455,26 @@ def reduce_columns(plan, logic, columns, *, final_adder="behavioral", name="tree
                          f"{plan.input_heights}")
     bits = [bit for column in columns for bit in column]
     bits += [None] * (plan.n_bits - len(bits))
+    pending = sorted(set(register_stages))
+
+    def register_until(stage):
+        # Every register after a stage before `stage`, even a stage without cells.
+        while pending and pending[0] < stage:
+            done = pending.pop(0)
+            crossing = live_bits(plan, done)
+            values = register(done, [bits[bit] for bit in crossing])
+            for bit_id, value in zip(crossing, values, strict=True):
+                bits[bit_id] = value
+
     for index, cell in enumerate(plan.cells):
+        register_until(cell.stage)
         compressor = COMPRESSORS[cell.compressor]
         outputs = compressor.apply(
             logic, [bits[i] for i in cell.inputs],
             name=f"{name}_s{cell.stage}_c{cell.column}_{index}_{cell.compressor}")
         for bit_id, value in zip(cell.outputs, outputs, strict=True):
             bits[bit_id] = value
+    register_until(plan.stages)
     width = len(columns)
     result = []
     for column in range(plan.or_columns):

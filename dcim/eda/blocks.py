@@ -13,7 +13,9 @@ testing spec types: a block is any frozen spec with
 - ``component()``: a fresh Amaranth component of the block;
 
 and, optionally, ``clocked``: true when its component uses the ``sync`` domain, so that its
-module also has the ports ``clk`` and ``rst`` (false when absent).
+module also has the ports ``clk`` and ``rst`` (false when absent); and ``in_parent``: true
+when a flow must elaborate the block inside its parent instead of synthesizing it apart
+(false when absent; see :mod:`dcim.flow.design`).
 
 A component gets each sub-block with :func:`block_component`, which asks the platform it is
 elaborated on (``platform.get_block(block)``) and falls back on ``block.component()``.

@@ -225,17 +225,19 @@ def _amaranth_verilog(component, name, platform=None):
 
 
 class _FlowPlatform(BlockPlatform):
-    """Sub-blocks as instances, except clocked ones, which are elaborated in their parent.
+    """Sub-blocks as instances, except those marked ``in_parent``, elaborated in their parent.
 
     Power from data evaluates all instances of a block at once, when their inputs have
-    settled (:class:`~dcim.flow.activity.BlockNetlist`). A block that holds state and sits in
-    a loop with its siblings (the macro's controller: its registers feed the lanes, whose
-    sums it accumulates) cannot be evaluated that way, and as a single instance it gains
-    nothing from being synthesized apart, so the flow keeps it in its parent.
+    settled (:class:`~dcim.flow.activity.BlockNetlist`), every output taken to depend on
+    every input. A block that holds state and sits in a loop with its siblings (the macro's
+    controller: its registers feed the lanes, whose sums it accumulates) cannot be evaluated
+    that way, and as a single instance it gains nothing from being synthesized apart, so the
+    flow keeps it in its parent. Other clocked blocks (pipelined lanes and trees: their
+    inputs never depend on their outputs within a cycle) stay blocks of their own.
     """
 
     def get_block(self, block):
-        return block.component() if _is_clocked(block) else super().get_block(block)
+        return block.component() if _in_parent(block) else super().get_block(block)
 
 
 class _SramPlatform(_FlowPlatform):
@@ -259,8 +261,8 @@ def _sram_top_verilog(spec):
     return _amaranth_verilog(DCiMMacro(spec=spec), spec.name, _SramPlatform())
 
 
-def _is_clocked(block):
-    return bool(getattr(block, "clocked", False))
+def _in_parent(block):
+    return bool(getattr(block, "in_parent", False))
 
 
 def _block_design(block):
@@ -268,7 +270,7 @@ def _block_design(block):
     from ..eda.verilog import emit_verilog
 
     name = block.name
-    children = tuple(child for child in block.blocks() if not _is_clocked(child))
+    children = tuple(child for child in block.blocks() if not _in_parent(child))
     if not children:
         return FlowDesign(name=name, top=name, spec=block,
                           verilog=lambda: _spec_verilog(block, lambda: emit_verilog(block)))

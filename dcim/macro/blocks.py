@@ -41,8 +41,9 @@ class _MacroPart:
 class TreeSpec(_MacroPart):
     """The column adder tree of a lane of ``macro``: ``rows`` terms into one sum.
 
-    A leaf block (combinational) whose component is :class:`~dcim.macro.datapath.AdderTree`;
-    module ``<macro name>_tree``.
+    A leaf block whose component is :class:`~dcim.macro.datapath.AdderTree`; module
+    ``<macro name>_tree``. Combinational, or clocked (ports ``clk``, ``rst`` and ``en``) when
+    ``macro.pipeline`` is set: the lane's pipeline registers are in the tree.
 
     Parameters
     ----------
@@ -56,6 +57,11 @@ class TreeSpec(_MacroPart):
 
     macro: MacroSpec
     suffix = "tree"
+
+    @property
+    def clocked(self):
+        """True when the tree holds pipeline registers (``macro.pipeline`` set)."""
+        return bool(self.macro.pipeline)
 
     @property
     def signature(self):
@@ -72,9 +78,11 @@ class TreeSpec(_MacroPart):
 class LaneSpec(_MacroPart):
     """One datapath lane of ``macro``: its multipliers (or 1-bit products) and adder tree.
 
-    Combinational; its component is :class:`~dcim.macro.datapath.MultiplierLane` or
+    Its component is :class:`~dcim.macro.datapath.MultiplierLane` or
     :class:`~dcim.macro.datapath.BitserialLane`; module ``<macro name>_lane``. Its blocks are
-    the multiplier (multiplier datapath only) and the tree.
+    the multiplier (multiplier datapath only) and the tree. Combinational, or clocked (with
+    an ``en`` port, which the controller's ``advance`` drives) when ``macro.pipeline`` is
+    set, as its tree is.
 
     Parameters
     ----------
@@ -88,6 +96,11 @@ class LaneSpec(_MacroPart):
 
     macro: MacroSpec
     suffix = "lane"
+
+    @property
+    def clocked(self):
+        """True when the lane's tree holds pipeline registers (``macro.pipeline`` set)."""
+        return bool(self.macro.pipeline)
 
     @property
     def tree(self):
@@ -115,7 +128,10 @@ class ControllerSpec(_MacroPart):
 
     A clocked leaf block whose component is :class:`~dcim.macro.macro.MacroController`
     (signature :func:`~dcim.macro.macro.controller_signature`); module
-    ``<macro name>_ctrl``, with ports ``clk`` and ``rst``.
+    ``<macro name>_ctrl``, with ports ``clk`` and ``rst``. A flow elaborates it in its
+    parent (``in_parent``): its outputs (the issued operands, ``advance``) come from its
+    registers, but evaluated as a block every output would wait on every input, the lanes'
+    sums among them, which wait on those outputs: a loop that is not one.
 
     Parameters
     ----------
@@ -130,6 +146,7 @@ class ControllerSpec(_MacroPart):
     macro: MacroSpec
     suffix = "ctrl"
     clocked = True
+    in_parent = True
 
     @property
     def signature(self):

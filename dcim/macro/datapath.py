@@ -23,7 +23,7 @@ multiplier: a lane gets both through :func:`dcim.eda.blocks.block_component`, so
 Verilog writer or a flow can make each once and instantiate it.
 """
 
-from amaranth.hdl import Cat, Module, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -94,6 +94,8 @@ def lane_signature(spec):
     else:
         members["bits"] = In(spec.rows)
     members["sum"] = Out(tree_shape(spec))
+    if spec.pipeline:
+        members["en"] = In(1)
     return wiring.Signature(members)
 
 
@@ -103,8 +105,11 @@ def term_shape(spec):
 
 def tree_signature(spec):
     """The signature of the adder tree of ``spec`` (:class:`AdderTree`)."""
-    return wiring.Signature({"terms": In(data.ArrayLayout(term_shape(spec), spec.rows)),
-                             "sum": Out(tree_shape(spec))})
+    members = {"terms": In(data.ArrayLayout(term_shape(spec), spec.rows)),
+               "sum": Out(tree_shape(spec))}
+    if spec.pipeline:
+        members["en"] = In(1)
+    return wiring.Signature(members)
 
 
 def from_platform(platform, hook, argument, signature, default):
@@ -129,12 +134,29 @@ def from_platform(platform, hook, argument, signature, default):
     return block
 
 
+def _register(module, enable, name, values):
+    """``values`` (bits) through one register that loads when ``enable`` is high.
+
+    Constants pass by: a register would only hide them from synthesis. Pipeline registers
+    have no reset; the controller's valid bits say which of their contents mean anything.
+    """
+    live = [value for value in values if not isinstance(value, Const)]
+    held = Signal(len(live), name=name, reset_less=True)
+    with module.If(enable):
+        module.d.sync += held.eq(Cat(*live))
+    registered = iter(held[k] for k in range(len(live)))
+    return [value if isinstance(value, Const) else next(registered) for value in values]
+
+
 class AdderTree(wiring.Component):
     """The column adder tree of a lane: the sum of ``rows`` terms of ``product_width`` bits.
 
-    Combinational. ``sum`` is ``sum_r terms[r]`` as ``spec.tree_plan`` computes it, modulo
+    ``sum`` is ``sum_r terms[r]`` as ``spec.tree_plan`` computes it, modulo
     ``2**spec.tree_width``: exact, or approximate where ``spec.assignment`` places
-    approximate compressors.
+    approximate compressors. Combinational; with ``spec.pipeline`` set, the pipeline
+    registers of a lane are here: after the terms and after every stage of
+    ``spec.register_stages``, so that ``sum`` follows the terms ``spec.lane_latency`` cycles
+    (of the ``sync`` domain, counting only cycles with ``en`` high) later.
 
     Parameters
     ----------
@@ -145,6 +167,9 @@ class AdderTree(wiring.Component):
     terms : In(ArrayLayout(spec.product_width, spec.rows)), signed when ``spec.signed``
         The products (or, bit-serially, the gated weights) of every row.
     sum : Out(spec.tree_width), signed when ``spec.signed``
+    en : In(1)
+        Only with ``spec.pipeline``: the pipeline registers load (advance) in cycles where it
+        is high, and hold otherwise.
     """
 
     def __init__(self, spec):
@@ -157,13 +182,21 @@ class AdderTree(wiring.Component):
         logic = AmaranthLogic(m)
         terms = [[self.terms[row][k] for k in range(spec.product_width)]
                  for row in range(spec.rows)]
+        if spec.pipeline:
+            terms = [_register(m, self.en, f"term{row}_q", bits)
+                     for row, bits in enumerate(terms)]
+
+        def register(stage, values):
+            return _register(m, self.en, f"tree_s{stage}_q", values)
+
         bits = reduce_columns(spec.tree_plan, logic, term_columns(spec, logic, terms),
-                              name="tree")
+                              name="tree", register_stages=spec.register_stages,
+                              register=register)
         m.d.comb += self.sum.eq(Cat(*bits))
         return m
 
 
-def _lane_tree(spec, platform, module, terms, total):
+def _lane_tree(spec, platform, module, terms, total, enable):
     """The lane's adder tree, as ``platform`` supplies it, summing ``terms`` into ``total``."""
     from .blocks import TreeSpec
 
@@ -172,13 +205,17 @@ def _lane_tree(spec, platform, module, terms, total):
     # One assignment for all rows: Amaranth's netlist builder slows down with many partial
     # assignments to one signal.
     module.d.comb += [tree.terms.eq(Cat(terms)), total.eq(tree.sum)]
+    if spec.pipeline:
+        module.d.comb += tree.en.eq(enable)
 
 
 class MultiplierLane(wiring.Component):
     """One lane of the multiplier datapath: ``rows`` multipliers and the column adder tree.
 
-    Combinational. ``sum`` is ``sum_r f(weights[r], acts[r])`` as the tree computes it,
-    modulo ``2**spec.tree_width``. The multipliers and the tree (:class:`AdderTree`) are
+    ``sum`` is ``sum_r f(weights[r], acts[r])`` as the tree computes it, modulo
+    ``2**spec.tree_width``: combinationally, or with ``spec.pipeline`` set,
+    ``spec.lane_latency`` cycles (counting only cycles with ``en`` high) after the operands,
+    through the tree's pipeline registers. The multipliers and the tree (:class:`AdderTree`) are
     blocks: a platform with a ``get_block(block)`` hook may supply them (see
     :func:`dcim.eda.blocks.block_component`).
 
@@ -193,6 +230,9 @@ class MultiplierLane(wiring.Component):
     acts : In(ArrayLayout(spec.act_shape, spec.rows))
         The activation vector (operand ``b``).
     sum : Out(spec.tree_width), signed when ``spec.signed``
+    en : In(1)
+        Only with ``spec.pipeline``: the pipeline registers load (advance) in cycles where it
+        is high, and hold otherwise.
     """
 
     def __init__(self, spec):
@@ -209,16 +249,17 @@ class MultiplierLane(wiring.Component):
             # Assigning a narrower signed (or unsigned) operand extends it by sign (or zero).
             m.d.comb += [multiplier.a.eq(self.weights[row]), multiplier.b.eq(self.acts[row])]
             terms.append(multiplier.p)
-        _lane_tree(spec, platform, m, terms, self.sum)
+        _lane_tree(spec, platform, m, terms, self.sum, self.en if spec.pipeline else None)
         return m
 
 
 class BitserialLane(wiring.Component):
     """One lane of the bit-serial datapath: 1-bit products and the column adder tree.
 
-    Combinational. ``sum`` is ``sum_r (bits[r] ? weights[r] : 0)`` as the tree computes it,
-    modulo ``2**spec.tree_width``. The tree (:class:`AdderTree`) is a block, which a platform
-    with a ``get_block(block)`` hook may supply.
+    ``sum`` is ``sum_r (bits[r] ? weights[r] : 0)`` as the tree computes it, modulo
+    ``2**spec.tree_width``: combinationally, or ``spec.lane_latency`` cycles later with
+    ``spec.pipeline`` set (as in :class:`MultiplierLane`). The tree (:class:`AdderTree`) is
+    a block, which a platform with a ``get_block(block)`` hook may supply.
 
     Parameters
     ----------
@@ -231,6 +272,8 @@ class BitserialLane(wiring.Component):
     bits : In(spec.rows)
         One bit of every row's activation (the read wordlines of the current cycle).
     sum : Out(spec.tree_width), signed when ``spec.signed``
+    en : In(1)
+        Only with ``spec.pipeline``: as in :class:`MultiplierLane`.
     """
 
     def __init__(self, spec):
@@ -246,5 +289,5 @@ class BitserialLane(wiring.Component):
             weight = self.weights[row]
             terms.append(Cat(logic.net(f"pp_r{row}_b{j}", self.bits[row] & weight[j])
                              for j in range(spec.weight_bits)))
-        _lane_tree(spec, platform, m, terms, self.sum)
+        _lane_tree(spec, platform, m, terms, self.sum, self.en if spec.pipeline else None)
         return m

@@ -150,7 +150,10 @@ class DCiMMacro(wiring.Component):
     lanes for ``interval = col_mux * steps`` cycles (``steps`` is ``act_bits`` bit-serially,
     else 1), each issue's tree sum is registered, and the following cycle updates the
     accumulators (bit-serially: shift-accumulates, and adds into the accumulator after the
-    last bit). Hence :attr:`latency` is ``interval + 2`` cycles from the ``act`` transfer to
+    last bit). Pipelined lanes (``spec.pipeline``) add ``spec.lane_latency`` cycles between
+    issue and tree-sum register, the controller carrying each issue's control bits alongside
+    and stalling the lanes (their ``en``, its ``advance``) with itself. Hence
+    :attr:`latency` is ``interval + 2 + lane_latency`` cycles from the ``act`` transfer to
     ``result.valid``, and a new vector is accepted every ``interval`` cycles.
 
     Reset (the ``sync`` domain's) empties the pipeline and clears the accumulators; the stored
@@ -332,6 +335,8 @@ class DCiMMacro(wiring.Component):
                 m.d.comb += unit.acts.eq(ctrl.acts)
             else:
                 m.d.comb += unit.bits.eq(ctrl.bits)
+            if spec.pipeline:
+                m.d.comb += unit.en.eq(ctrl.advance)
             weights = []
             for row in range(spec.rows):
                 # Column `group * lanes + lane` is the one this lane serves in `group`.
@@ -367,6 +372,10 @@ def controller_signature(spec):
         Bit-serial datapath: the bit of every activation being issued (the read word lines).
     group : Out(range(spec.col_mux))
         Only when ``col_mux > 1``: the group of columns the lanes serve in this cycle.
+    advance : Out(1)
+        Only with ``spec.pipeline``: high in cycles where the pipeline moves on (no
+        back-pressure); drives the lanes' ``en``, so that their registers hold with the
+        controller's.
     sums : In(tree shape).array(spec.lanes)
         The tree sum of every lane.
     """
@@ -385,6 +394,8 @@ def controller_signature(spec):
         members["bits"] = Out(spec.rows)
     if spec.col_mux > 1:
         members["group"] = Out(range(spec.col_mux))
+    if spec.pipeline:
+        members["advance"] = Out(1)
     members["sums"] = In(tree_shape(spec)).array(spec.lanes)
     return wiring.Signature(members)
 
@@ -432,6 +443,11 @@ class MacroController(wiring.Component):
         acc = Signal(data.ArrayLayout(spec.out_shape, spec.cols))
         out_valid = Signal()
 
+        # The issue's control, carried alongside the lanes' pipeline registers (if any): what
+        # reaches stage 2 in the cycle the lanes deliver that issue's sums.
+        issued = [s1_valid, s1_first, s1_last, s1_group, s1_step]
+        in_lanes = [[Signal.like(signal, name=f"lane_q{cycle}_{signal.name}")
+                     for signal in issued] for cycle in range(spec.lane_latency)]
         issue_last = (s1_group == col_mux - 1) & (s1_step == 0)
         # The accumulators hold the pending result: nothing may change them until it is taken.
         advance = Signal()
@@ -442,7 +458,8 @@ class MacroController(wiring.Component):
             self.write_en.eq(Mux(self.write_valid & self.write_ready, self.write_mask, 0)),
             self.result.valid.eq(out_valid),
             self.result.payload.eq(acc),
-            self.busy.eq(s1_valid | s2_valid | out_valid),
+            self.busy.eq(s1_valid | s2_valid | out_valid
+                         | Cat(stage[0] for stage in in_lanes).any()),
         ]
 
         if spec.datapath == "bitserial":
@@ -453,6 +470,9 @@ class MacroController(wiring.Component):
             m.d.comb += self.acts.eq(s1_acts)
         if col_mux > 1:
             m.d.comb += self.group.eq(s1_group)
+        if spec.pipeline:
+            # Back-pressure stops the lanes' pipelines with the controller's.
+            m.d.comb += self.advance.eq(advance)
         with m.If(advance):
             m.d.sync += [s2_sums[lane].eq(self.sums[lane]) for lane in range(lanes)]
 
@@ -471,8 +491,11 @@ class MacroController(wiring.Component):
                 m.d.sync += [s1_group.eq(s1_group + 1), s1_step.eq(steps - 1)]
             with m.Elif(s1_valid):
                 m.d.sync += s1_step.eq(s1_step - 1)
-            m.d.sync += [s2_valid.eq(s1_valid), s2_first.eq(s1_first), s2_last.eq(s1_last),
-                         s2_group.eq(s1_group), s2_step.eq(s1_step)]
+            for source, target in zip([issued, *in_lanes],
+                                      [*in_lanes, [s2_valid, s2_first, s2_last, s2_group,
+                                                   s2_step]], strict=True):
+                m.d.sync += [held.eq(signal) for held, signal in zip(target, source,
+                                                                    strict=True)]
 
         update = advance & s2_valid
         column_done = update & (s2_step == 0)

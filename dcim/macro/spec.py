@@ -24,7 +24,7 @@ from ..arith.tree import (
 from ..checks import check_bool, check_int, short_repr
 from ..toml_io import read_toml, write_toml
 
-__all__ = ["DATAPATHS", "MAX_BITS", "MAX_COLS", "MAX_ROWS", "MacroSpec"]
+__all__ = ["DATAPATHS", "MAX_BITS", "MAX_COLS", "MAX_PIPELINE", "MAX_ROWS", "MacroSpec"]
 
 DATAPATHS = ("multiplier", "bitserial")
 """Datapath styles: word-parallel multipliers, or the classic bit-serial array."""
@@ -36,8 +36,11 @@ GUARD_BITS = 8
 """Accumulator bits above one pass's dot product by default: 256 passes cannot overflow."""
 MAX_ACC_WIDTH = 256
 
+MAX_PIPELINE = 64
+"""Largest ``pipeline`` accepted; larger trees than that do not exist (1024 rows: 16 stages)."""
+
 _FIELDS = ("rows", "cols", "weight_bits", "act_bits", "signed", "mult", "datapath", "col_mux",
-           "tree", "assignment", "acc_width")
+           "tree", "assignment", "acc_width", "pipeline")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,16 @@ class MacroSpec:
         Accumulator (and result) width, at least :attr:`dot_width`; ``None`` gives
         ``dot_width + 8``, so that 256 passes never overflow. Sums wrap around modulo
         ``2**acc_width`` (two's complement when signed).
+    pipeline : int
+        Registers inside each lane. ``0`` (the default): the lane is combinational, its tree
+        sum registered by the controller. ``k >= 1``: a register after the lane's terms (the
+        multiplier products, bit-serially the 1-bit products) and after every ``k``-th
+        compression stage of the adder tree (stages ``k, 2k, ...`` counted from 1; the last
+        level, the carry-propagate adder, ends at the controller's register). The lane then
+        takes :attr:`lane_latency` ``= 1 + tree_stages // k`` cycles, which the latency
+        grows by; the interval and the results are unchanged. Values above
+        ``tree_stages + 1`` make the same circuit (only the terms registered) and are
+        stored as ``tree_stages + 1``.
 
     Raises
     ------
@@ -107,6 +120,7 @@ class MacroSpec:
     tree: str = "dadda"
     assignment: object = None
     acc_width: object = None
+    pipeline: int = 0
 
     def __post_init__(self):
         # NumPy integers and booleans are stored as Python ones: equal specs, equal hashes.
@@ -115,6 +129,8 @@ class MacroSpec:
             object.__setattr__(self, parameter,
                                check_int(parameter, getattr(self, parameter), 1, high))
         object.__setattr__(self, "signed", check_bool("signed", self.signed))
+        object.__setattr__(self, "pipeline",
+                           check_int("pipeline", self.pipeline, 0, MAX_PIPELINE))
         if not isinstance(self.datapath, str) or self.datapath not in DATAPATHS:
             raise ValueError(f"datapath must be one of {', '.join(map(repr, DATAPATHS))}, "
                              f"not {short_repr(self.datapath)}")
@@ -169,6 +185,7 @@ class MacroSpec:
             object.__setattr__(self, "mult", MultiplierSpec(
                 width=max(2, self.weight_bits, self.act_bits), signed=self.signed))
         if self.assignment is None and self.tree == "dadda":
+            self._canonicalise_pipeline()
             return
         # Computed here, not through the cached properties: those would keep what they saw
         # of a spec that is still changing.
@@ -190,6 +207,13 @@ class MacroSpec:
         self.__dict__["tree_heights"] = heights
         if plan is not None:
             self.__dict__["tree_plan"] = plan
+        self._canonicalise_pipeline()
+
+    def _canonicalise_pipeline(self):
+        # Every k above the number of tree stages registers the terms alone: one value for
+        # that circuit. The plan does not depend on the pipeline, so caching it here is safe.
+        if self.pipeline > self.tree_plan.stages + 1:
+            object.__setattr__(self, "pipeline", self.tree_plan.stages + 1)
 
     def _resolve_mult(self, mult):
         width = max(2, self.weight_bits, self.act_bits)
@@ -241,13 +265,27 @@ class MacroSpec:
         return self.col_mux * self.steps
 
     @property
+    def register_stages(self):
+        """Compression stages of the adder tree (from 0) followed by a pipeline register."""
+        if not self.pipeline:
+            return ()
+        return tuple(stage for stage in range(self.tree_plan.stages)
+                     if (stage + 1) % self.pipeline == 0)
+
+    @property
+    def lane_latency(self):
+        """Cycles a lane takes: 0 combinational, else ``1 + tree_stages // pipeline``."""
+        return (1 + len(self.register_stages)) if self.pipeline else 0
+
+    @property
     def latency(self):
         """Cycles from accepting an activation vector to its result being valid.
 
-        ``interval + 2``: one cycle into the input register, ``interval`` cycles issuing
-        groups (and bits) to the lanes, one cycle from the tree register to the accumulator.
+        ``interval + 2 + lane_latency``: one cycle into the input register, ``interval``
+        cycles issuing groups (and bits) to the lanes, ``lane_latency`` cycles through the
+        lanes' pipeline registers, one cycle from the tree register to the accumulator.
         """
-        return self.interval + 2
+        return self.interval + 2 + self.lane_latency
 
     @property
     def throughput(self):
@@ -355,6 +393,8 @@ class MacroSpec:
             parts.append("t" + self.assignment.summary())
         if self.acc_width != self.dot_width + GUARD_BITS:
             parts.append(f"acc{self.acc_width}")
+        if self.pipeline:
+            parts.append(f"p{self.pipeline}")
         return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))
 
     def component(self):
@@ -391,7 +431,8 @@ class MacroSpec:
                 "weight_bits": self.weight_bits, "act_bits": self.act_bits,
                 "signed": self.signed, "datapath": self.datapath, "mult": self.mult.name,
                 "col_mux": self.col_mux, "lanes": self.lanes, "acc_width": self.acc_width,
-                "latency": self.latency, "interval": self.interval,
+                "pipeline": self.pipeline, "latency": self.latency,
+                "interval": self.interval,
                 "macs_per_cycle": self.throughput, "tree_stages": self.tree_plan.stages,
                 "tree_compressors": ", ".join(f"{n} {name}"
                                               for name, n in sorted(totals.items()))}
@@ -405,6 +446,10 @@ class MacroSpec:
                 "mult": self.mult.to_dict()}
         if self.assignment is not None:
             data["assignment"] = self.assignment.to_dict()
+        # Only when set: the descriptions (and TOML files) of combinational macros stay as
+        # they were.
+        if self.pipeline:
+            data["pipeline"] = self.pipeline
         return data
 
     @classmethod

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from dcim.arith import CompressorAssignment, MultiplierSpec, plan_reduction
 from dcim.arith.compressor import APPROXIMATE_42
 from dcim.arith.logic import NumpyLogic, bits_from_words, words_from_bits
-from dcim.arith.tree import check_assignment, reduce_columns
+from dcim.arith.tree import check_assignment, live_bits, reduce_columns
 from dcim.arith.tree_multiplier import tree_model, tree_plan
 
 
@@ -73,6 +73,42 @@ def test_any_exact_reduction_adds_correctly(heights, schedule, compressor, seed)
     expected = np.asarray(total, dtype=np.uint64) & np.uint64((1 << len(heights)) - 1)
     result = words_from_bits(reduce_columns(plan, logic, columns), (64,))
     assert np.array_equal(result, np.broadcast_to(expected, (64,)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(heights=st.lists(st.integers(0, 12), min_size=1, max_size=10),
+       schedule=st.sampled_from(["dadda", "wallace"]), every=st.integers(1, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_pipeline_registers_delay_every_path_alike(heights, schedule, every, seed):
+    """Registers between stages cut every path once: the sum comes out n cycles later.
+
+    The 64 lanes of the NumPy logic are successive cycles; a register delays by one.
+    """
+    plan = plan_reduction(heights, schedule=schedule)
+    stages = tuple(range(every - 1, plan.stages, every))
+    rng = np.random.default_rng(seed)
+    logic = NumpyLogic((64,))
+    columns = [[rng.integers(0, 2, 64).astype(bool) for _ in range(h)] for h in heights]
+    seen = []
+
+    def register(stage, values):
+        seen.append((stage, len(values)))
+        return [np.roll(np.broadcast_to(value, (64,)), 1) for value in values]
+
+    plain = words_from_bits(reduce_columns(plan, logic, columns), (64,))
+    delayed = words_from_bits(reduce_columns(plan, logic, columns, register_stages=stages,
+                                             register=register), (64,))
+    assert [stage for stage, _ in seen] == list(stages)
+    assert all(count == len(live_bits(plan, stage)) for stage, count in seen)
+    assert np.array_equal(delayed[len(stages):], plain[:64 - len(stages)])
+
+
+def test_live_bits_after_the_last_stage_are_the_final_adders():
+    plan = plan_reduction([3, 3, 3, 2])
+    final = sorted(bit for column in plan.final_columns for bit in column)
+    assert live_bits(plan, plan.stages - 1) == final
+    # Before any compressor runs, every input is still to be read.
+    assert live_bits(plan, -1) == list(range(sum(plan.input_heights)))
 
 
 def test_or_columns_or_instead_of_add():

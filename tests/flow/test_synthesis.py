@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from dcim.arith import MultiplierSpec
-from dcim.flow import SynthesisError, ToolNotFoundError, VerilogDesign, synthesize, yosys_multiplier
+from dcim.flow import (
+    SynthesisError,
+    ToolNotFoundError,
+    VerilogDesign,
+    analyze_timing,
+    synthesize,
+    yosys_multiplier,
+)
 from dcim.flow.activity import MappedNetlist
 from dcim.flow.design import FlowDesign, resolve_design
 from dcim.flow.pdk import load_pdk
@@ -249,3 +256,15 @@ def test_flattened_lane_computes_the_sum_of_its_products(pdk_root):
     whole = synthesize(resolve_design(spec).blocks[0], pdk_root=pdk_root, hierarchical=False)
     assert not whole.hierarchical and whole.inputs == lane.inputs
     assert whole.outputs == lane.outputs and whole.sequential_cells == 0
+
+
+def test_pipelined_lanes_hold_registers_and_shorten_the_period(pdk_root):
+    combinational = MacroSpec(rows=8, cols=2, weight_bits=4, act_bits=4)
+    pipelined = combinational.replace(pipeline=1)
+    reports = [synthesize(spec, pdk_root=pdk_root) for spec in (combinational, pipelined)]
+    lane = f"{pipelined.name}_lane"
+    assert reports[1].blocks[lane] == 2
+    # The lanes' registers (terms and every tree stage) are flip-flops of their own.
+    assert reports[1].sequential_cells > reports[0].sequential_cells + 2 * 8 * 8
+    periods = [analyze_timing(report, pdk_root=pdk_root).min_period_ns for report in reports]
+    assert periods[1] < 0.8 * periods[0]

@@ -17,8 +17,9 @@ SPECS = [
     MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=3, mult="log", signed=False,
               assignment={"columns": {"0": "acci1", "1": "acci1"}}),
     MacroSpec(rows=3, cols=2, weight_bits=2, act_bits=3, datapath="bitserial"),
+    MacroSpec(rows=5, cols=4, weight_bits=3, act_bits=3, col_mux=2, pipeline=1),
 ]
-IDS = ["exact-cm2", "log-u-approx-tree", "bitserial"]
+IDS = ["exact-cm2", "log-u-approx-tree", "bitserial", "pipelined-cm2"]
 
 
 def _elaborated(component):
@@ -40,9 +41,10 @@ def test_each_spec_lists_its_distinct_sub_blocks(spec):
     order = block_order(spec)
     assert order[-1] == spec and order[-2] == ctrl and order[-3] == lane
     assert all(is_block(block) for block in order)
-    # Clocked blocks have clk and rst; the datapath is combinational.
+    # Clocked blocks have clk and rst; the datapath is combinational unless pipelined.
     assert spec.clocked and ctrl.clocked
-    assert not any(getattr(block, "clocked", False) for block in (lane, tree, spec.mult))
+    assert lane.clocked == tree.clocked == bool(spec.pipeline)
+    assert not getattr(spec.mult, "clocked", False)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -84,26 +86,53 @@ def test_components_have_the_signatures_the_specs_state(spec):
     assert macro.spec == spec
 
 
+@pytest.mark.parametrize("pipeline", [0, 2])
+def test_pipelined_lanes_and_trees_are_clocked_and_advance_with_the_controller(pipeline):
+    spec = MacroSpec(rows=5, cols=2, weight_bits=3, act_bits=3, pipeline=pipeline)
+    lane, tree, ctrl = LaneSpec(spec), TreeSpec(spec), ControllerSpec(spec)
+    assert lane.clocked == tree.clocked == bool(pipeline)
+    # Only the controller stays in its parent in the flow; pipelined lanes remain blocks.
+    assert ctrl.clocked and ctrl.in_parent
+    assert not hasattr(lane, "in_parent") and not hasattr(tree, "in_parent")
+    for block, member in ((lane, "en"), (tree, "en"), (ctrl, "advance")):
+        assert (member in block.signature.members) == bool(pipeline), block.name
+
+
 def test_parts_need_a_macro_spec():
     for part in (LaneSpec, TreeSpec, ControllerSpec):
         with pytest.raises(TypeError, match="macro must be a MacroSpec, not 42"):
             part(42)
 
 
-def _tree_sums(spec, terms):
+def _tree_sums(spec, terms, stall=0):
+    """The tree's sums of ``terms``, a row per cycle; ``stall`` idle cycles (``en`` low) after
+    each row when pipelined, and the first ``lane_latency`` sums dropped."""
     tree = AdderTree(spec)
     sums = []
 
     async def bench(ctx):
-        for row in terms:
+        if not spec.pipeline:
+            for row in terms:
+                for index, value in enumerate(row):
+                    ctx.set(tree.terms[index], int(value))
+                sums.append(ctx.get(tree.sum))
+            return
+        for row in [*terms, *[terms[0]] * spec.lane_latency]:
             for index, value in enumerate(row):
                 ctx.set(tree.terms[index], int(value))
+            ctx.set(tree.en, 1)
             sums.append(ctx.get(tree.sum))
+            await ctx.tick()
+            ctx.set(tree.en, 0)
+            if stall:
+                await ctx.tick().repeat(stall)
 
     simulator = Simulator(tree)
+    if spec.pipeline:
+        simulator.add_clock(1e-6)
     simulator.add_testbench(bench)
     simulator.run()
-    return np.array(sums)
+    return np.array(sums[spec.lane_latency:])
 
 
 def test_adder_tree_sums_its_terms():
@@ -113,6 +142,15 @@ def test_adder_tree_sums_its_terms():
     terms = rng.integers(low, high + 1, size=(40, spec.rows))
     terms[0], terms[1] = low, high
     assert np.array_equal(_tree_sums(spec, terms), terms.sum(axis=1))
+
+
+@pytest.mark.parametrize("pipeline,stall", [(1, 0), (2, 2), (9, 1)])
+def test_pipelined_adder_tree_delivers_sums_lane_latency_advances_later(pipeline, stall):
+    spec = MacroSpec(rows=5, cols=1, weight_bits=3, act_bits=3, pipeline=pipeline)
+    rng = np.random.default_rng(6)
+    low, high = -(1 << (spec.product_width - 1)), (1 << (spec.product_width - 1)) - 1
+    terms = rng.integers(low, high + 1, size=(20, spec.rows))
+    assert np.array_equal(_tree_sums(spec, terms, stall), terms.sum(axis=1))
 
 
 def _macro_results(spec, platform, weights, xs):

@@ -56,7 +56,8 @@ def specs(draw):
                      weight_bits=weight_bits, act_bits=act_bits, signed=signed,
                      datapath=datapath, col_mux=col_mux,
                      mult=_multiplier(draw, kind, width, signed),
-                     tree=draw(st.sampled_from(["dadda", "wallace"])))
+                     tree=draw(st.sampled_from(["dadda", "wallace"])),
+                     pipeline=draw(st.sampled_from([0, 0, 1, 2, 3])))
     if draw(st.booleans()):
         compressor = draw(st.sampled_from((*APPROXIMATE_42, "exact42")))
         columns = draw(st.integers(1, min(4, spec.tree_width)))
@@ -96,6 +97,12 @@ def test_random_configurations_match_the_model(spec, n, passes, ready, valid, se
     MacroSpec(rows=3, cols=2, weight_bits=3, act_bits=5, datapath="bitserial"),
     MacroSpec(rows=3, cols=4, weight_bits=2, act_bits=3, datapath="bitserial", col_mux=2,
               signed=False),
+    # Pipelined lanes: every tree stage registered, every second one, the terms alone.
+    MacroSpec(rows=6, cols=3, weight_bits=3, act_bits=3, pipeline=1),
+    MacroSpec(rows=6, cols=4, weight_bits=3, act_bits=3, col_mux=2, mult="log", pipeline=2),
+    MacroSpec(rows=6, cols=2, weight_bits=3, act_bits=3, pipeline=9),
+    MacroSpec(rows=5, cols=4, weight_bits=3, act_bits=4, datapath="bitserial", col_mux=2,
+              pipeline=1),
 ])
 def test_latency_and_throughput_match_the_cycle_count(spec):
     n = 6
@@ -116,17 +123,21 @@ def test_latency_and_throughput_match_the_cycle_count(spec):
 
 
 @pytest.mark.parametrize("datapath", ["multiplier", "bitserial"])
-def test_back_pressure_throttles_and_loses_nothing(datapath):
-    spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, datapath=datapath)
+@pytest.mark.parametrize("pipeline", [0, 1])
+def test_back_pressure_throttles_and_loses_nothing(datapath, pipeline):
+    spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, datapath=datapath,
+                     pipeline=pipeline)
     weights, activations = operands(spec, np.random.default_rng(6), 8)
     free = simulate(spec, weights, activations, engine="amaranth")
     pressed = simulate(spec, weights, activations, engine="amaranth", ready_pattern="00001")
     assert np.array_equal(pressed.results, free.results)
     assert np.array_equal(pressed.results, activations @ weights)
     assert all(cycle % 5 == 4 for cycle in pressed.result_cycles)
-    # Results are taken at most once per 5 cycles, so the stream slows to that rate.
+    # Results are taken at most once per 5 cycles, so the stream slows to that rate once
+    # the pipeline (input, lanes, tree and result registers) is full.
     assert pressed.cycles > free.cycles
-    assert pressed.act_cycles[-1] - pressed.act_cycles[0] >= 5 * (8 - 3)
+    in_flight = 3 + spec.lane_latency
+    assert pressed.act_cycles[-1] - pressed.act_cycles[0] >= 5 * (8 - in_flight)
 
 
 def test_result_is_held_while_not_ready():
@@ -183,8 +194,10 @@ def test_result_is_held_while_not_ready():
 
 
 @pytest.mark.parametrize("datapath", ["multiplier", "bitserial"])
-def test_weight_rewrite_between_beats(datapath):
-    spec = MacroSpec(rows=3, cols=2, weight_bits=4, act_bits=3, datapath=datapath, col_mux=2)
+@pytest.mark.parametrize("pipeline", [0, 1])
+def test_weight_rewrite_between_beats(datapath, pipeline):
+    spec = MacroSpec(rows=3, cols=2, weight_bits=4, act_bits=3, datapath=datapath, col_mux=2,
+                     pipeline=pipeline)
     rng = np.random.default_rng(7)
     first, x = operands(spec, rng, 1)
     second, _ = operands(spec, rng, 1)
@@ -204,8 +217,10 @@ def test_weight_rewrite_between_beats(datapath):
 
 
 @pytest.mark.parametrize("datapath", ["multiplier", "bitserial"])
-def test_accumulation_across_passes(datapath):
-    spec = MacroSpec(rows=4, cols=3, weight_bits=3, act_bits=3, datapath=datapath)
+@pytest.mark.parametrize("pipeline", [0, 2])
+def test_accumulation_across_passes(datapath, pipeline):
+    spec = MacroSpec(rows=4, cols=3, weight_bits=3, act_bits=3, datapath=datapath,
+                     pipeline=pipeline)
     rng = np.random.default_rng(8)
     weights, activations = operands(spec, rng, 3, depth=11)
     outcome = simulate(spec, weights, activations, engine="amaranth")
@@ -222,8 +237,10 @@ def test_accumulation_across_passes(datapath):
 
 
 @pytest.mark.parametrize("datapath", ["multiplier", "bitserial"])
-def test_reset_in_the_middle_of_a_computation(datapath):
-    spec = MacroSpec(rows=3, cols=2, weight_bits=3, act_bits=4, datapath=datapath)
+@pytest.mark.parametrize("pipeline", [0, 2])
+def test_reset_in_the_middle_of_a_computation(datapath, pipeline):
+    spec = MacroSpec(rows=3, cols=2, weight_bits=3, act_bits=4, datapath=datapath,
+                     pipeline=pipeline)
     rng = np.random.default_rng(9)
     weights, before = operands(spec, rng, 5)
     _, after = operands(spec, rng, 3)

@@ -152,6 +152,10 @@ def test_spec_and_parameters_exclusive():
      r"assignment names column 40, beyond the 22 columns of the adder tree"),
     ({"acc_width": 10}, ValueError, r"acc_width must be at least dot_width = 22 .* not 10"),
     ({"acc_width": 300}, ValueError, r"acc_width must be .* at most 256, not 300"),
+    ({"pipeline": -1}, ValueError, r"pipeline must be from 0 to 64, not -1"),
+    ({"pipeline": 65}, ValueError, r"pipeline must be from 0 to 64, not 65"),
+    ({"pipeline": 2.0}, TypeError, r"pipeline must be an int, not 2.0"),
+    ({"pipeline": True}, TypeError, r"pipeline must be an int, not True"),
 ])
 def test_invalid_parameters(parameters, error, message):
     with pytest.raises(error, match=message):
@@ -247,6 +251,8 @@ def test_assignment_must_place_what_it_names():
     ({"assignment": {"columns": {"3": "acci1"}}},
      {"assignment": {"columns": {"3": "acci1", "4": "full_adder", "19": "acci1"}}}),
     ({}, {"assignment": {"columns": {"4": "full_adder"}}}),
+    # Beyond the tree's 6 stages only the terms are registered, whatever the setting.
+    ({"pipeline": 7}, {"pipeline": 64}),
 ])
 def test_equal_circuits_have_one_spec_and_one_name(one, other):
     one, other = MacroSpec(**{"rows": 16, **one}), MacroSpec(**{"rows": 16, **other})
@@ -287,3 +293,30 @@ def test_a_macro_used_only_for_its_model_is_not_reported_unused():
         assert macro.model([[1], [1]], [[1, 1]]).tolist() == [[2]]
         del macro
         gc.collect()
+
+
+@pytest.mark.parametrize("datapath", ["multiplier", "bitserial"])
+def test_pipeline_registers_and_latency(datapath):
+    """Registers after the terms and after every k-th tree stage; the latency grows by them."""
+    base = MacroSpec(rows=64, datapath=datapath, col_mux=2)
+    stages = base.tree_plan.stages
+    assert (base.pipeline, base.register_stages, base.lane_latency) == (0, (), 0)
+    for k in range(1, stages + 2):
+        spec = base.replace(pipeline=k)
+        assert spec.register_stages == tuple(range(k - 1, stages, k))
+        assert spec.lane_latency == 1 + stages // k
+        assert spec.latency == base.latency + spec.lane_latency
+        assert (spec.interval, spec.throughput) == (base.interval, base.throughput)
+        assert spec.name == f"{base.name}_p{k}"
+        assert spec.describe()["pipeline"] == k
+        assert MacroSpec.from_toml(spec.to_toml()) == spec
+        macro = DCiMMacro(spec=spec)
+        assert (macro.spec, macro.latency) == (spec, spec.latency)
+    assert MacroSpec(rows=64, pipeline=3).register_stages == (2, 5, 8)
+
+
+def test_a_combinational_macro_keeps_its_name_and_description():
+    spec = MacroSpec(rows=16, pipeline=0)
+    assert spec == MacroSpec(rows=16) and spec.name == "dcim_r16c8_w8a8s_mul8s_exact"
+    assert "pipeline" not in spec.to_dict()
+    assert MacroSpec(rows=16, pipeline=2).to_dict()["pipeline"] == 2

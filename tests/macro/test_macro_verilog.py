@@ -106,7 +106,9 @@ def test_flat_macro_is_lint_clean(spec):
     MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=3, mult="log", signed=False,
               assignment={"columns": {"0": "acci1", "1": "acci1"}}),
     MacroSpec(rows=3, cols=4, weight_bits=2, act_bits=3, datapath="bitserial", col_mux=2),
-], ids=["log", "bitserial"])
+    MacroSpec(rows=6, cols=4, weight_bits=3, act_bits=3, col_mux=2, mult="log", pipeline=2),
+    MacroSpec(rows=3, cols=4, weight_bits=2, act_bits=3, datapath="bitserial", pipeline=1),
+], ids=["log", "bitserial", "log-p2", "bitserial-p1"])
 def test_lint_clean_verilog_simulates_like_the_component(spec, tmp_path):
     """The text emit_verilog writes runs the testbench protocol exactly as the component."""
     require("iverilog")
@@ -136,9 +138,11 @@ HIERARCHICAL = [
     MacroSpec(rows=3, cols=4, weight_bits=2, act_bits=3, datapath="bitserial", col_mux=4),
     MacroSpec(rows=5, cols=2, weight_bits=4, act_bits=3, datapath="bitserial", signed=False,
               assignment={"columns": {"0": "acci1", "1": "acci1"}}),
+    MacroSpec(rows=6, cols=4, weight_bits=3, act_bits=3, col_mux=2, pipeline=2),
+    MacroSpec(rows=5, cols=2, weight_bits=3, act_bits=3, datapath="bitserial", pipeline=1),
 ]
 HIERARCHICAL_IDS = ["exact-cm2", "log-u-approx-tree", "mitchell", "approx-mult-tree",
-                    "bitserial-cm4", "bitserial-u-approx-tree"]
+                    "bitserial-cm4", "bitserial-u-approx-tree", "pipelined", "bitserial-p1"]
 
 
 def _instances(text, module, instantiated):
