@@ -36,6 +36,12 @@ class _MacroPart:
         """Stable Verilog module name: the macro's name and the part's suffix."""
         return f"{self.macro.name}_{self.suffix}"
 
+    @property
+    def clocked(self):
+        """True when the part holds pipeline registers (``macro.pipeline`` set): the lane's
+        are in its tree. The controller, always clocked, says so itself."""
+        return bool(self.macro.pipeline)
+
 
 @dataclass(frozen=True)
 class TreeSpec(_MacroPart):
@@ -57,11 +63,6 @@ class TreeSpec(_MacroPart):
 
     macro: MacroSpec
     suffix = "tree"
-
-    @property
-    def clocked(self):
-        """True when the tree holds pipeline registers (``macro.pipeline`` set)."""
-        return bool(self.macro.pipeline)
 
     @property
     def signature(self):
@@ -96,11 +97,6 @@ class LaneSpec(_MacroPart):
 
     macro: MacroSpec
     suffix = "lane"
-
-    @property
-    def clocked(self):
-        """True when the lane's tree holds pipeline registers (``macro.pipeline`` set)."""
-        return bool(self.macro.pipeline)
 
     @property
     def tree(self):
