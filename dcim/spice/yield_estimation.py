@@ -1,0 +1,495 @@
+"""Failure probability of a limit state under Gaussian variation: Monte Carlo and importance
+sampling.
+
+A *limit state* is a function of a batch of standard-normal samples ``z`` of shape
+``(n, dimension)`` (one column per independent variable, e.g. the threshold shift of each
+transistor in sigmas) that returns ``n`` margins; a sample fails where its margin is ``<= 0``.
+Every call is one batch, so that a SPICE limit state can simulate a whole batch in one
+simulator run; every estimator counts the samples it evaluates.
+
+- :func:`monte_carlo` draws ``z`` directly; its relative standard error is the binomial
+  ``sqrt((1 - p) / (n p))``, so 10 % at ``p = 1e-9`` (6 sigma) takes 1e11 samples.
+- :func:`importance_sampling` is norm-minimizing mean-shift importance sampling (Dolecek et
+  al., ICCAD 2008): :func:`find_shift_point` looks for the most probable failure point, the
+  point of the failure boundary nearest the origin, and samples ``z ~ N(shift, I)`` weighted by
+  the likelihood ratio ``phi(z) / phi(z - shift) = exp(-z . shift + |shift|^2 / 2)``. On a
+  linear limit state at 6 sigma it needs a few hundred samples besides the search.
+
+Both stop when the estimator's own relative standard error falls below ``target_rse`` (after
+at least ``min_failures`` failures, so that an early lucky batch does not stop them), or when
+``max_simulations`` limit-state evaluations, search included, have been spent.
+
+Mean-shift importance sampling is made for one failure region. Where failures lie in several
+directions (a cell that fails reading either side), it samples around the nearest and
+practically never sees the others: its estimate then approaches the probability of the one
+region, and its standard error does not show the miss. :attr:`YieldEstimate.opposite_failures`
+counts the presampled failures in the half space away from the shift, a sign of such a case.
+
+Wiring a SPICE margin is one adapter (see :func:`dcim.spice.variation.mismatch_limit_state`)::
+
+    from dcim.spice.variation import MismatchModel, mismatch_limit_state
+    limit_state = mismatch_limit_state(lambda shifts: read_snm_batch(cell, corner, shifts),
+                                       cell.transistors, model=MismatchModel(),
+                                       threshold=0.0)
+    estimate = importance_sampling(limit_state, len(cell.transistors), seed=1)
+    estimate.probability, estimate.sigma
+
+Estimators written here rather than taken from a library: the reliability packages on PyPI
+(OpenTURNS, UQpy) are large and call a model point by point or through their own wrappers,
+while a simulator wants one batch per call and an explicit count of every evaluation.
+"""
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from ..checks import check_int, short_repr
+
+__all__ = ["ShiftPoint", "YieldEstimate", "equivalent_sigma", "failure_probability",
+           "find_shift_point", "importance_sampling", "monte_carlo"]
+
+_NORMAL = NormalDist()
+
+
+def failure_probability(sigma):
+    """The one-sided normal tail ``Phi(-sigma)``: ``failure_probability(6.0)`` is 9.87e-10."""
+    sigma = _check_real("sigma", sigma)
+    return 0.5 * math.erfc(sigma / math.sqrt(2.0))
+
+
+def equivalent_sigma(probability):
+    """The ``sigma`` whose one-sided normal tail is ``probability``: ``-Phi^-1(probability)``.
+
+    ``0`` gives ``inf`` and ``1`` gives ``-inf``.
+
+    Raises
+    ------
+    ValueError
+        If ``probability`` is not a number in [0, 1].
+    """
+    probability = _check_real("probability", probability)
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"probability must lie in [0, 1], not {probability!r}")
+    if probability == 0.0:
+        return math.inf
+    if probability == 1.0:
+        return -math.inf
+    return -_NORMAL.inv_cdf(probability)
+
+
+@dataclass(frozen=True)
+class ShiftPoint:
+    """The result of :func:`find_shift_point`.
+
+    Members
+    -------
+    point : tuple of float or None
+        The most probable failure point found (standard-normal units), on the failure side of
+        the boundary or within ``tolerance`` of it; ``None`` if no failure was seen.
+    sigma : float
+        Its distance from the origin (``inf`` if none was found): the first-order estimate
+        of the equivalent sigma, exact for a linear limit state.
+    simulations : int
+        Limit-state evaluations spent by the search.
+    presample_failures : int
+        Failures among the presamples.
+    opposite_failures : int
+        Presampled failures in the half space away from ``point`` (``z . point <= 0``): a
+        second failure region that mean-shift sampling around ``point`` will not see.
+    """
+
+    point: tuple | None
+    sigma: float
+    simulations: int
+    presample_failures: int
+    opposite_failures: int
+
+
+@dataclass(frozen=True)
+class YieldEstimate:
+    """A failure probability estimated by :func:`monte_carlo` or :func:`importance_sampling`.
+
+    Members
+    -------
+    method : str
+        ``"monte_carlo"`` or ``"importance_sampling"``.
+    probability : float
+        The estimated failure probability.
+    relative_standard_error : float
+        The estimator's standard error over ``probability`` (``inf`` without failures).
+    search_simulations, sampling_simulations : int
+        Limit-state evaluations spent looking for the shift point and sampling.
+    failures : int
+        Failing samples among the sampling ones.
+    converged : bool
+        Whether ``relative_standard_error`` reached the target within the budget.
+    shift : tuple of float or None
+        The mean of the sampling distribution (``None`` for Monte Carlo).
+    shift_sigma : float or None
+        Its norm.
+    opposite_failures : int
+        See :attr:`ShiftPoint.opposite_failures` (0 for Monte Carlo).
+    """
+
+    method: str
+    probability: float
+    relative_standard_error: float
+    search_simulations: int
+    sampling_simulations: int
+    failures: int
+    converged: bool
+    shift: tuple | None = None
+    shift_sigma: float | None = None
+    opposite_failures: int = 0
+
+    @property
+    def simulations(self):
+        """All limit-state evaluations: search and sampling."""
+        return self.search_simulations + self.sampling_simulations
+
+    @property
+    def standard_error(self):
+        """The absolute standard error of :attr:`probability`."""
+        if self.probability == 0.0:
+            return math.nan
+        return self.probability * self.relative_standard_error
+
+    @property
+    def sigma(self):
+        """The equivalent one-sided sigma of :attr:`probability` (``inf`` for 0)."""
+        return equivalent_sigma(self.probability)
+
+
+def monte_carlo(limit_state, dimension, *, target_rse=0.1, max_simulations=1_000_000,
+                batch_size=10_000, min_failures=10, seed=None):
+    """Estimate the failure probability of ``limit_state`` by plain Monte Carlo.
+
+    Parameters
+    ----------
+    limit_state : callable
+        ``(n, dimension)`` standard-normal samples to ``n`` margins (failure at ``<= 0``).
+    dimension : int
+        Number of independent standard-normal variables, 1 to 10,000.
+    target_rse : float
+        Stop once the binomial relative standard error ``sqrt((1 - p) / (n p))`` is at most
+        this (and ``min_failures`` failures were seen); in (0, 1].
+    max_simulations : int
+        The most samples to evaluate.
+    batch_size : int
+        Samples per limit-state call.
+    min_failures : int
+        Failures needed before the stopping rule is trusted.
+    seed : int, numpy.random.Generator or None
+        For :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    YieldEstimate
+
+    Raises
+    ------
+    ValueError
+        For a bad parameter, naming it and its value, or a limit state that returns the wrong
+        shape or NaN.
+    TypeError
+        If ``limit_state`` is not callable or a count is not an int.
+    """
+    evaluate = _CountedLimitState(limit_state, dimension)
+    target_rse, max_simulations, batch_size, min_failures = _check_stopping(
+        target_rse, max_simulations, batch_size, min_failures)
+    rng = np.random.default_rng(seed)
+    failures = 0
+    relative_error = math.inf
+    while evaluate.count < max_simulations:
+        size = min(batch_size, max_simulations - evaluate.count)
+        failures += int(np.count_nonzero(evaluate(rng.standard_normal((size, dimension))) <= 0))
+        relative_error = _binomial_rse(failures, evaluate.count)
+        if failures >= min_failures and relative_error <= target_rse:
+            break
+    return YieldEstimate(method="monte_carlo", probability=failures / evaluate.count,
+                         relative_standard_error=relative_error, search_simulations=0,
+                         sampling_simulations=evaluate.count, failures=failures,
+                         converged=failures >= min_failures and relative_error <= target_rse)
+
+
+def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample_size=200,
+                     presample_sigma=3.0, step=0.1, tolerance=0.02, seed=None):
+    """Search the most probable failure point: the failure boundary's point nearest the origin.
+
+    In three batched stages, every evaluation counted:
+
+    1. Presampling: ``presample_size`` samples of ``N(0, presample_sigma^2 I)``, the scale
+       growing 1.5 times per batch until some fail (the nominal point is evaluated first; if
+       it fails, the origin is the answer).
+    2. The four nearest failures are followed along their rays from the origin to the
+       boundary (Illinois regula falsi on the margins, one batch per step for all rays).
+    3. From the nearest boundary point, Hasofer-Lind-Rackwitz-Fiessler iterations: the
+       gradient by forward differences of ``step`` sigmas (one batch of ``dimension + 1``
+       samples per iteration), the next point the nearest of the linearised boundary. They
+       stop when a step moves less than ``tolerance`` sigmas and the point lies within
+       ``tolerance`` sigmas of the boundary, or when the budget is spent.
+
+    The nearest point that fails (or lies within ``tolerance`` of the boundary) is returned.
+    Stage 3 assumes a margin that changes smoothly on the scale of ``step``; where it does
+    not, the point of stage 2 is still a failing point, though not the nearest.
+
+    Parameters
+    ----------
+    limit_state, dimension, seed
+        As for :func:`monte_carlo`.
+    max_simulations : int
+        The search's budget; at least ``presample_size + 1``.
+    presample_size : int
+        Samples per presampling batch, at least 1.
+    presample_sigma : float
+        The initial presampling scale, at least 1.
+    step : float
+        The finite-difference step in sigmas, in (0, 1].
+    tolerance : float
+        Convergence distance in sigmas, in (0, 1].
+
+    Returns
+    -------
+    ShiftPoint
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for :func:`monte_carlo`.
+    """
+    evaluate = _CountedLimitState(limit_state, dimension)
+    max_simulations = check_int("max_simulations", max_simulations, 2)
+    presample_size = check_int("presample_size", presample_size, 1)
+    if max_simulations < presample_size + 1:
+        raise ValueError(f"max_simulations must be at least presample_size + 1 = "
+                         f"{presample_size + 1}, not {max_simulations!r}")
+    presample_sigma = _check_real("presample_sigma", presample_sigma, 1.0, 100.0)
+    step = _check_real("step", step, 0.0, 1.0, open_low=True)
+    tolerance = _check_real("tolerance", tolerance, 0.0, 1.0, open_low=True)
+    rng = np.random.default_rng(seed)
+    return _search(evaluate, rng, max_simulations, presample_size, presample_sigma, step,
+                   tolerance)
+
+
+def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulations=5_000,
+                        batch_size=200, min_failures=10, shift=None, search_simulations=None,
+                        presample_size=200, presample_sigma=3.0, seed=None):
+    """Estimate the failure probability of ``limit_state`` by mean-shift importance sampling.
+
+    Samples ``z ~ N(shift, I)`` in batches of ``batch_size``; the estimate is the mean of
+    ``1[g(z) <= 0] w(z)`` with ``w(z) = exp(-z . shift + |shift|^2 / 2)``, its relative
+    standard error the sample standard deviation of those terms over ``sqrt(n)`` and the mean.
+    The shift is the point of :func:`find_shift_point` unless given.
+
+    Parameters
+    ----------
+    limit_state, dimension, target_rse, batch_size, min_failures, seed
+        As for :func:`monte_carlo` (the relative standard error being the weighted one).
+    max_simulations : int
+        The most limit-state evaluations, search and sampling together.
+    shift : array-like of shape (dimension,) or None
+        A known shift point (from an earlier search, at another corner); ``None`` searches.
+    search_simulations : int or None
+        The search's share of ``max_simulations``; ``None`` for half of it.
+    presample_size, presample_sigma
+        As for :func:`find_shift_point`.
+
+    Returns
+    -------
+    YieldEstimate
+        Not converged, with probability 0, if the search found no failure.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for :func:`monte_carlo`; also for a ``shift`` of the wrong shape or not finite.
+    """
+    evaluate = _CountedLimitState(limit_state, dimension)
+    target_rse, max_simulations, batch_size, min_failures = _check_stopping(
+        target_rse, max_simulations, batch_size, min_failures)
+    rng = np.random.default_rng(seed)
+    if shift is None:
+        search_budget = (max_simulations // 2 if search_simulations is None else
+                         check_int("search_simulations", search_simulations, 2,
+                                   max_simulations))
+        found = find_shift_point(evaluate, dimension, max_simulations=search_budget,
+                                 presample_size=presample_size,
+                                 presample_sigma=presample_sigma, seed=rng)
+        searched, opposite = found.simulations, found.opposite_failures
+        if found.point is None:
+            return YieldEstimate(method="importance_sampling", probability=0.0,
+                                 relative_standard_error=math.inf,
+                                 search_simulations=searched, sampling_simulations=0,
+                                 failures=0, converged=False, shift=None, shift_sigma=math.inf,
+                                 opposite_failures=opposite)
+        mean = np.array(found.point)
+    else:
+        mean = np.asarray(shift, dtype=float)
+        if mean.shape != (dimension,) or not np.all(np.isfinite(mean)):
+            raise ValueError(f"shift must be {dimension} finite numbers, not "
+                             f"{short_repr(shift)}")
+        searched, opposite = 0, 0
+    offset = 0.5 * float(mean @ mean)
+    total = total_squares = 0.0
+    failures = 0
+    relative_error = math.inf
+    while evaluate.count < max_simulations:
+        size = min(batch_size, max_simulations - evaluate.count)
+        points = rng.standard_normal((size, dimension)) + mean
+        failed = evaluate(points) <= 0
+        weights = np.exp(offset - points[failed] @ mean)
+        failures += int(np.count_nonzero(failed))
+        total += float(weights.sum())
+        total_squares += float(weights @ weights)
+        relative_error = _weighted_rse(total, total_squares, evaluate.count - searched)
+        if failures >= min_failures and relative_error <= target_rse:
+            break
+    sampled = evaluate.count - searched
+    return YieldEstimate(method="importance_sampling",
+                         probability=total / sampled if sampled else 0.0,
+                         relative_standard_error=relative_error, search_simulations=searched,
+                         sampling_simulations=sampled, failures=failures,
+                         converged=failures >= min_failures and relative_error <= target_rse,
+                         shift=tuple(float(value) for value in mean),
+                         shift_sigma=float(np.linalg.norm(mean)), opposite_failures=opposite)
+
+
+class _CountedLimitState:
+    """A limit state that checks what it returns and counts the samples it evaluates."""
+
+    def __init__(self, limit_state, dimension):
+        if not callable(limit_state):
+            raise TypeError(f"limit_state must be callable, not {short_repr(limit_state)}")
+        # A counted limit state handed on (importance sampling to its search) keeps counting.
+        self._limit_state = limit_state
+        self.dimension = check_int("dimension", dimension, 1, 10_000)
+        self.count = 0
+
+    def __call__(self, points):
+        margins = np.asarray(self._limit_state(points), dtype=float)
+        if margins.shape != (len(points),):
+            raise ValueError(f"limit_state must return one margin per sample, shape "
+                             f"({len(points)},), not {margins.shape}")
+        if np.isnan(margins).any():
+            index = int(np.flatnonzero(np.isnan(margins))[0])
+            raise ValueError(f"limit_state returned NaN for sample {index} of the batch, "
+                             f"z = {short_repr(points[index].tolist())}")
+        self.count += len(points)
+        return margins
+
+
+def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolerance):
+    start = evaluate.count
+    dimension = evaluate.dimension
+
+    def spent():
+        return evaluate.count - start
+
+    origin_margin = float(evaluate(np.zeros((1, dimension)))[0])
+    if origin_margin <= 0:
+        return ShiftPoint(point=(0.0,) * dimension, sigma=0.0, simulations=spent(),
+                          presample_failures=0, opposite_failures=0)
+    scale = presample_sigma
+    failing = np.empty((0, dimension))
+    failing_margins = np.empty(0)
+    while not len(failing) and spent() + presample_size <= budget:
+        points = scale * rng.standard_normal((presample_size, dimension))
+        margins = evaluate(points)
+        failing, failing_margins = points[margins <= 0], margins[margins <= 0]
+        scale *= 1.5
+    if not len(failing):
+        return ShiftPoint(point=None, sigma=math.inf, simulations=spent(),
+                          presample_failures=0, opposite_failures=0)
+    nearest = np.argsort(np.linalg.norm(failing, axis=1))[:4]
+    best, best_margin = _ray_boundaries(evaluate, failing[nearest], failing_margins[nearest],
+                                        origin_margin, budget - spent(), tolerance)
+    point, margin = best, best_margin
+    identity = step * np.eye(dimension)
+    gradient = None
+    while spent() + dimension + (gradient is not None) <= budget:
+        batch = point + identity if gradient is None else np.vstack([point, point + identity])
+        margins = evaluate(batch)
+        if gradient is not None:
+            margin, margins = float(margins[0]), margins[1:]
+        gradient = (margins - margin) / step
+        length_squared = float(gradient @ gradient)
+        if length_squared == 0.0 or not np.isfinite(length_squared):
+            break
+        distance = abs(margin) / math.sqrt(length_squared)
+        near = margin <= 0 or distance <= tolerance
+        if near and np.linalg.norm(point) < np.linalg.norm(best):
+            best = point
+        following = (float(gradient @ point) - margin) / length_squared * gradient
+        moved = float(np.linalg.norm(following - point))
+        # A step far beyond the best point found means the linearisation does not hold.
+        if (near and moved <= tolerance or not np.all(np.isfinite(following))
+                or np.linalg.norm(following) > 10 * max(np.linalg.norm(best), 1.0)):
+            break
+        point = following
+    return ShiftPoint(point=tuple(float(value) for value in best),
+                      sigma=float(np.linalg.norm(best)), simulations=spent(),
+                      presample_failures=len(failing),
+                      opposite_failures=int(np.count_nonzero(failing @ best <= 0)))
+
+
+def _ray_boundaries(evaluate, points, margins, origin_margin, budget, tolerance):
+    """The nearest boundary crossing of the rays from the origin through failing ``points``."""
+    radii = np.linalg.norm(points, axis=1)
+    directions = points / radii[:, np.newaxis]
+    low, low_margin = np.zeros(len(radii)), np.full(len(radii), origin_margin)
+    high, high_margin = radii.copy(), margins.copy()
+    spent = 0
+    # Illinois: halve the margin of an end kept twice, so that the bracket shrinks on both
+    # sides even where the margin bends.
+    last_side = np.zeros(len(radii), dtype=int)
+    while spent + len(radii) <= budget and np.max(high - low) > tolerance:
+        between = low + (high - low) * low_margin / (low_margin - high_margin)
+        between = np.clip(between, low + 0.01 * (high - low), high - 0.01 * (high - low))
+        found = evaluate(between[:, np.newaxis] * directions)
+        spent += len(radii)
+        fails = found <= 0
+        high, high_margin = np.where(fails, between, high), np.where(fails, found, high_margin)
+        low, low_margin = np.where(fails, low, between), np.where(fails, low_margin, found)
+        side = np.where(fails, 1, -1)
+        low_margin = np.where(fails & (last_side == 1), low_margin / 2, low_margin)
+        high_margin = np.where(~fails & (last_side == -1), high_margin / 2, high_margin)
+        last_side = side
+    nearest = int(np.argmin(high))
+    return high[nearest] * directions[nearest], float(high_margin[nearest])
+
+
+def _check_stopping(target_rse, max_simulations, batch_size, min_failures):
+    return (_check_real("target_rse", target_rse, 0.0, 1.0, open_low=True),
+            check_int("max_simulations", max_simulations, 1),
+            check_int("batch_size", batch_size, 1),
+            check_int("min_failures", min_failures, 1))
+
+
+def _check_real(parameter, value, low=None, high=None, *, open_low=False):
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))
+            or not math.isfinite(value)):
+        raise ValueError(f"{parameter} must be a finite number, not {short_repr(value)}")
+    value = float(value)
+    if low is not None and (value < low or open_low and value == low):
+        raise ValueError(f"{parameter} must be {'above' if open_low else 'at least'} {low:g}, "
+                         f"not {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{parameter} must be at most {high:g}, not {value!r}")
+    return value
+
+
+def _binomial_rse(failures, samples):
+    if failures == 0:
+        return math.inf
+    probability = failures / samples
+    return math.sqrt((1.0 - probability) / (samples * probability))
+
+
+def _weighted_rse(total, total_squares, samples):
+    if total == 0.0 or samples < 2:
+        return math.inf
+    mean = total / samples
+    variance = max(total_squares / samples - mean * mean, 0.0) * samples / (samples - 1)
+    return math.sqrt(variance / samples) / mean
