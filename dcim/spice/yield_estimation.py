@@ -51,6 +51,8 @@ __all__ = ["ShiftPoint", "YieldEstimate", "equivalent_sigma", "failure_probabili
            "find_shift_point", "importance_sampling", "monte_carlo"]
 
 _NORMAL = NormalDist()
+_STALLED_ITERATIONS = 4
+"""HLRF iterations without a nearer boundary point after which the search stops."""
 
 
 def failure_probability(sigma):
@@ -229,7 +231,9 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
        gradient by forward differences of ``step`` sigmas (one batch of ``dimension + 1``
        samples per iteration), the next point the nearest of the linearised boundary. They
        stop when a step moves less than ``tolerance`` sigmas and the point lies within
-       ``tolerance`` sigmas of the boundary, or when the budget is spent.
+       ``tolerance`` sigmas of the boundary, or when the budget is spent. Each iteration
+       without a nearer point halves the steps (HLRF cycles on strongly curved
+       boundaries), and the fourth ends the search.
 
     The nearest point that fails (or lies within ``tolerance`` of the boundary) is returned.
     Stage 3 assumes a margin that changes smoothly on the scale of ``step``; where it does
@@ -407,7 +411,9 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
                                         origin_margin, budget - spent(), tolerance)
     point, margin = best, best_margin
     identity = step * np.eye(dimension)
-    gradient = None
+    gradient = best_gradient = None
+    stalled = 0
+    damping = 1.0
     while spent() + dimension + (gradient is not None) <= budget:
         batch = point + identity if gradient is None else np.vstack([point, point + identity])
         margins = evaluate(batch)
@@ -417,17 +423,28 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
         length_squared = float(gradient @ gradient)
         if length_squared == 0.0 or not np.isfinite(length_squared):
             break
-        distance = abs(margin) / math.sqrt(length_squared)
-        near = margin <= 0 or distance <= tolerance
-        if near and np.linalg.norm(point) < np.linalg.norm(best):
-            best = point
-        following = (float(gradient @ point) - margin) / length_squared * gradient
-        moved = float(np.linalg.norm(following - point))
-        # A step far beyond the best point found means the linearisation does not hold.
-        if (near and moved <= tolerance or not np.all(np.isfinite(following))
-                or np.linalg.norm(following) > 10 * max(np.linalg.norm(best), 1.0)):
+        near = margin <= 0 or abs(margin) / math.sqrt(length_squared) <= tolerance
+        gain = float(np.linalg.norm(best) - np.linalg.norm(point))
+        if best_gradient is None or near and gain > 0:
+            stalled = 0 if best_gradient is None or gain > tolerance else stalled + 1
+            best, best_margin, best_gradient = point, margin, gradient
+        else:
+            # HLRF cycles instead of converging where the boundary curves more than the
+            # sphere through its nearest point (curvature times beta above 1): shorter
+            # steps from the best point then converge.
+            stalled += 1
+            damping /= 2
+            point, margin, gradient, near = best, best_margin, best_gradient, True
+            length_squared = float(gradient @ gradient)
+        if stalled == _STALLED_ITERATIONS:
             break
-        point = following
+        nearest = (float(gradient @ point) - margin) / length_squared * gradient
+        # A step far beyond the best point found means the linearisation does not hold.
+        if (near and np.linalg.norm(nearest - point) <= tolerance
+                or not np.all(np.isfinite(nearest))
+                or np.linalg.norm(nearest) > 10 * max(np.linalg.norm(best), 1.0)):
+            break
+        point = point + damping * (nearest - point)
     return ShiftPoint(point=tuple(float(value) for value in best),
                       sigma=float(np.linalg.norm(best)), simulations=spent(),
                       presample_failures=len(failing),
