@@ -4,8 +4,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dcim.spice import DEFAULT_A_VT_MV_UM, MismatchModel, importance_sampling
-from dcim.spice import failure_probability, mismatch_limit_state
+from dcim.spice import (
+    DEFAULT_A_VT_MV_UM,
+    MismatchModel,
+    failure_probability,
+    importance_sampling,
+    mismatch_limit_state,
+)
 
 CELL = [("pd_l", 205e-9, 50e-9), ("pu_l", 90e-9, 50e-9), ("pg_l", 135e-9, 50e-9)]
 
