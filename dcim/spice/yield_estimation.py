@@ -51,6 +51,8 @@ __all__ = ["ShiftPoint", "YieldEstimate", "equivalent_sigma", "failure_probabili
            "find_shift_point", "importance_sampling", "monte_carlo"]
 
 _NORMAL = NormalDist()
+_RAY_STEPS = 40
+"""The most regula falsi steps along the rays to the boundary."""
 _SMALLEST_STEP = 1 / 16
 """The shortest HLRF step tried, as a fraction of the full one, before the search stops."""
 
@@ -317,6 +319,10 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
         search_budget = (max_simulations // 2 if search_simulations is None else
                          check_int("search_simulations", search_simulations, 2,
                                    max_simulations))
+        if search_budget < check_int("presample_size", presample_size, 1) + 1:
+            raise ValueError(f"search_simulations must be at least presample_size + 1 = "
+                             f"{presample_size + 1}, not {search_budget!r} (by default half of "
+                             f"max_simulations)")
         found = find_shift_point(evaluate, dimension, max_simulations=search_budget,
                                  presample_size=presample_size,
                                  presample_sigma=presample_sigma, seed=rng)
@@ -411,7 +417,8 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
     point, margin = best, best_margin
     identity = step * np.eye(dimension)
     while spent() + dimension <= budget:
-        gradient = (evaluate(point + identity) - margin) / step
+        with np.errstate(invalid="ignore"):
+            gradient = (evaluate(point + identity) - margin) / step
         length = float(np.linalg.norm(gradient))
         if length == 0.0 or not math.isfinite(length):
             break
@@ -452,8 +459,13 @@ def _ray_boundaries(evaluate, points, margins, origin_margin, budget, tolerance)
     # Illinois: halve the margin of an end kept twice, so that the bracket shrinks on both
     # sides even where the margin bends.
     last_side = np.zeros(len(radii), dtype=int)
-    while spent + len(radii) <= budget and np.max(high - low) > tolerance:
-        between = low + (high - low) * low_margin / (low_margin - high_margin)
+    for _ in range(_RAY_STEPS):
+        if spent + len(radii) > budget or np.max(high - low) <= tolerance:
+            break
+        with np.errstate(invalid="ignore"):
+            between = low + (high - low) * low_margin / (low_margin - high_margin)
+        # Bisect where a margin is infinite (a cell that never flips) or the secant stalls.
+        between = np.where(np.isfinite(between), between, (low + high) / 2)
         between = np.clip(between, low + 0.01 * (high - low), high - 0.01 * (high - low))
         found = evaluate(between[:, np.newaxis] * directions)
         spent += len(radii)

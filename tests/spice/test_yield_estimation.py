@@ -187,6 +187,19 @@ def test_the_search_counts_every_evaluation():
     assert point.sigma == pytest.approx(5.0, abs=0.05)
 
 
+@pytest.mark.parametrize("size", [1.0, math.inf])
+def test_a_pass_fail_margin_still_gives_an_estimate(size):
+    # A margin that is only a sign (or infinite, as a write margin that never flips) has no
+    # gradient to follow: the search bisects along rays and keeps a failing point.
+    def pass_fail(z):
+        return np.where(z.sum(axis=1) / math.sqrt(3) >= 4.0, -size, size)
+
+    estimate = importance_sampling(pass_fail, 3, seed=1)
+    assert estimate.converged and 4.0 <= estimate.shift_sigma < 4.5
+    assert abs(estimate.probability / failure_probability(4.0) - 1) < (
+        3 * estimate.relative_standard_error)
+
+
 def test_infinite_margins_are_margins():
     estimate = monte_carlo(lambda z: np.where(z[:, 0] > 2.0, -np.inf, np.inf), 1, seed=0)
     assert estimate.probability == pytest.approx(failure_probability(2.0), rel=0.3)
@@ -202,6 +215,8 @@ def test_infinite_margins_are_margins():
     ({"shift": [1.0, 2.0]}, r"shift must be 3 finite numbers, not \[1.0, 2.0\]"),
     ({"presample_sigma": 0.5}, "presample_sigma must be at least 1, not 0.5"),
     ({"search_simulations": 10_000}, "search_simulations must be from 2 to 5000"),
+    ({"max_simulations": 300}, r"search_simulations must be at least presample_size \+ 1 = "
+                               r"201, not 150 \(by default half of max_simulations\)"),
 ])
 def test_bad_options_are_refused(options, message):
     arguments = {"dimension": 3} | options
