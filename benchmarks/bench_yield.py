@@ -6,9 +6,10 @@ For each case, ``importance_sampling`` (target relative standard error 10 %, at 
 evaluations) or ``monte_carlo`` (the same target, at most 4 million), seed 1: the exact
 probability (or a quadrature reference), the estimate, its error against the exact value,
 the estimator's own relative standard error, the evaluations of the search and of the
-sampling, and the samples plain Monte Carlo would need for the same relative error,
-``(1 - p) / (p rse^2)``. The two-sided case shows mean-shift sampling missing a second
-failure region (its ``opposite`` count is the presampling's warning).
+sampling, the samples plain Monte Carlo would need for the same relative error,
+``(1 - p) / (p rse^2)``, and the number of shift points sampled around. The two-sided case
+shows single-point mean-shift sampling (``IS 1pt``, ``regions=1``) missing a second failure
+region (its ``opposite`` count is the presampling's warning) and the default finding both.
 
 A second table checks the stopping rule's honesty: importance sampling on linear limit states
 over ``DCIM_BENCH_YIELD_SEEDS`` seeds (default 300): the mean error and its standard error
@@ -69,6 +70,8 @@ def _cases():
          _parabolic_reference(5.0, -0.05, 6)),
         ("two-sided |z1|>=4 d=4", "IS", lambda z: 4.0 - np.abs(z[:, 0]), 4,
          2 * failure_probability(4.0)),
+        ("two-sided |z1|>=4 d=4", "IS 1pt", lambda z: 4.0 - np.abs(z[:, 0]), 4,
+         2 * failure_probability(4.0)),
         ("two-sided |z1|>=4 d=4", "MC", lambda z: 4.0 - np.abs(z[:, 0]), 4,
          2 * failure_probability(4.0)),
         ("linear beta=3.7 d=6", "IS", _linear(3.7, [1, -2, 0.5, 0, 1, 3]), 6,
@@ -84,13 +87,14 @@ def _cases():
 def main():
     header = (f"{'case':30}  {'method':6}  {'exact P':>9}  {'estimate':>9}  {'error':>7}  "
               f"{'rel SE':>6}  {'search':>6}  {'sampling':>8}  {'MC equiv':>8}  "
-              f"{'opposite':>8}  {'conv':>4}  {'cpu s':>5}  {'wall s':>6}")
+              f"{'shifts':>6}  {'opposite':>8}  {'conv':>4}  {'cpu s':>5}  {'wall s':>6}")
     print(header)
     print("-" * len(header))
     for name, method, limit_state, dimension, exact in _cases():
         wall, cpu = time.monotonic(), _cpu()
-        if method == "IS":
-            estimate = importance_sampling(limit_state, dimension, seed=1)
+        if method.startswith("IS"):
+            estimate = importance_sampling(limit_state, dimension, seed=1,
+                                           regions=1 if method == "IS 1pt" else 2)
         else:
             estimate = monte_carlo(limit_state, dimension, max_simulations=4_000_000, seed=1)
         rse = estimate.relative_standard_error
@@ -98,7 +102,7 @@ def main():
         print(f"{name:30}  {method:6}  {exact:9.3e}  {estimate.probability:9.3e}  "
               f"{estimate.probability / exact - 1:+7.1%}  {rse:6.1%}  "
               f"{estimate.search_simulations:6d}  {estimate.sampling_simulations:8d}  "
-              f"{equivalent:8.1e}  {estimate.opposite_failures:8d}  "
+              f"{equivalent:8.1e}  {len(estimate.shifts):6d}  {estimate.opposite_failures:8d}  "
               f"{'yes' if estimate.converged else 'no':>4}  {_cpu() - cpu:5.2f}  "
               f"{time.monotonic() - wall:6.2f}", flush=True)
     seeds = int(os.environ.get("DCIM_BENCH_YIELD_SEEDS", "300"))

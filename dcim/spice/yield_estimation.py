@@ -19,11 +19,15 @@ Both stop when the estimator's own relative standard error falls below ``target_
 at least ``min_failures`` failures, so that an early lucky batch does not stop them), or when
 ``max_simulations`` limit-state evaluations, search included, have been spent.
 
-Mean-shift importance sampling is made for one failure region. Where failures lie in several
-directions (a cell that fails reading either side), it samples around the nearest and
-practically never sees the others: its estimate then approaches the probability of the one
-region, and its standard error does not show the miss. :attr:`YieldEstimate.opposite_failures`
-counts the presampled failures in the half space away from the shift, a sign of such a case.
+Mean-shift importance sampling around one point is made for one failure region. Where
+failures lie in several directions (a symmetric cell fails when either side flips), it
+practically never sees the others: its estimate approaches the probability of the one region,
+and its standard error does not show the miss. So the search looks again from the presampled
+failures in the half space away from the points found (up to ``regions`` points), and the
+sampling draws from the mixture of normals around them, weighted by ``exp(-|shift|^2 / 2)``.
+A region that the presampling does not reach stays unseen;
+:attr:`YieldEstimate.opposite_failures` counts presampled failures away from every shift, and
+``regions=1`` gives plain single-point mean-shift sampling.
 
 Wiring a SPICE margin is one adapter (see :func:`dcim.spice.variation.mismatch_limit_state`)::
 
@@ -51,6 +55,13 @@ __all__ = ["ShiftPoint", "YieldEstimate", "equivalent_sigma", "failure_probabili
            "find_shift_point", "importance_sampling", "monte_carlo"]
 
 _NORMAL = NormalDist()
+_SAME_REGION = math.cos(math.radians(25))
+"""Shift points closer in angle than this cosine belong to one failure region."""
+_RAYS = 4
+"""The nearest presampled failures followed to the boundary, for each region."""
+_STALLED_ITERATIONS = 3
+"""HLRF iterations on the boundary that bring the point less than a tenth of ``tolerance``
+nearer before the search ends."""
 _RAY_STEPS = 40
 """The most regula falsi steps along the rays to the boundary."""
 _SMALLEST_STEP = 1 / 16
@@ -92,6 +103,8 @@ class ShiftPoint:
     point : tuple of float or None
         The most probable failure point found (standard-normal units), on the failure side of
         the boundary or within ``tolerance`` of it; ``None`` if no failure was seen.
+    others : tuple of tuple of float
+        The nearest points of further failure regions, nearest first (see ``regions``).
     sigma : float
         Its distance from the origin (``inf`` if none was found): the first-order estimate
         of the equivalent sigma, exact for a linear limit state.
@@ -100,8 +113,8 @@ class ShiftPoint:
     presample_failures : int
         Failures among the presamples.
     opposite_failures : int
-        Presampled failures in the half space away from ``point`` (``z . point <= 0``): a
-        second failure region that mean-shift sampling around ``point`` will not see.
+        Presampled failures in the half space away from every point found (``z . p <= 0``
+        for each): a further failure region that sampling around these points will not see.
     """
 
     point: tuple | None
@@ -109,6 +122,12 @@ class ShiftPoint:
     simulations: int
     presample_failures: int
     opposite_failures: int
+    others: tuple = ()
+
+    @property
+    def points(self):
+        """``point`` and ``others``: every shift point, nearest first (empty if none)."""
+        return () if self.point is None else (self.point, *self.others)
 
 
 @dataclass(frozen=True)
@@ -130,9 +149,11 @@ class YieldEstimate:
     converged : bool
         Whether ``relative_standard_error`` reached the target within the budget.
     shift : tuple of float or None
-        The mean of the sampling distribution (``None`` for Monte Carlo).
+        The nearest mean of the sampling distribution (``None`` for Monte Carlo).
     shift_sigma : float or None
         Its norm.
+    shifts : tuple of tuple of float
+        All means of the sampling mixture, nearest first (empty for Monte Carlo).
     opposite_failures : int
         See :attr:`ShiftPoint.opposite_failures` (0 for Monte Carlo).
     """
@@ -147,6 +168,7 @@ class YieldEstimate:
     shift: tuple | None = None
     shift_sigma: float | None = None
     opposite_failures: int = 0
+    shifts: tuple = ()
 
     @property
     def simulations(self):
@@ -219,7 +241,7 @@ def monte_carlo(limit_state, dimension, *, target_rse=0.1, max_simulations=1_000
 
 
 def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample_size=200,
-                     presample_sigma=3.0, step=0.1, tolerance=0.02, seed=None):
+                     presample_sigma=3.0, step=0.1, tolerance=0.02, regions=2, seed=None):
     """Search the most probable failure point: the failure boundary's point nearest the origin.
 
     In three batched stages, every evaluation counted:
@@ -234,9 +256,15 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
        samples), the step towards the nearest point of the linearised boundary, halved
        until it lowers a merit function (one sample per try). They stop when a step would
        move less than ``tolerance`` sigmas from a point within ``tolerance`` sigmas of the
-       boundary, when no step of a sixteenth or more helps, or when the budget is spent.
+       boundary, when no step of a sixteenth or more helps, when three iterations in a row
+       on the boundary bring the point less than ``tolerance / 10`` nearer, or when the
+       budget is spent.
 
     The nearest point that fails (or lies within ``tolerance`` of the boundary) is returned.
+    If presampled failures remain in the half space away from it, stages 2 and 3 run again
+    from the nearest failures not yet followed, up to ``regions`` points in all and
+    ``2 * regions`` searches; a point less than 25 degrees from one found before is the same
+    region found twice and is dropped.
     Stage 3 assumes a margin that changes smoothly on the scale of ``step``; where it does
     not, the point of stage 2 is still a failing point, though not the nearest.
 
@@ -254,6 +282,8 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
         The finite-difference step in sigmas, in (0, 1].
     tolerance : float
         Convergence distance in sigmas, in (0, 1].
+    regions : int
+        The most failure regions to find, 1 to 16.
 
     Returns
     -------
@@ -273,20 +303,23 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
     presample_sigma = _check_real("presample_sigma", presample_sigma, 1.0, 100.0)
     step = _check_real("step", step, 0.0, 1.0, open_low=True)
     tolerance = _check_real("tolerance", tolerance, 0.0, 1.0, open_low=True)
+    regions = check_int("regions", regions, 1, 16)
     rng = np.random.default_rng(seed)
     return _search(evaluate, rng, max_simulations, presample_size, presample_sigma, step,
-                   tolerance)
+                   tolerance, regions)
 
 
 def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulations=5_000,
                         batch_size=200, min_failures=10, shift=None, search_simulations=None,
-                        presample_size=200, presample_sigma=3.0, seed=None):
+                        presample_size=200, presample_sigma=3.0, regions=2, seed=None):
     """Estimate the failure probability of ``limit_state`` by mean-shift importance sampling.
 
     Samples ``z ~ N(shift, I)`` in batches of ``batch_size``; the estimate is the mean of
     ``1[g(z) <= 0] w(z)`` with ``w(z) = exp(-z . shift + |shift|^2 / 2)``, its relative
     standard error the sample standard deviation of those terms over ``sqrt(n)`` and the mean.
-    The shift is the point of :func:`find_shift_point` unless given.
+    With several shift points, ``z`` comes from the mixture ``sum_j a_j N(shift_j, I)``,
+    ``a_j`` in proportion to ``exp(-|shift_j|^2 / 2)``, and ``w = phi(z) / q(z)``. The shifts
+    are the points of :func:`find_shift_point` unless given.
 
     Parameters
     ----------
@@ -294,11 +327,11 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
         As for :func:`monte_carlo` (the relative standard error being the weighted one).
     max_simulations : int
         The most limit-state evaluations, search and sampling together.
-    shift : array-like of shape (dimension,) or None
-        A known shift point (from an earlier search, at another corner); ``None`` searches.
+    shift : array-like of shape (dimension,) or (m, dimension), or None
+        Known shift points (from an earlier search, at another corner); ``None`` searches.
     search_simulations : int or None
         The search's share of ``max_simulations``; ``None`` for half of it.
-    presample_size, presample_sigma
+    presample_size, presample_sigma, regions
         As for :func:`find_shift_point`.
 
     Returns
@@ -325,7 +358,7 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                              f"max_simulations)")
         found = find_shift_point(evaluate, dimension, max_simulations=search_budget,
                                  presample_size=presample_size,
-                                 presample_sigma=presample_sigma, seed=rng)
+                                 presample_sigma=presample_sigma, regions=regions, seed=rng)
         searched, opposite = found.simulations, found.opposite_failures
         if found.point is None:
             return YieldEstimate(method="importance_sampling", probability=0.0,
@@ -333,22 +366,31 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                                  search_simulations=searched, sampling_simulations=0,
                                  failures=0, converged=False, shift=None, shift_sigma=math.inf,
                                  opposite_failures=opposite)
-        mean = np.array(found.point)
+        means = np.array(found.points)
     else:
-        mean = np.asarray(shift, dtype=float)
-        if mean.shape != (dimension,) or not np.all(np.isfinite(mean)):
-            raise ValueError(f"shift must be {dimension} finite numbers, not "
+        means = np.asarray(shift, dtype=float)
+        means = means[np.newaxis] if means.ndim == 1 else means
+        if (means.ndim != 2 or means.shape[1:] != (dimension,) or not len(means)
+                or not np.all(np.isfinite(means))):
+            raise ValueError(f"shift must be {dimension} finite numbers or rows of them, not "
                              f"{short_repr(shift)}")
+        means = means[np.argsort(np.linalg.norm(means, axis=1), kind="stable")]
         searched, opposite = 0, 0
-    offset = 0.5 * float(mean @ mean)
+    offsets = -0.5 * np.einsum("ij,ij->i", means, means)
+    log_shares = offsets - _log_sum_exp(offsets[np.newaxis])[0]
     total = total_squares = 0.0
     failures = 0
     relative_error = math.inf
     while evaluate.count < max_simulations:
         size = min(batch_size, max_simulations - evaluate.count)
-        points = rng.standard_normal((size, dimension)) + mean
+        if len(means) == 1:
+            points = rng.standard_normal((size, dimension)) + means[0]
+        else:
+            points = (rng.standard_normal((size, dimension))
+                      + means[rng.choice(len(means), size=size, p=np.exp(log_shares))])
         failed = evaluate(points) <= 0
-        weights = np.exp(offset - points[failed] @ mean)
+        # log(q(z) / phi(z)) = log sum_j a_j exp(z . shift_j - |shift_j|^2 / 2)
+        weights = np.exp(-_log_sum_exp(points[failed] @ means.T + offsets + log_shares))
         failures += int(np.count_nonzero(failed))
         total += float(weights.sum())
         total_squares += float(weights @ weights)
@@ -361,8 +403,9 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                          relative_standard_error=relative_error, search_simulations=searched,
                          sampling_simulations=sampled, failures=failures,
                          converged=failures >= min_failures and relative_error <= target_rse,
-                         shift=tuple(float(value) for value in mean),
-                         shift_sigma=float(np.linalg.norm(mean)), opposite_failures=opposite)
+                         shift=tuple(float(value) for value in means[0]),
+                         shift_sigma=float(np.linalg.norm(means[0])), opposite_failures=opposite,
+                         shifts=tuple(tuple(float(value) for value in mean) for mean in means))
 
 
 class _CountedLimitState:
@@ -389,7 +432,7 @@ class _CountedLimitState:
         return margins
 
 
-def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolerance):
+def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolerance, regions):
     start = evaluate.count
     dimension = evaluate.dimension
 
@@ -411,19 +454,57 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
     if not len(failing):
         return ShiftPoint(point=None, sigma=math.inf, simulations=spent(),
                           presample_failures=0, opposite_failures=0)
-    nearest = np.argsort(np.linalg.norm(failing, axis=1))[:4]
-    best, best_margin = _ray_boundaries(evaluate, failing[nearest], failing_margins[nearest],
-                                        origin_margin, budget - spent(), tolerance)
+    found = []
+    unseen = np.ones(len(failing), dtype=bool)
+    for _ in range(2 * regions):
+        if not unseen.any() or len(found) == regions or spent() >= budget:
+            break
+        starts = np.flatnonzero(unseen)
+        starts = starts[np.argsort(np.linalg.norm(failing[starts], axis=1))[:_RAYS]]
+        point = _descend(evaluate, failing[starts], failing_margins[starts], origin_margin,
+                         budget - spent(), step, tolerance)
+        unit = point / np.linalg.norm(point)
+        if all(unit @ other < _SAME_REGION * np.linalg.norm(other) for other in found):
+            found.append(point)
+        # Look on in the half space away from this point, new or found again (a curved
+        # region can reach round to the far side), from failures not followed yet.
+        unseen &= failing @ point <= 0
+        unseen[starts] = False
+    found.sort(key=np.linalg.norm)
+    away = np.all(failing @ np.array(found).T <= 0, axis=1)
+    return ShiftPoint(point=tuple(float(value) for value in found[0]),
+                      sigma=float(np.linalg.norm(found[0])), simulations=spent(),
+                      presample_failures=len(failing),
+                      opposite_failures=int(np.count_nonzero(away)),
+                      others=tuple(tuple(float(value) for value in point)
+                                   for point in found[1:]))
+
+
+def _descend(evaluate, failing, failing_margins, origin_margin, budget, step, tolerance):
+    """Stages 2 and 3 of :func:`find_shift_point` from the presampled failures ``failing``."""
+    start = evaluate.count
+
+    def spent():
+        return evaluate.count - start
+
+    best, best_margin = _ray_boundaries(evaluate, failing, failing_margins, origin_margin,
+                                        budget - spent(), tolerance)
     point, margin = best, best_margin
-    identity = step * np.eye(dimension)
-    while spent() + dimension <= budget:
+    identity = step * np.eye(evaluate.dimension)
+    stalled = 0
+    while spent() + evaluate.dimension <= budget and stalled < _STALLED_ITERATIONS:
         with np.errstate(invalid="ignore"):
             gradient = (evaluate(point + identity) - margin) / step
         length = float(np.linalg.norm(gradient))
         if length == 0.0 or not math.isfinite(length):
             break
         near = margin <= 0 or margin / length <= tolerance
-        if near and np.linalg.norm(point) < np.linalg.norm(best):
+        # The finite-difference gradient's error can leave the iterations circling the
+        # nearest point instead of reaching it.
+        gain = float(np.linalg.norm(best) - np.linalg.norm(point))
+        if near:
+            stalled = 0 if gain > 0.1 * tolerance else stalled + 1
+        if near and gain > 0:
             best = point
         direction = (float(gradient @ point) - margin) / length**2 * gradient - point
         if near and np.linalg.norm(direction) <= tolerance:
@@ -443,10 +524,7 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
         else:
             break
         point, margin = trial, trial_margin
-    return ShiftPoint(point=tuple(float(value) for value in best),
-                      sigma=float(np.linalg.norm(best)), simulations=spent(),
-                      presample_failures=len(failing),
-                      opposite_failures=int(np.count_nonzero(failing @ best <= 0)))
+    return best
 
 
 def _ray_boundaries(evaluate, points, margins, origin_margin, budget, tolerance):
@@ -478,6 +556,12 @@ def _ray_boundaries(evaluate, points, margins, origin_margin, budget, tolerance)
         last_side = side
     nearest = int(np.argmin(high))
     return high[nearest] * directions[nearest], float(high_margin[nearest])
+
+
+def _log_sum_exp(values):
+    """``log(sum(exp(values), axis=1))`` without overflow: the weights reach exp(+-500)."""
+    largest = np.max(values, axis=1, keepdims=True)
+    return largest[:, 0] + np.log(np.exp(values - largest).sum(axis=1))
 
 
 def _check_stopping(target_rse, max_simulations, batch_size, min_failures):

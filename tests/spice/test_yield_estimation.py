@@ -70,7 +70,7 @@ def test_importance_sampling_of_a_linear_limit_state(beta, dimension):
     if beta == 6.0:
         assert abs(estimate.probability / exact - 1) < 0.1
     assert estimate.sigma == pytest.approx(beta, abs=0.05)
-    assert estimate.opposite_failures == 0
+    assert estimate.opposite_failures == 0 and len(estimate.shifts) == 1
 
 
 def test_a_rotated_offset_linear_limit_state_finds_its_shift():
@@ -123,24 +123,39 @@ def test_importance_sampling_agrees_with_monte_carlo_at_3_7_sigma():
         crude.standard_error, shifted.standard_error)
 
 
-def test_mean_shift_misses_a_second_failure_region():
-    # 4 - |z1| fails on both sides: P = 2 Phi(-4). Sampling around one shift practically never
-    # sees the other side, so the estimate is Phi(-4) with a standard error that does not show
-    # the miss; the presampling does see both and says so. Monte Carlo gets both.
-    def two_sided(z):
-        return 4.0 - np.abs(z[:, 0])
+def two_sided(z):
+    """``4 - |z1|`` fails on both sides: ``P = 2 Phi(-4)``."""
+    return 4.0 - np.abs(z[:, 0])
 
+
+def test_two_failure_regions_are_both_sampled():
     exact = 2 * failure_probability(4.0)
-    shifted = importance_sampling(two_sided, 4, seed=2)
-    assert shifted.converged and shifted.opposite_failures > 0
-    assert abs(shifted.shift[0]) == pytest.approx(4.0, abs=0.02)
-    assert abs(shifted.probability / (exact / 2) - 1) < 3 * shifted.relative_standard_error
-    assert shifted.probability < 0.7 * exact
+    estimate = importance_sampling(two_sided, 4, seed=2)
+    assert estimate.converged and estimate.opposite_failures == 0
+    assert sorted(shift[0] for shift in estimate.shifts) == pytest.approx([-4, 4], abs=0.02)
+    assert abs(estimate.probability / exact - 1) < 3 * estimate.relative_standard_error
     crude = monte_carlo(two_sided, 4, max_simulations=2_000_000, seed=2)
     assert crude.converged
     assert abs(crude.probability / exact - 1) < 3 * crude.relative_standard_error
-    one_sided = linear(4.0, [1.0, 0.0, 0.0, 0.0])
-    assert importance_sampling(one_sided, 4, seed=2).opposite_failures == 0
+
+
+def test_one_shift_misses_a_second_failure_region():
+    # Sampling around one shift practically never sees the other side, so the estimate is
+    # Phi(-4), half the truth, with a standard error that does not show the miss; only the
+    # presampling's count of failures away from the shift does.
+    exact = 2 * failure_probability(4.0)
+    estimate = importance_sampling(two_sided, 4, regions=1, seed=2)
+    assert estimate.converged and estimate.opposite_failures > 0
+    assert len(estimate.shifts) == 1 and abs(estimate.shift[0]) == pytest.approx(4, abs=0.02)
+    assert abs(estimate.probability / (exact / 2) - 1) < 3 * estimate.relative_standard_error
+    assert estimate.probability < 0.7 * exact
+
+
+def test_given_shifts_make_a_mixture():
+    estimate = importance_sampling(two_sided, 2, shift=[[4.0, 0.0], [-4.0, 0.0]], seed=0)
+    assert estimate.search_simulations == 0 and len(estimate.shifts) == 2
+    assert estimate.probability == pytest.approx(2 * failure_probability(4.0),
+                                                 rel=3 * estimate.relative_standard_error)
 
 
 def test_monte_carlo_stops_at_its_budget():
@@ -212,7 +227,8 @@ def test_infinite_margins_are_margins():
     ({"target_rse": math.nan}, "target_rse must be a finite number, not nan"),
     ({"max_simulations": 0}, "max_simulations must be at least 1, not 0"),
     ({"min_failures": 0}, "min_failures must be at least 1, not 0"),
-    ({"shift": [1.0, 2.0]}, r"shift must be 3 finite numbers, not \[1.0, 2.0\]"),
+    ({"shift": [1.0, 2.0]}, r"shift must be 3 finite numbers or rows of them, not \[1.0, 2"),
+    ({"regions": 0}, "regions must be from 1 to 16, not 0"),
     ({"presample_sigma": 0.5}, "presample_sigma must be at least 1, not 0.5"),
     ({"search_simulations": 10_000}, "search_simulations must be from 2 to 5000"),
     ({"max_simulations": 300}, r"search_simulations must be at least presample_size \+ 1 = "
