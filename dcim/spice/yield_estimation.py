@@ -38,9 +38,10 @@ Wiring a SPICE margin is one adapter (see :func:`dcim.spice.variation.mismatch_l
     estimate = importance_sampling(limit_state, len(cell.transistors), seed=1)
     estimate.probability, estimate.sigma
 
-Estimators written here rather than taken from a library: the reliability packages on PyPI
-(OpenTURNS, UQpy) are large and call a model point by point or through their own wrappers,
-while a simulator wants one batch per call and an explicit count of every evaluation.
+Estimators written here rather than taken from a library: OpenTURNS and UQpy implement
+these methods, but they are large dependencies that dcim's core does not have, and their
+budgets count calls of their own model wrappers, while a simulator budget needs every
+sample of every batch counted; the estimators themselves are short.
 """
 
 import math
@@ -265,6 +266,7 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
     from the nearest failures not yet followed, up to ``regions`` points in all and
     ``2 * regions`` searches; a point less than 25 degrees from one found before is the same
     region found twice and is dropped.
+
     Stage 3 assumes a margin that changes smoothly on the scale of ``step``; where it does
     not, the point of stage 2 is still a failing point, though not the nearest.
 
