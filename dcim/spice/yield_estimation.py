@@ -39,9 +39,8 @@ Wiring a SPICE margin is one adapter (see :func:`dcim.spice.variation.mismatch_l
     estimate.probability, estimate.sigma
 
 Estimators written here rather than taken from a library: OpenTURNS and UQpy implement
-these methods, but they are large dependencies that dcim's core does not have, and their
-budgets count calls of their own model wrappers, while a simulator budget needs every
-sample of every batch counted; the estimators themselves are short.
+these methods, but they are large dependencies that dcim's core does not have; these are
+short, take one batch per call and count every sample against the simulation budget.
 """
 
 import math
