@@ -9,7 +9,7 @@ the estimator's own relative standard error, the evaluations of the search and o
 sampling, the samples plain Monte Carlo would need for the same relative error,
 ``(1 - p) / (p rse^2)``, and the number of shift points sampled around. The two-sided case
 shows single-point mean-shift sampling (``IS 1pt``, ``regions=1``) missing a second failure
-region (its ``opposite`` count is the presampling's warning) and the default finding both.
+region (its ``unexplained`` count is the presampling's warning) and the default finding both.
 
 A second table checks the stopping rule's honesty: importance sampling on linear limit states
 over ``DCIM_BENCH_YIELD_SEEDS`` seeds (default 300): the mean error and its standard error
@@ -87,7 +87,7 @@ def _cases():
 def main():
     header = (f"{'case':30}  {'method':6}  {'exact P':>9}  {'estimate':>9}  {'error':>7}  "
               f"{'rel SE':>6}  {'search':>6}  {'sampling':>8}  {'MC equiv':>8}  "
-              f"{'shifts':>6}  {'opposite':>8}  {'conv':>4}  {'cpu s':>5}  {'wall s':>6}")
+              f"{'shifts':>6}  {'unexplained':>11}  {'conv':>4}  {'cpu s':>5}  {'wall s':>6}")
     print(header)
     print("-" * len(header))
     for name, method, limit_state, dimension, exact in _cases():
@@ -102,7 +102,7 @@ def main():
         print(f"{name:30}  {method:6}  {exact:9.3e}  {estimate.probability:9.3e}  "
               f"{estimate.probability / exact - 1:+7.1%}  {rse:6.1%}  "
               f"{estimate.search_simulations:6d}  {estimate.sampling_simulations:8d}  "
-              f"{equivalent:8.1e}  {len(estimate.shifts):6d}  {estimate.opposite_failures:8d}  "
+              f"{equivalent:8.1e}  {len(estimate.shifts):6d}  {estimate.unexplained_failures:11d}  "
               f"{'yes' if estimate.converged else 'no':>4}  {_cpu() - cpu:5.2f}  "
               f"{time.monotonic() - wall:6.2f}", flush=True)
     seeds = int(os.environ.get("DCIM_BENCH_YIELD_SEEDS", "300"))

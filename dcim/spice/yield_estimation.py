@@ -22,12 +22,13 @@ at least ``min_failures`` failures, so that an early lucky batch does not stop t
 Mean-shift importance sampling around one point is made for one failure region. Where
 failures lie in several directions (a symmetric cell fails when either side flips), it
 practically never sees the others: its estimate approaches the probability of the one region,
-and its standard error does not show the miss. So the search looks again from the presampled
-failures in the half space away from the points found (up to ``regions`` points), and the
-sampling draws from the mixture of normals around them, weighted by ``exp(-|shift|^2 / 2)``.
-A region that the presampling does not reach stays unseen;
-:attr:`YieldEstimate.opposite_failures` counts presampled failures away from every shift, and
-``regions=1`` gives plain single-point mean-shift sampling.
+and its standard error does not show the miss. So the search looks again from presampled
+failures that no point found explains (those before its tangent plane, ``z . p / |p| < |p|``,
+which sampling around ``p`` hardly reaches), up to ``regions`` points, and the sampling draws
+from the mixture of normals around them, weighted by ``exp(-|shift|^2 / 2)``. A region that
+the presampling does not reach stays unseen; :attr:`YieldEstimate.unexplained_failures`
+counts the presampled failures left unexplained, and ``regions=1`` gives plain single-point
+mean-shift sampling.
 
 Wiring a SPICE margin is one adapter (see :func:`dcim.spice.variation.mismatch_limit_state`)::
 
@@ -112,16 +113,18 @@ class ShiftPoint:
         Limit-state evaluations spent by the search.
     presample_failures : int
         Failures among the presamples.
-    opposite_failures : int
-        Presampled failures in the half space away from every point found (``z . p <= 0``
-        for each): a further failure region that sampling around these points will not see.
+    unexplained_failures : int
+        Presampled failures before the tangent plane of every point found
+        (``z . p / |p| < |p| - tolerance`` for each): a failure region that sampling around
+        these points hardly sees (or, for a failure region curving round its nearest point,
+        the far parts of it).
     """
 
     point: tuple | None
     sigma: float
     simulations: int
     presample_failures: int
-    opposite_failures: int
+    unexplained_failures: int
     others: tuple = ()
 
     @property
@@ -154,8 +157,8 @@ class YieldEstimate:
         Its norm.
     shifts : tuple of tuple of float
         All means of the sampling mixture, nearest first (empty for Monte Carlo).
-    opposite_failures : int
-        See :attr:`ShiftPoint.opposite_failures` (0 for Monte Carlo).
+    unexplained_failures : int
+        See :attr:`ShiftPoint.unexplained_failures` (0 for Monte Carlo).
     """
 
     method: str
@@ -167,7 +170,7 @@ class YieldEstimate:
     converged: bool
     shift: tuple | None = None
     shift_sigma: float | None = None
-    opposite_failures: int = 0
+    unexplained_failures: int = 0
     shifts: tuple = ()
 
     @property
@@ -261,8 +264,9 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
        budget is spent.
 
     The nearest point that fails (or lies within ``tolerance`` of the boundary) is returned.
-    If presampled failures remain in the half space away from it, stages 2 and 3 run again
-    from the nearest failures not yet followed, up to ``regions`` points in all and
+    If presampled failures remain that it does not explain (see
+    :attr:`ShiftPoint.unexplained_failures`), stages 2 and 3 run again from the nearest of
+    them not yet followed, up to ``regions`` points in all and
     ``2 * regions`` searches; a point less than 25 degrees from one found before is the same
     region found twice and is dropped.
 
@@ -360,13 +364,13 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
         found = find_shift_point(evaluate, dimension, max_simulations=search_budget,
                                  presample_size=presample_size,
                                  presample_sigma=presample_sigma, regions=regions, seed=rng)
-        searched, opposite = found.simulations, found.opposite_failures
+        searched, unexplained = found.simulations, found.unexplained_failures
         if found.point is None:
             return YieldEstimate(method="importance_sampling", probability=0.0,
                                  relative_standard_error=math.inf,
                                  search_simulations=searched, sampling_simulations=0,
                                  failures=0, converged=False, shift=None, shift_sigma=math.inf,
-                                 opposite_failures=opposite)
+                                 unexplained_failures=unexplained)
         means = np.array(found.points)
     else:
         means = np.asarray(shift, dtype=float)
@@ -376,7 +380,7 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
             raise ValueError(f"shift must be {dimension} finite numbers or rows of them, not "
                              f"{short_repr(shift)}")
         means = means[np.argsort(np.linalg.norm(means, axis=1), kind="stable")]
-        searched, opposite = 0, 0
+        searched, unexplained = 0, 0
     offsets = -0.5 * np.einsum("ij,ij->i", means, means)
     log_shares = offsets - _log_sum_exp(offsets[np.newaxis])[0]
     total = total_squares = 0.0
@@ -405,7 +409,8 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                          sampling_simulations=sampled, failures=failures,
                          converged=failures >= min_failures and relative_error <= target_rse,
                          shift=tuple(float(value) for value in means[0]),
-                         shift_sigma=float(np.linalg.norm(means[0])), opposite_failures=opposite,
+                         shift_sigma=float(np.linalg.norm(means[0])),
+                         unexplained_failures=unexplained,
                          shifts=tuple(tuple(float(value) for value in mean) for mean in means))
 
 
@@ -443,7 +448,7 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
     origin_margin = float(evaluate(np.zeros((1, dimension)))[0])
     if origin_margin <= 0:
         return ShiftPoint(point=(0.0,) * dimension, sigma=0.0, simulations=spent(),
-                          presample_failures=0, opposite_failures=0)
+                          presample_failures=0, unexplained_failures=0)
     scale = presample_sigma
     failing = np.empty((0, dimension))
     failing_margins = np.empty(0)
@@ -454,7 +459,7 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
         scale *= 1.5
     if not len(failing):
         return ShiftPoint(point=None, sigma=math.inf, simulations=spent(),
-                          presample_failures=0, opposite_failures=0)
+                          presample_failures=0, unexplained_failures=0)
     found = []
     unseen = np.ones(len(failing), dtype=bool)
     for _ in range(2 * regions):
@@ -467,16 +472,18 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
         unit = point / np.linalg.norm(point)
         if all(unit @ other < _SAME_REGION * np.linalg.norm(other) for other in found):
             found.append(point)
-        # Look on in the half space away from this point, new or found again (a curved
-        # region can reach round to the far side), from failures not followed yet.
-        unseen &= failing @ point <= 0
+        # Look on from failures before this point's tangent plane, new or found again (a
+        # curved region can reach round it), and not followed yet.
+        unseen &= failing @ unit < np.linalg.norm(point) - tolerance
         unseen[starts] = False
     found.sort(key=np.linalg.norm)
-    away = np.all(failing @ np.array(found).T <= 0, axis=1)
+    found_array = np.array(found)
+    norms = np.linalg.norm(found_array, axis=1)
+    away = np.all(failing @ (found_array / norms[:, np.newaxis]).T < norms - tolerance, axis=1)
     return ShiftPoint(point=tuple(float(value) for value in found[0]),
                       sigma=float(np.linalg.norm(found[0])), simulations=spent(),
                       presample_failures=len(failing),
-                      opposite_failures=int(np.count_nonzero(away)),
+                      unexplained_failures=int(np.count_nonzero(away)),
                       others=tuple(tuple(float(value) for value in point)
                                    for point in found[1:]))
 

@@ -70,7 +70,7 @@ def test_importance_sampling_of_a_linear_limit_state(beta, dimension):
     if beta == 6.0:
         assert abs(estimate.probability / exact - 1) < 0.1
     assert estimate.sigma == pytest.approx(beta, abs=0.05)
-    assert estimate.opposite_failures == 0 and len(estimate.shifts) == 1
+    assert estimate.unexplained_failures == 0 and len(estimate.shifts) == 1
 
 
 def test_a_rotated_offset_linear_limit_state_finds_its_shift():
@@ -131,7 +131,7 @@ def two_sided(z):
 def test_two_failure_regions_are_both_sampled():
     exact = 2 * failure_probability(4.0)
     estimate = importance_sampling(two_sided, 4, seed=2)
-    assert estimate.converged and estimate.opposite_failures == 0
+    assert estimate.converged and estimate.unexplained_failures == 0
     assert sorted(shift[0] for shift in estimate.shifts) == pytest.approx([-4, 4], abs=0.02)
     assert abs(estimate.probability / exact - 1) < 3 * estimate.relative_standard_error
     crude = monte_carlo(two_sided, 4, max_simulations=2_000_000, seed=2)
@@ -145,7 +145,7 @@ def test_one_shift_misses_a_second_failure_region():
     # presampling's count of failures away from the shift does.
     exact = 2 * failure_probability(4.0)
     estimate = importance_sampling(two_sided, 4, regions=1, seed=2)
-    assert estimate.converged and estimate.opposite_failures > 0
+    assert estimate.converged and estimate.unexplained_failures > 0
     assert len(estimate.shifts) == 1 and abs(estimate.shift[0]) == pytest.approx(4, abs=0.02)
     assert abs(estimate.probability / (exact / 2) - 1) < 3 * estimate.relative_standard_error
     assert estimate.probability < 0.7 * exact
@@ -251,3 +251,15 @@ def test_bad_limit_states_are_refused():
         monte_carlo(lambda z: np.full(len(z), np.nan), 2, batch_size=10)
     with pytest.raises(ValueError, match="max_simulations must be at least presample_size"):
         find_shift_point(linear(3.0, [1.0]), 1, max_simulations=100, presample_size=200)
+
+
+def test_the_search_finds_each_region_once():
+    # Three failure regions: z1 >= 4, z1 <= -4.5 and z2 >= 5; at most ``regions`` are kept.
+    def three_sided(z):
+        return np.minimum(np.minimum(4.0 - z[:, 0], 4.5 + z[:, 0]), 5.0 - z[:, 1])
+
+    found = find_shift_point(three_sided, 3, regions=3, seed=0)
+    np.testing.assert_allclose(found.points, [[4, 0, 0], [-4.5, 0, 0], [0, 5, 0]], atol=0.03)
+    one = find_shift_point(three_sided, 3, regions=1, seed=0)
+    assert one.others == () and one.unexplained_failures > 0
+    assert one.points == (one.point,)
