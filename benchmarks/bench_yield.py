@@ -11,9 +11,10 @@ sampling, the samples plain Monte Carlo would need for the same relative error,
 shows single-point mean-shift sampling (``IS 1pt``, ``regions=1``) missing a second failure
 region (its ``unexplained`` count is the presampling's warning) and the default finding both.
 
-A second table checks the stopping rule's honesty: importance sampling on linear limit states
-over ``DCIM_BENCH_YIELD_SEEDS`` seeds (default 300): the mean error and its standard error
-(a bias of the sequential stopping rule would show there), the spread of the errors beside
+A second table checks the stopping rule's honesty: importance sampling on linear and
+parabolic limit states over ``DCIM_BENCH_YIELD_SEEDS`` seeds (default 300): the mean error
+and its standard error (a bias of the sequential stopping rule would show there), the spread
+of the errors beside
 the mean reported relative standard error, the share of runs within 10 % and the share
 that converged within 5,000 evaluations.
 """
@@ -111,12 +112,17 @@ def main():
               f"{'mean sims':>9}  {'converged':>9}")
     print(header)
     print("-" * (len(header) - 1))
-    for beta, target in [(4.0, 0.1), (6.0, 0.1), (6.0, 0.04)]:
-        exact = failure_probability(beta)
-        runs = [importance_sampling(_linear(beta, np.ones(6)), 6, target_rse=target, seed=seed)
+    calibrations = [(f"linear beta={beta:g} d=6", _linear(beta, np.ones(6)),
+                     failure_probability(beta), target)
+                    for beta, target in [(4.0, 0.1), (6.0, 0.1), (6.0, 0.04)]]
+    calibrations += [(f"parabolic k={curvature:+g} d=6", _parabolic(5.0, curvature),
+                      _parabolic_reference(5.0, curvature, 6), 0.1)
+                     for curvature in (0.1, -0.05)]
+    for name, limit_state, exact, target in calibrations:
+        runs = [importance_sampling(limit_state, 6, target_rse=target, seed=seed)
                 for seed in range(seeds)]
         errors = np.array([run.probability / exact - 1 for run in runs])
-        print(f"{f'linear beta={beta:g} d=6':22}  {target:6.0%}  {seeds:5d}  "
+        print(f"{name:22}  {target:6.0%}  {seeds:5d}  "
               f"{errors.mean():+10.2%}  {errors.std() / math.sqrt(seeds):5.2%}  "
               f"{errors.std():6.1%}  "
               f"{np.mean([run.relative_standard_error for run in runs]):11.1%}  "
