@@ -17,7 +17,10 @@ simulator run; every estimator counts the samples it evaluates.
 
 Both stop when the estimator's own relative standard error falls below ``target_rse`` (after
 at least ``min_failures`` failures, so that an early lucky batch does not stop them), or when
-``max_simulations`` limit-state evaluations, search included, have been spent.
+``max_simulations`` limit-state evaluations, search included, have been spent. That standard
+error is itself estimated: where the weights are heavy-tailed (a failure region curving round
+its nearest point) it runs low, and runs that stop early stop on low estimates, a few per
+cent low on average (BENCHMARKS.md, section yield).
 
 Mean-shift importance sampling around one point is made for one failure region. Where
 failures lie in several directions (a symmetric cell fails when either side flips), it
