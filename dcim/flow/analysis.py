@@ -517,25 +517,37 @@ def _stored_fields(stored):
             if name in PowerReport.__dataclass_fields__}
 
 
-_ELECTRICAL_TCL = """
-report_checks -path_delay max -digits 4 > /dev/null
-set corner [sta::cmd_corner]
-set out [open electrical.txt w]
-puts $out "T [sta::time_ui_sta 1.0]"
-foreach inst [get_cells -hierarchical *] {
-  foreach pin [get_pins -of_objects $inst] {
-    set direction [get_property $pin direction]
-    if {$direction == "input"} {
-      puts $out "S [get_full_name $pin] [get_property $pin actual_rise_transition_max]\
+_PIN_DUMP_TCL = """
+# Writes the slew of every input pin and the load on every output pin of the cells found by
+# each pattern of `patterns` to `path` (after timing), skipping instances of the modules in
+# `skip` (blocks, whose own cells the patterns reach): what power from data prices with.
+proc dcim_dump_pins {path patterns skip} {
+  set corner [sta::cmd_corner]
+  set out [open $path w]
+  puts $out "T [sta::time_ui_sta 1.0]"
+  foreach pattern $patterns {
+    foreach inst [get_cells {*}$pattern] {
+      if {$skip ne {} && [lsearch -exact $skip [get_property $inst ref_name]] >= 0} {
+        continue
+      }
+      foreach pin [get_pins -of_objects $inst] {
+        set direction [get_property $pin direction]
+        if {$direction == "input"} {
+          puts $out "S [get_full_name $pin] [get_property $pin actual_rise_transition_max]\
  [get_property $pin actual_fall_transition_max]"
-    } elseif {$direction == "output"} {
-      puts $out "C [get_full_name $pin] [$pin capacitance rise $corner max]\
+        } elseif {$direction == "output"} {
+          puts $out "C [get_full_name $pin] [$pin capacitance rise $corner max]\
  [$pin capacitance fall $corner max]"
+        }
+      }
     }
   }
+  close $out
 }
-close $out
 """
+
+_ELECTRICAL_TCL = (_PIN_DUMP_TCL + "report_checks -path_delay max -digits 4 > /dev/null\n"
+                   "dcim_dump_pins electrical.txt {{-hierarchical *}} {}\n")
 
 
 def _read_electrical(text):
@@ -563,28 +575,6 @@ def _number(text):
 
 # -- power per block ---------------------------------------------------------------------------
 
-_BLOCK_ELECTRICAL_TCL = """
-set corner [sta::cmd_corner]
-set out [open electrical.txt w]
-puts $out "T [sta::time_ui_sta 1.0]"
-foreach pattern $dcim_patterns {
-  foreach inst [get_cells $pattern] {
-    if {[lsearch -exact $dcim_blocks [get_property $inst ref_name]] >= 0} { continue }
-    foreach pin [get_pins -of_objects $inst] {
-      set direction [get_property $pin direction]
-      if {$direction == "input"} {
-        puts $out "S [get_full_name $pin] [get_property $pin actual_rise_transition_max]\
- [get_property $pin actual_fall_transition_max]"
-      } elseif {$direction == "output"} {
-        puts $out "C [get_full_name $pin] [$pin capacitance rise $corner max]\
- [$pin capacitance fall $corner max]"
-      }
-    }
-  }
-}
-close $out
-"""
-
 _INSTANCE_PATH = re.compile(r"[A-Za-z0-9_.$/\[\]]*")
 
 
@@ -607,10 +597,9 @@ def _block_electrical_tcl(paths, macros=()):
             continue
         if not _INSTANCE_PATH.fullmatch(path):
             raise ValueError(f"cannot name instance {path!r} in OpenSTA")
-        patterns.append("{" + (f"{path}/*" if path else "*") + "}")
-    names = " ".join(sorted(paths))
-    return (f"set dcim_patterns [list {' '.join(patterns)}]\n"
-            f"set dcim_blocks [list {names}]\n" + _BLOCK_ELECTRICAL_TCL)
+        patterns.append("{{" + (f"{path}/*" if path else "*") + "}}")
+    return (_PIN_DUMP_TCL + f"dcim_dump_pins electrical.txt {{{' '.join(patterns)}}} "
+            f"{{{' '.join(sorted(paths))}}}\n")
 
 
 def _electrical_key(synthesis, pdk):

@@ -6,10 +6,12 @@ cache has no result), how many operations it performs per clock cycle (for energ
 operation), and how its first-level hierarchy splits into area groups.
 
 A design made of blocks (:mod:`dcim.eda.blocks`) becomes a tree of :class:`FlowDesign`, one
-per block, built from the protocol alone: a block with sub-blocks has its flat Verilog and
-its own module's Verilog (``block_verilog``, its sub-blocks as instances, both Amaranth's,
-on a :class:`~dcim.eda.blocks.BlockPlatform`) and the designs of its sub-blocks; a leaf
-block has the lint-clean Verilog of :func:`~dcim.eda.verilog.emit_verilog`.
+per block, built from the protocol alone: a block with sub-blocks has its Verilog for one
+Yosys run (Amaranth's, all of it elaborated inside but its leaf blocks, which are instances
+of their own text: see :class:`_LeafPlatform`), its own module's Verilog
+(``block_verilog``, its sub-blocks as instances, Amaranth's, on a
+:class:`~dcim.eda.blocks.BlockPlatform`) and the designs of its sub-blocks; a leaf block has
+the lint-clean Verilog of :func:`~dcim.eda.verilog.emit_verilog`.
 
 Accepted designs:
 
@@ -240,6 +242,37 @@ class _FlowPlatform(BlockPlatform):
         return block.component() if _in_parent(block) else super().get_block(block)
 
 
+class _LeafPlatform(BlockPlatform):
+    """Leaf blocks (multipliers, adder trees) as instances, every other block elaborated inside.
+
+    The platform of a design's one-run Verilog (``FlowDesign.verilog``). Its leaves are
+    instances of the modules that block-by-block synthesis maps too, so that both methods
+    give Yosys the same text for them: Amaranth's own Verilog of a multiplier and the
+    lint-clean text of :func:`~dcim.eda.verilog.emit_verilog` are the same logic in
+    different structures, which abc maps and sizes 3 to 4 % apart. The rest (lanes, top,
+    controller) is still Amaranth's flat elaboration.
+    """
+
+    def get_block(self, block):
+        if block.blocks() or _in_parent(block):
+            return block.component()
+        return super().get_block(block)
+
+
+def _leaf_designs(designs):
+    """The distinct leaf blocks among and under ``designs`` (flow designs), each once."""
+    leaves = {}
+    for design in designs:
+        leaves.update(_leaf_designs(design.blocks) if design.blocks else {design.top: design})
+    return leaves
+
+
+def _one_run_verilog(block, name, children):
+    """The whole design's Verilog for one Yosys run: see :class:`_LeafPlatform`."""
+    return "\n".join([*(leaf.verilog() for leaf in _leaf_designs(children).values()),
+                      _amaranth_verilog(block.component(), name, _LeafPlatform())])
+
+
 class _SramPlatform(_FlowPlatform):
     """The flow's platform for a macro's top whose weight array is the hard SRAM macro."""
 
@@ -274,13 +307,13 @@ def _block_design(block):
     if not children:
         return FlowDesign(name=name, top=name, spec=block,
                           verilog=lambda: _spec_verilog(block, lambda: emit_verilog(block)))
+    designs = tuple(resolve_design(child) for child in children)
     return FlowDesign(
         name=name, top=name, spec=block,
-        verilog=lambda: _spec_verilog(block, lambda: _amaranth_verilog(
-            block.component(), name, BlockPlatform(hierarchical=False))),
+        verilog=lambda: _spec_verilog(block, lambda: _one_run_verilog(block, name, designs)),
         block_verilog=lambda: _spec_verilog(block, lambda: _amaranth_verilog(
             block.component(), name, _FlowPlatform()), "flow-own"),
-        blocks=tuple(resolve_design(child) for child in children))
+        blocks=designs)
 
 
 def _array_design(spec):
