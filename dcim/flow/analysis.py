@@ -319,11 +319,7 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
     modules = (json.loads(synthesis.modules_json_path.read_text())["modules"]
                if synthesis.hierarchical else None)
     paths = block_paths(modules, synthesis.top) if modules else None
-    netlist, loads = None, ()
-    if by_block:
-        netlist = load_netlist(synthesis.netlist_path.read_text(), modules, synthesis.top,
-                               pdk.library(synthesis.corner), synthesis.macros)
-        loads = tuple(name + LOAD_SUFFIX for name in paths)
+    netlist, loads = _by_block_netlist(synthesis, pdk, modules) if by_block else (None, ())
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
         setup = _prepare(synthesis, pdk, clock_ns, workdir, netlist)
         output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n"
@@ -356,6 +352,13 @@ def _check_by_block(synthesis, by_block):
         raise ValueError(f"by_block=True needs a design synthesized block by block, and "
                          f"{synthesis.design} was synthesized in one piece")
     return synthesis.hierarchical if by_block is None else by_block
+
+
+def _by_block_netlist(synthesis, pdk, modules):
+    """The netlist of timing by block and the names of its load modules."""
+    netlist = load_netlist(synthesis.netlist_path.read_text(), modules, synthesis.top,
+                           pdk.library(synthesis.corner), synthesis.macros)
+    return netlist, tuple(name + LOAD_SUFFIX for name in modules)
 
 
 def _timing_key(synthesis, pdk, clock_ns, by_block):
@@ -666,11 +669,15 @@ def _block_electrical(synthesis, pdk, blocks, cache_results):
     if cache_results and cache.load("timing", key) is not None and path.is_file():
         text = path.read_text()
     else:
+        # On the netlist of timing by block, which the timing run dumps from: the same
+        # figures either way.
+        modules = json.loads(synthesis.modules_json_path.read_text())["modules"]
+        netlist, loads = _by_block_netlist(synthesis, pdk, modules)
         with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
-            setup = _prepare(synthesis, pdk, _TIMING_PERIOD_NS, workdir)
+            setup = _prepare(synthesis, pdk, _TIMING_PERIOD_NS, workdir, netlist)
             run_sta(setup + "\nreport_checks -path_delay max -digits 4 > /dev/null\n"
-                    + _block_electrical_tcl(blocks.paths, synthesis.macros), workdir=workdir,
-                    log_name="electrical")
+                    + _block_electrical_tcl(blocks.paths, synthesis.macros, loads),
+                    workdir=workdir, log_name="electrical")
             text = (Path(workdir) / "electrical.txt").read_text()
             cache.store("timing", key, {"step": "electrical"},
                         {"electrical.txt": Path(workdir) / "electrical.txt"})

@@ -13,7 +13,11 @@ of the first level of cells of the others.
 What it misses: a path through two instances of one block (none in a macro: lanes and
 columns talk only to the top), and an instance whose context differs from the first one's
 (it is the first in name order that is kept, as for power per block,
-:func:`~dcim.flow.activity.block_paths`). Inside the kept instance nothing is abstracted: a
+:func:`~dcim.flow.activity.block_paths`). A macro's lanes differ in one respect: the
+parent's cells after each lane's outputs are its own (abc maps each accumulator its own
+way), and those after a load see no arrival times, so the worst path found can be a little
+short (-2.2 % for a rows=8, cols=4 macro of 4-bit log multipliers; see ``docs/flow.md``,
+*Timing*), never long. Inside the kept instance nothing is abstracted: a
 lane's multipliers feed its tree at different depths, so each is kept.
 """
 
