@@ -48,6 +48,7 @@ def test_all_instances_but_the_first_are_their_loads(macro, pdk_root):
                      library)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("storage", ["ff", "sram"])
 def test_timing_by_block_agrees_with_the_whole_design(pdk_root, storage):
     report = synthesize(macro_design(SPEC, storage=storage), pdk_root=pdk_root)
