@@ -32,7 +32,7 @@ __all__ = ["CACHE_KINDS", "FLOW_VERSION", "CacheInfo", "KindInfo", "cache_dir", 
            "cache_info", "cache_key", "clear_cache", "entry", "keep_failure", "load", "publish",
            "staging_folder", "store", "text_digest"]
 
-FLOW_VERSION = "7"
+FLOW_VERSION = "8"
 """Changes whenever the flow's scripts or report formats change, so old entries are ignored."""
 
 _KIND = re.compile(r"[a-z][a-z0-9-]*")

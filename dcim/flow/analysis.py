@@ -44,6 +44,7 @@ import numpy as np
 
 from ..eda import cache, tools
 from .activity import BlockNetlist, MappedNetlist, Stimulus, block_paths
+from .block_timing import LOAD_SUFFIX, load_netlist
 from .liberty import unateness
 from .pdk import load_pdk
 from .sta import (
@@ -190,16 +191,22 @@ def _pdk_of(synthesis, pdk, pdk_root):
     return load_pdk(pdk, pdk_root if pdk_root is not None else (synthesis.pdk_root or None))
 
 
-def _prepare(synthesis, pdk, period_ns, workdir):
-    """Write the SDC into ``workdir`` and return the Tcl that loads the design."""
+def _prepare(synthesis, pdk, period_ns, workdir, netlist=None):
+    """Write the SDC into ``workdir`` and return the Tcl that loads the design.
+
+    ``netlist``: Verilog text to time instead of the synthesized netlist (timing by block).
+    """
     library = pdk.library(synthesis.corner)
     inputs = [name for name in synthesis.inputs if name != synthesis.clock_port]
     sdc = constraints(period_ns=period_ns, clock_port=synthesis.clock_port, inputs=inputs,
                       library=library, pdk=pdk, corner=synthesis.corner)
     (Path(workdir) / "constraint.sdc").write_text(sdc)
     macros = macro_libraries(synthesis)
-    link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(synthesis.corner),
-                          "netlist.v": synthesis.netlist_path, **macros})
+    if netlist is None:
+        link_inputs(workdir, {"netlist.v": synthesis.netlist_path})
+    else:
+        (Path(workdir) / "netlist.v").write_text(netlist)
+    link_inputs(workdir, {"cells.lib": pdk.analysis_liberty(synthesis.corner), **macros})
     return setup_script(liberty="cells.lib", netlist="netlist.v", top=synthesis.top,
                         sdc="constraint.sdc", wire_load=pdk.wire_load,
                         macro_libraries=tuple(macros))
@@ -270,7 +277,8 @@ def _analysis_key(step, synthesis, pdk, **parts):
 
 # -- timing -----------------------------------------------------------------------------------
 
-def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_results=True):
+def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_results=True,
+                   by_block=None):
     """Static timing of a synthesized design with OpenSTA.
 
     Parameters
@@ -282,6 +290,12 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
     pdk, pdk_root :
         Override the PDK recorded in ``synthesis``.
     cache_results : bool
+    by_block : bool or None
+        For a design assembled from blocks: time one instance of each of the top's blocks
+        in full and the others as the loads they put on their parent's nets
+        (:mod:`dcim.flow.block_timing`; OpenSTA then computes the delays of one lane of a
+        macro, not of every lane), or (``False``) the whole hierarchy. ``None`` (the
+        default): by block where the design is assembled from blocks.
 
     Returns
     -------
@@ -294,19 +308,23 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
     """
     clock_ns = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
     pdk = _pdk_of(synthesis, pdk, pdk_root)
-    key = _analysis_key("timing", synthesis, pdk, clock_ns=clock_ns)
+    by_block = _check_by_block(synthesis, by_block)
+    key = _timing_key(synthesis, pdk, clock_ns, by_block)
     if cache_results:
         stored = cache.load("timing", key)
         if stored is not None:
             stored["path"] = tuple(tuple(point) for point in stored["path"])
             return TimingReport(**dict(stored, cached=True))
     # A design assembled from blocks: the same run dumps what power per block needs.
-    paths = (block_paths(json.loads(synthesis.modules_json_path.read_text())["modules"],
-                         synthesis.top) if synthesis.hierarchical else None)
+    modules = (json.loads(synthesis.modules_json_path.read_text())["modules"]
+               if synthesis.hierarchical else None)
+    paths = block_paths(modules, synthesis.top) if modules else None
+    netlist, loads = _by_block_netlist(synthesis, pdk, modules) if by_block else (None, ())
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
-        setup = _prepare(synthesis, pdk, clock_ns, workdir)
+        setup = _prepare(synthesis, pdk, clock_ns, workdir, netlist)
         output = run_sta(setup + "\nreport_checks -path_delay max -format full -digits 4\n"
-                         + (_block_electrical_tcl(paths, synthesis.macros) if paths else ""),
+                         + (_block_electrical_tcl(paths, synthesis.macros, loads)
+                            if paths else ""),
                          workdir=workdir, log_name="timing")
         if paths and cache_results:
             cache.store("timing", _electrical_key(synthesis, pdk), {"step": "electrical"},
@@ -325,6 +343,28 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
             log=output, sta_version=tools.tool_version("sta"))
     cache.store("timing", key, report.as_dict())
     return report
+
+
+def _check_by_block(synthesis, by_block):
+    if by_block is not None and not isinstance(by_block, bool):
+        raise TypeError(f"by_block must be True, False or None, not {by_block!r}")
+    if by_block and not synthesis.hierarchical:
+        raise ValueError(f"by_block=True needs a design synthesized block by block, and "
+                         f"{synthesis.design} was synthesized in one piece")
+    return synthesis.hierarchical if by_block is None else by_block
+
+
+def _by_block_netlist(synthesis, pdk, modules):
+    """The netlist of timing by block and the names of its load modules."""
+    netlist = load_netlist(synthesis.netlist_path.read_text(), modules, synthesis.top,
+                           pdk.library(synthesis.corner), synthesis.macros)
+    return netlist, tuple(name + LOAD_SUFFIX for name in modules)
+
+
+def _timing_key(synthesis, pdk, clock_ns, by_block):
+    # Whole-design timing keeps its key; timing by block has its own.
+    return _analysis_key("timing", synthesis, pdk, clock_ns=clock_ns,
+                         **({"by_block": True} if by_block else {}))
 
 
 # -- operands ---------------------------------------------------------------------------------
@@ -583,13 +623,14 @@ def _block_netlist(synthesis, library):
     return BlockNetlist(modules, synthesis.top, library)
 
 
-def _block_electrical_tcl(paths, macros=()):
+def _block_electrical_tcl(paths, macros=(), loads=()):
     """Tcl that dumps the slews and loads of one instance of each block (after timing).
 
     Every instance of a block has the same cells; their slews and loads differ only at the
     block's boundary (what drives its inputs, what its outputs drive), so one instance (the
     first in name order) stands for all. Hard macros (``macros``) are cells in OpenSTA, with
-    nothing inside to dump.
+    nothing inside to dump; the load modules of timing by block (``loads``) are skipped as
+    the blocks are.
     """
     patterns = []
     for name, path in paths.items():
@@ -598,8 +639,9 @@ def _block_electrical_tcl(paths, macros=()):
         if not _INSTANCE_PATH.fullmatch(path):
             raise ValueError(f"cannot name instance {path!r} in OpenSTA")
         patterns.append("{{" + (f"{path}/*" if path else "*") + "}}")
+    names = " ".join(sorted({*paths, *loads}))
     return (_PIN_DUMP_TCL + f"dcim_dump_pins electrical.txt {{{' '.join(patterns)}}} "
-            f"{{{' '.join(sorted(paths))}}}\n")
+            f"{{{names}}}\n")
 
 
 def _electrical_key(synthesis, pdk):
@@ -617,11 +659,15 @@ def _block_electrical(synthesis, pdk, blocks, cache_results):
     if cache_results and cache.load("timing", key) is not None and path.is_file():
         text = path.read_text()
     else:
+        # On the netlist of timing by block, which the timing run dumps from: the same
+        # figures either way.
+        modules = json.loads(synthesis.modules_json_path.read_text())["modules"]
+        netlist, loads = _by_block_netlist(synthesis, pdk, modules)
         with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
-            setup = _prepare(synthesis, pdk, _TIMING_PERIOD_NS, workdir)
+            setup = _prepare(synthesis, pdk, _TIMING_PERIOD_NS, workdir, netlist)
             run_sta(setup + "\nreport_checks -path_delay max -digits 4 > /dev/null\n"
-                    + _block_electrical_tcl(blocks.paths, synthesis.macros), workdir=workdir,
-                    log_name="electrical")
+                    + _block_electrical_tcl(blocks.paths, synthesis.macros, loads),
+                    workdir=workdir, log_name="electrical")
             text = (Path(workdir) / "electrical.txt").read_text()
             cache.store("timing", key, {"step": "electrical"},
                         {"electrical.txt": Path(workdir) / "electrical.txt"})
@@ -651,7 +697,7 @@ def _block_activity(synthesis, library, stimulus):
 
 
 def timing_and_block_activity(synthesis, stimulus, clock_ns=None, *, pdk=None, pdk_root=None,
-                              cache_results=True):
+                              cache_results=True, by_block=None):
     """:func:`analyze_timing` of a design assembled from blocks, simulating it meanwhile.
 
     OpenSTA runs in a thread while the blocks are simulated on ``stimulus`` (what power per
@@ -665,13 +711,14 @@ def timing_and_block_activity(synthesis, stimulus, clock_ns=None, *, pdk=None, p
     """
     pdk = _pdk_of(synthesis, pdk, pdk_root)
     period = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
-    if cache_results and cache.load("timing", _analysis_key("timing", synthesis, pdk,
-                                                            clock_ns=period)) is not None:
-        return analyze_timing(synthesis, clock_ns, pdk=pdk, cache_results=cache_results)
+    key = _timing_key(synthesis, pdk, period, _check_by_block(synthesis, by_block))
+    if cache_results and cache.load("timing", key) is not None:
+        return analyze_timing(synthesis, clock_ns, pdk=pdk, cache_results=cache_results,
+                              by_block=by_block)
     _SIMULATED.clear()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         timing = pool.submit(analyze_timing, synthesis, clock_ns, pdk=pdk,
-                             cache_results=cache_results)
+                             cache_results=cache_results, by_block=by_block)
         library = pdk.library(synthesis.corner)
         blocks = _block_netlist(synthesis, library)
         counts = blocks.count_sequential(stimulus, clock=synthesis.clock_port)

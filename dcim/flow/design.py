@@ -277,17 +277,20 @@ class _SramPlatform(_FlowPlatform):
     """The flow's platform for a macro's top whose weight array is the hard SRAM macro."""
 
     def get_dcim_array(self, spec):
-        from ..macro.sram import SramArraySpec, SramInstance
+        from ..macro import ColumnArray
+        from ..macro.sram import SramInstance
 
-        return SramInstance(SramArraySpec.for_macro(spec))
+        group = _sram_group(spec)
+        return ColumnArray(spec, lambda: SramInstance(group), group.cols)
 
 
 def _sram_top_verilog(spec):
-    """Verilog of macro ``spec``'s own module, its array an instance of the hard macro.
+    """Verilog of macro ``spec``'s own module, its array hard SRAM arrays side by side.
 
-    Module ``spec.name``: the array is an instance of module ``SramArraySpec.for_macro(spec)
-    .name`` (the cell of :func:`~dcim.macro.sram.liberty_text`), its lanes instances of
-    their block's module, its controller elaborated in place (see :class:`_FlowPlatform`).
+    Module ``spec.name``: each group of columns of the array (:func:`_sram_group`) is an
+    instance of the hard array's module (the cell of :func:`~dcim.macro.sram.liberty_text`),
+    its lanes instances of their block's module, its controller elaborated in place (see
+    :class:`_FlowPlatform`).
     """
     from ..macro import DCiMMacro
 
@@ -316,11 +319,20 @@ def _block_design(block):
         blocks=designs)
 
 
-def _array_design(spec):
-    """The hard SRAM weight array of macro ``spec`` as a block (see :mod:`dcim.macro.sram`)."""
-    from ..macro.sram import SramArraySpec, sram_views
+def _sram_group(spec):
+    """The hard SRAM array of a group of macro ``spec``'s columns: all of them when its pins
+    fit on its outline, else the widest equal group whose pins do (a pin per stored bit)."""
+    from ..macro.sram import SramArraySpec, column_group
 
-    array = SramArraySpec.for_macro(spec)
+    return SramArraySpec.for_columns(spec, column_group(spec))
+
+
+def _array_design(spec):
+    """The hard SRAM array of a group of macro ``spec``'s columns as a block (see
+    :mod:`dcim.macro.sram`)."""
+    from ..macro.sram import sram_views
+
+    array = _sram_group(spec)
     return FlowDesign(name=array.name, top=array.name,
                       verilog=lambda: _spec_verilog(
                           array, lambda: _amaranth_verilog(array.component(), array.name)),
@@ -335,7 +347,9 @@ def macro_design(spec, *, storage="ff"):
     spec : MacroSpec
     storage : str
         ``"ff"``: the array is synthesized as flip-flops (what :func:`resolve_design` gives).
-        ``"sram"``: the array is the hard 8T SRAM macro of :mod:`dcim.macro.sram`, a block
+        ``"sram"``: the array is the hard 8T SRAM macro of :mod:`dcim.macro.sram` (one
+        array of all columns where its pins fit on its outline, else equal groups of
+        columns, each an instance of one array: every stored bit is a pin), a block
         whose area, timing (its Liberty) and LEF come from the macro's analytical views; the
         design is then named ``spec.name + "_sram"`` (its top module is still
         ``spec.name``). Power from data simulates the array's flip-flop model in its
@@ -360,10 +374,15 @@ def macro_design(spec, *, storage="ff"):
         return design
     from dataclasses import replace
 
+    from ..macro.blocks import ColumnSpec
+
+    # The hard columns take the flip-flop columns' place.
+    column = ColumnSpec(spec).name
     return replace(
         design, name=f"{spec.name}_sram",
         block_verilog=lambda: _spec_verilog(spec, lambda: _sram_top_verilog(spec), "sram-top"),
-        blocks=(*design.blocks, _array_design(spec)))
+        blocks=(*(block for block in design.blocks if block.name != column),
+                _array_design(spec)))
 
 
 def _macro_design(spec):

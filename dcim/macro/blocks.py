@@ -1,15 +1,17 @@
-"""The blocks of a macro: lane, adder tree and controller, each a frozen spec with a name.
+"""The blocks of a macro: lane, adder tree, weight column and controller, each a frozen spec.
 
 :class:`~dcim.macro.MacroSpec` follows the block protocol (:mod:`dcim.eda.blocks`): its
-direct sub-blocks are its lane (:class:`LaneSpec`) and its controller
-(:class:`ControllerSpec`); a lane's are its multiplier (a
+direct sub-blocks are its lane (:class:`LaneSpec`), its weight column (:class:`ColumnSpec`)
+and its controller (:class:`ControllerSpec`); a lane's are its multiplier (a
 :class:`~dcim.arith.MultiplierSpec`, multiplier datapath only) and its column adder tree
-(:class:`TreeSpec`). The macro's own module holds the weight array, the lane and controller
-instances and the wiring between them (the column multiplexers when ``col_mux > 1``).
+(:class:`TreeSpec`). The macro's own module holds the weight array (``cols`` column
+instances and their shared row decoder), the lane and controller instances and the wiring
+between them (the column multiplexers when ``col_mux > 1``).
 
 Each part holds the whole macro spec, and its name is the macro's with a suffix
-(``_lane``, ``_tree``, ``_ctrl``): equal macros give equal parts and names, and a change of
-any parameter of the macro gives other names, so no two different modules ever share one.
+(``_lane``, ``_tree``, ``_col``, ``_ctrl``): equal macros give equal parts and names, and a
+change of any parameter of the macro gives other names, so no two different modules ever
+share one.
 Parts of two different macros are different blocks even where their logic agrees; only the
 multiplier, named by its own spec, is shared between macros.
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from .datapath import AdderTree, BitserialLane, MultiplierLane, lane_signature, tree_signature
 from .spec import MacroSpec
 
-__all__ = ["ControllerSpec", "LaneSpec", "TreeSpec"]
+__all__ = ["ColumnSpec", "ControllerSpec", "LaneSpec", "TreeSpec"]
 
 
 class _MacroPart:
@@ -116,6 +118,63 @@ class LaneSpec(_MacroPart):
         if self.macro.datapath == "multiplier":
             return MultiplierLane(self.macro)
         return BitserialLane(self.macro)
+
+
+@dataclass(frozen=True)
+class ColumnSpec(_MacroPart):
+    """One column of the weight array of ``macro``: ``rows`` weights and their write logic.
+
+    A clocked leaf block (ports ``clk`` and ``rst``; the weights are kept through reset):
+    the weight array of a one-column macro, signature
+    :func:`~dcim.macro.array_signature` ``(self)``, component
+    :class:`~dcim.macro.RegisterArray` ``(self)``; module ``<macro name>_col``. On a
+    :class:`~dcim.eda.blocks.BlockPlatform` the macro's weight array is ``cols`` instances
+    of it (:class:`~dcim.macro.ColumnArray`), so that a flow synthesizes one column once,
+    not ``rows * cols`` weights in the macro's own module. Each column decodes the row
+    address itself, as each column's hard SRAM array does (see :mod:`dcim.macro.sram`).
+
+    Parameters
+    ----------
+    macro : MacroSpec
+
+    Raises
+    ------
+    TypeError
+        If ``macro`` is not a :class:`MacroSpec`.
+    """
+
+    macro: MacroSpec
+    suffix = "col"
+    clocked = True
+    cols = 1
+
+    @property
+    def rows(self):
+        return self.macro.rows
+
+    @property
+    def weight_bits(self):
+        return self.macro.weight_bits
+
+    @property
+    def weight_shape(self):
+        return self.macro.weight_shape
+
+    @property
+    def addr_width(self):
+        return self.macro.addr_width
+
+    @property
+    def signature(self):
+        from .macro import array_signature
+        return array_signature(self)
+
+    def blocks(self):
+        return ()
+
+    def component(self):
+        from .macro import RegisterArray
+        return RegisterArray(self)
 
 
 @dataclass(frozen=True)

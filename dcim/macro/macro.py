@@ -9,11 +9,12 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..eda.blocks import BlockPlatform, block_component
-from .blocks import ControllerSpec, LaneSpec
+from .blocks import ColumnSpec, ControllerSpec, LaneSpec
 from .datapath import from_platform, tree_shape
 from .spec import MacroSpec
 
-__all__ = ["DCiMMacro", "MacroController", "RegisterArray", "WeightArray", "array_signature",
+__all__ = ["ColumnArray", "DCiMMacro", "MacroController", "RegisterArray", "WeightArray",
+           "array_signature",
            "controller_signature", "macro_signature"]
 
 
@@ -114,6 +115,68 @@ class RegisterArray(wiring.Component):
             with m.If(self.addr == row):
                 m.d.sync += stored.eq((stored & ~mask) | (self.data.as_value() & mask))
             m.d.comb += self.weights[row].eq(stored)
+        return m
+
+
+class ColumnArray(wiring.Component):
+    """The weight array as equal groups of columns side by side, each its own array.
+
+    What writers and flows use (a :class:`~dcim.eda.blocks.BlockPlatform`): each group is
+    a component with the signature :func:`array_signature` of an array of ``columns``
+    columns (the one-column :class:`~dcim.macro.blocks.ColumnSpec` block, or a hard SRAM
+    array), which gets the shared address, its columns' weights and write enables, and
+    drives its columns of every row. The behaviour is :class:`RegisterArray`'s over the
+    whole array.
+
+    Parameters
+    ----------
+    spec : MacroSpec
+    group : callable
+        Returns a fresh component for one group (called ``spec.cols // columns`` times).
+    columns : int
+        Columns per group, a divisor of ``spec.cols``.
+
+    Members
+    -------
+    See :func:`array_signature`.
+
+    Raises
+    ------
+    ValueError
+        If ``columns`` does not divide ``spec.cols``.
+    """
+
+    def __new__(cls, spec, group, columns=1):
+        # Refuse bad columns before the object exists: Amaranth warns about every component
+        # that is created and never elaborated, which a rejected one never could be.
+        if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1 \
+                or spec.cols % columns:
+            raise ValueError(f"columns must be a divisor of cols ({spec.cols}), "
+                             f"not {columns!r}")
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, spec, group, columns=1):
+        self._spec = spec
+        self._group = group
+        self._columns = columns
+        super().__init__(array_signature(spec))
+
+    def elaborate(self, platform):
+        spec, columns = self._spec, self._columns
+        bits = columns * spec.weight_bits
+        m = Module()
+        units = []
+        for index in range(spec.cols // columns):
+            m.submodules[f"col{index}"] = unit = self._group()
+            first = index * columns
+            m.d.comb += [unit.addr.eq(self.addr),
+                         unit.data.eq(self.data.as_value().word_select(index, bits)),
+                         unit.en.eq(self.en[first:first + columns])]
+            units.append(unit)
+        # One assignment per row, not per bit: many partial assignments to one signal slow
+        # Amaranth's netlist builder down.
+        for row in range(spec.rows):
+            m.d.comb += self.weights[row].eq(Cat(unit.weights[row] for unit in units))
         return m
 
 
@@ -305,11 +368,8 @@ class DCiMMacro(wiring.Component):
 
     def elaborate(self, platform):
         spec = self._spec
-        # Writers and flows (a BlockPlatform) get the weights as registers, one per row, which
-        # Yosys handles in linear time; the Memory model is for simulation.
-        default_array = RegisterArray if isinstance(platform, BlockPlatform) else WeightArray
         array = from_platform(platform, "get_dcim_array", spec, array_signature(spec),
-                              lambda: default_array(spec))
+                              lambda: _default_array(spec, platform))
         m = Module()
         m.submodules.array = array
         m.submodules.ctrl = ctrl = block_component(platform, ControllerSpec(spec))
@@ -348,6 +408,20 @@ class DCiMMacro(wiring.Component):
             # with many partial assignments to one signal (rows * lanes of them).
             m.d.comb += [unit.weights.eq(Cat(weights)), ctrl.sums[lane].eq(unit.sum)]
         return m
+
+
+def _default_array(spec, platform):
+    """The weight array when the platform supplies none.
+
+    Writers and flows (a :class:`~dcim.eda.blocks.BlockPlatform`) get registers, one per
+    row, which Yosys handles in linear time, in a block per column (the macro's own module
+    then holds none of them); the :class:`~amaranth.lib.memory.Memory` model is for
+    simulation.
+    """
+    if not isinstance(platform, BlockPlatform):
+        return WeightArray(spec)
+    column = ColumnSpec(spec)
+    return ColumnArray(spec, lambda: block_component(platform, column))
 
 
 def controller_signature(spec):

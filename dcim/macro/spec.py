@@ -412,12 +412,12 @@ class MacroSpec:
     """The macro uses the ``sync`` domain: its module has ports ``clk`` and ``rst``."""
 
     def blocks(self):
-        """The macro's distinct sub-blocks: its lane and its controller.
+        """The macro's distinct sub-blocks: its lane, its weight column and its controller.
 
         See :mod:`dcim.macro.blocks` and the block protocol, :mod:`dcim.eda.blocks`.
         """
-        from .blocks import ControllerSpec, LaneSpec
-        return (LaneSpec(self), ControllerSpec(self))
+        from .blocks import ColumnSpec, ControllerSpec, LaneSpec
+        return (LaneSpec(self), ColumnSpec(self), ControllerSpec(self))
 
     def model(self, weights, activations):
         """Bit-exact results of the macro; see :meth:`dcim.macro.DCiMMacro.model`."""

@@ -51,7 +51,7 @@ from amaranth.lib.wiring import In
 from .macro import RegisterArray, array_signature
 
 __all__ = ["FREEPDK45", "PRODUCTS", "SramArraySpec", "SramInstance", "SramTechnology",
-           "SramViews", "array_pins", "check_lef", "lef_text", "liberty_text",
+           "SramViews", "array_pins", "check_lef", "column_group", "lef_text", "liberty_text",
            "openram_area", "openram_organization", "sram_views"]
 
 PRODUCTS = ("none", "nor", "and")
@@ -182,6 +182,12 @@ class SramArraySpec:
     def for_macro(cls, spec, product="none"):
         """The array of macro ``spec`` (a :class:`~dcim.macro.MacroSpec`)."""
         return cls(rows=spec.rows, cols=spec.cols, weight_bits=spec.weight_bits,
+                   signed=spec.signed, product=product)
+
+    @classmethod
+    def for_columns(cls, spec, columns, product="none"):
+        """A group of ``columns`` columns of macro ``spec``'s array (``spec.rows`` words)."""
+        return cls(rows=spec.rows, cols=columns, weight_bits=spec.weight_bits,
                    signed=spec.signed, product=product)
 
     @property
@@ -559,6 +565,44 @@ def _grid(value):
     return round(value / 0.005) * 0.005
 
 
+def _pin_sides(views):
+    """The sides of the outline, ``(name, usable length)``, and the pins each has room for."""
+    width, height = _grid(views.width_um), _grid(views.height_um)
+    margin = 2 * PIN_PITCH_UM
+    sides = [("bottom", width - 2 * margin), ("right", height - 2 * margin),
+             ("top", width - 2 * margin), ("left", height - 2 * margin)]
+    return sides, [int(length // PIN_PITCH_UM) + 1 for _, length in sides]
+
+
+def column_group(spec, product="none", technology=FREEPDK45):
+    """The most columns of macro ``spec`` that one hard array can hold with its pins.
+
+    Every stored bit is a pin of the array (its compute port), so a large array has more
+    pins than its outline has room for; the flow then builds the weight array from equal
+    groups of columns, each its own array with its own row periphery.
+
+    Returns
+    -------
+    int
+        The largest divisor of ``spec.cols`` whose array's pins fit on its outline.
+
+    Raises
+    ------
+    ValueError
+        If not even a one-column array's pins fit.
+    """
+    for columns in range(spec.cols, 0, -1):
+        if spec.cols % columns:
+            continue
+        array = SramArraySpec.for_columns(spec, columns, product)
+        views = sram_views(array, technology)
+        pins = sum(size for _, _, size in array_pins(array))
+        if pins <= sum(_pin_sides(views)[1]):
+            return columns
+    raise ValueError(f"a one-column SRAM array of {spec.rows} rows of {spec.weight_bits}-bit "
+                     f"weights has more pins than its outline has room for")
+
+
 def _pin_places(views):
     """Each pin bit's ``(name, direction, layer, x0, y0, x1, y1)`` along the outline.
 
@@ -566,13 +610,11 @@ def _pin_places(views):
     every :data:`PIN_PITCH_UM`, alternating metal2 and metal3.
     """
     spec = views.spec
-    width, height = _grid(views.width_um), _grid(views.height_um)
     bits = [(name if size == 1 else f"{name}[{index}]", direction)
             for name, direction, size in array_pins(spec) for index in range(size)]
+    sides, slots = _pin_sides(views)
+    width, height = _grid(views.width_um), _grid(views.height_um)
     margin = 2 * PIN_PITCH_UM
-    sides = [("bottom", width - 2 * margin), ("right", height - 2 * margin),
-             ("top", width - 2 * margin), ("left", height - 2 * margin)]
-    slots = [int(length // PIN_PITCH_UM) + 1 for _, length in sides]
     if len(bits) > sum(slots):
         raise ValueError(
             f"array {spec.name} needs {len(bits)} pins but its {width:.1f} x {height:.1f} um "

@@ -115,7 +115,9 @@ def small_hierarchy(pdk_root):
 def test_block_netlist_simulates_as_the_flat_netlist(small_hierarchy):
     spec, report, blocks, flat, stimulus = small_hierarchy
     lane, tree, mult = f"{spec.name}_lane", f"{spec.name}_tree", spec.mult.name
-    assert blocks.instances == {report.top: 1, lane: 2, tree: 2, mult: 8}
+    column = f"{spec.name}_col"
+    assert blocks.instances == {report.top: 1, lane: 2, tree: 2, column: 2, mult: 8}
+    assert blocks.paths[column] == "array.col0.instance"
     assert blocks.paths[report.top] == "" and blocks.paths[lane] == "lane0.instance"
     assert blocks.paths[mult] == "lane0.instance/mul0.instance"
     assert blocks.paths[tree].startswith("lane0.instance/")
@@ -136,6 +138,7 @@ def test_block_counts_are_the_sums_over_instances(small_hierarchy):
     prefixes = {blocks.top: [""], f"{spec.name}_lane": ["lane0.instance/", "lane1.instance/"]}
     prefixes[spec.mult.name] = [f"{lane}mul{row}.instance/" for lane in prefixes[
         f"{spec.name}_lane"] for row in range(spec.rows)]
+    prefixes[f"{spec.name}_col"] = [f"array.col{col}.instance/" for col in range(spec.cols)]
     tree_instance = blocks.paths[f"{spec.name}_tree"].split("/")[-1]
     prefixes[f"{spec.name}_tree"] = [f"{lane}{tree_instance}/"
                                      for lane in prefixes[f"{spec.name}_lane"]]

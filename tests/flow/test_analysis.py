@@ -133,7 +133,8 @@ def test_power_per_block_matches_the_flat_expansion(pdk_root):
     assert blocks.switching_w == pytest.approx(flat.switching_w, rel=0.01)
     parts = blocks.checks["blocks"]
     assert {name: part["instances"] for name, part in parts.items()} == {
-        report.top: 1, f"{spec.name}_lane": 2, f"{spec.name}_tree": 2, spec.mult.name: 8}
+        report.top: 1, f"{spec.name}_lane": 2, f"{spec.name}_tree": 2,
+        f"{spec.name}_col": 2, spec.mult.name: 8}
     for figure in ("internal_w", "switching_w", "leakage_w"):
         assert sum(part[figure] for part in parts.values()) == pytest.approx(
             getattr(blocks, figure))

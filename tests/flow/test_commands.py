@@ -188,7 +188,7 @@ def test_synth_of_a_macro_block_by_block_or_flat(pdk_root, tmp_path):
     spec.to_toml(design)
     code, text = run(["synth", str(design), "--pdk-root", str(pdk_root)])
     assert code == 0
-    assert (f"synthesized block by block: {spec.name}_lane x2, "
+    assert (f"synthesized block by block: {spec.name}_col x2, {spec.name}_lane x2, "
             f"{spec.name}_tree x2, {spec.mult.name} x4") in text
     assert "port buffers: 0 (0.0 um2)" in text
     code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--flat"])

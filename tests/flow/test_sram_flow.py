@@ -1,5 +1,6 @@
 """The flow with the weight array as the hard SRAM macro (``macro_design(storage="sram")``)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,19 @@ def test_design_names_and_blocks():
     flip_flops = macro_design(SPEC)
     assert flip_flops.name == resolve_design(SPEC).name == SPEC.name
     assert all(block.macro is None for block in flip_flops.blocks)
+
+
+def test_an_array_too_large_for_its_pins_is_groups_of_columns():
+    # 128 x 8 weights of 8 bits are more compute ports than one array's outline has pins
+    # for: the array is two arrays of 4 columns, each an instance of one hard macro.
+    spec = MacroSpec(rows=128, cols=8, act_bits=2)
+    design = macro_design(spec, storage="sram")
+    group = SramArraySpec.for_columns(spec, 4)
+    assert design.blocks[-1].name == group.name
+    assert design.blocks[-1].macro == sram_views(group)
+    assert all(block.name != f"{spec.name}_col" for block in design.blocks)
+    text = design.block_verilog()
+    assert len(re.findall(rf"^\s*{group.name} ", text, re.M)) == 2
 
 
 @pytest.mark.parametrize(("arguments", "error", "match"), [

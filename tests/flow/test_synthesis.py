@@ -125,15 +125,17 @@ def _netlist_cells(report):
 
 def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, mult="log")
-    lane, tree, ctrl = (f"{spec.name}_{part}" for part in ("lane", "tree", "ctrl"))
+    lane, tree, column = (f"{spec.name}_{part}" for part in ("lane", "tree", "col"))
     hier = synthesize(spec, pdk_root=pdk_root)
     assert hier.hierarchical
-    # The controller, clocked and in a loop with the lanes, is synthesized in the top.
-    assert hier.blocks == {lane: 2, tree: 2, spec.mult.name: 8}
+    # The controller, clocked and in a loop with the lanes, is synthesized in the top; the
+    # weight array is a column block per column.
+    assert hier.blocks == {lane: 2, tree: 2, column: 2, spec.mult.name: 8}
     # The multiplier block is the very result that synthesizing the multiplier gives.
     mult = synthesize(spec.mult, pdk_root=pdk_root)
     assert mult.cached
-    (lane_design,) = resolve_design(spec).blocks
+    lane_design, column_design = resolve_design(spec).blocks
+    assert column_design.name == column
     assert [block.name for block in lane_design.blocks] == [spec.mult.name, tree]
     lane_report = synthesize(lane_design, pdk_root=pdk_root)
     assert lane_report.hierarchical
@@ -142,7 +144,7 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     # Area and cells are sums over instances, and the flattened netlist holds exactly those;
     # it is expanded from the modules (each once) when first asked for.
     assert set(json.loads(hier.modules_json_path.read_text())["modules"]) == {
-        spec.name, lane, tree, spec.mult.name}
+        spec.name, lane, tree, column, spec.mult.name}
     assert _netlist_cells(hier) == hier.cells
     flat_text = hier.netlist_json_path.read_text()
     hier.netlist_json_path.unlink()
@@ -154,7 +156,9 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     assert hier.groups["control"] == pytest.approx(
         hier.hierarchy["ctrl"]["area_um2"] + hier.hierarchy["(top)"]["area_um2"])
     assert hier.hierarchy["ctrl"]["area_um2"] > 0
-    for module in (spec.mult.name, tree, lane, spec.name):
+    assert hier.groups["storage"] == pytest.approx(
+        2 * synthesize(column_design, pdk_root=pdk_root).area_um2)
+    for module in (spec.mult.name, tree, lane, column, spec.name):
         assert hier.netlist.count(f"module {module}(") == 1
     flat = synthesize(spec, pdk_root=pdk_root, hierarchical=False)
     assert not flat.hierarchical and flat.blocks == {}
@@ -195,6 +199,7 @@ def test_flow_design_of_a_macro_is_its_block_tree():
     tree_name = f"{spec.name}_tree"
     assert tree(flow) == (spec.name, (
         (f"{spec.name}_lane", ((spec.mult.name, (), False), (tree_name, (), False)), True),
+        (f"{spec.name}_col", (), False),
     ), True)
     # The top's own Verilog instantiates the lanes, which it leaves undefined, and holds the
     # controller (clocked, in a loop with the lanes: see dcim.flow.design._FlowPlatform);

@@ -1,4 +1,5 @@
-"""Tests for dcim/macro/blocks.py: the macro's blocks (lane, adder tree, controller), their
+"""Tests for dcim/macro/blocks.py: the macro's blocks (lane, adder tree, weight column,
+controller), their
 names and what the writers and the flow make of them."""
 
 import numpy as np
@@ -9,7 +10,7 @@ from amaranth.sim import Simulator
 from dcim.eda.blocks import BlockPlatform, block_order, is_block
 from dcim.eda.verilog import is_verilog_identifier
 from dcim.macro import DCiMMacro, MacroSpec
-from dcim.macro.blocks import ControllerSpec, LaneSpec, TreeSpec
+from dcim.macro.blocks import ColumnSpec, ControllerSpec, LaneSpec, TreeSpec
 from dcim.macro.datapath import AdderTree
 
 SPECS = [
@@ -31,18 +32,20 @@ def _elaborated(component):
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_each_spec_lists_its_distinct_sub_blocks(spec):
     lane, tree, ctrl = LaneSpec(spec), TreeSpec(spec), ControllerSpec(spec)
-    assert spec.blocks() == (lane, ctrl)
+    column = ColumnSpec(spec)
+    assert spec.blocks() == (lane, column, ctrl)
     assert lane.tree == tree
     if spec.datapath == "multiplier":
         assert lane.blocks() == (spec.mult, tree)
     else:
         assert lane.blocks() == (tree,)
-    assert tree.blocks() == ctrl.blocks() == spec.mult.blocks() == ()
+    assert tree.blocks() == ctrl.blocks() == column.blocks() == spec.mult.blocks() == ()
     order = block_order(spec)
-    assert order[-1] == spec and order[-2] == ctrl and order[-3] == lane
+    assert order[-1] == spec and order[-2] == ctrl and order[-3] == column
+    assert order[-4] == lane
     assert all(is_block(block) for block in order)
     # Clocked blocks have clk and rst; the datapath is combinational unless pipelined.
-    assert spec.clocked and ctrl.clocked
+    assert spec.clocked and ctrl.clocked and column.clocked
     assert lane.clocked == tree.clocked == bool(spec.pipeline)
     assert not getattr(spec.mult, "clocked", False)
 
@@ -56,6 +59,7 @@ def test_names_are_identifiers_derived_from_the_macro_and_distinct(spec):
     assert LaneSpec(spec).name == f"{spec.name}_lane"
     assert TreeSpec(spec).name == f"{spec.name}_tree"
     assert ControllerSpec(spec).name == f"{spec.name}_ctrl"
+    assert ColumnSpec(spec).name == f"{spec.name}_col"
 
 
 def test_names_follow_the_content():
@@ -99,7 +103,7 @@ def test_pipelined_lanes_and_trees_are_clocked_and_advance_with_the_controller(p
 
 
 def test_parts_need_a_macro_spec():
-    for part in (LaneSpec, TreeSpec, ControllerSpec):
+    for part in (LaneSpec, TreeSpec, ColumnSpec, ControllerSpec):
         with pytest.raises(TypeError, match="macro must be a MacroSpec, not 42"):
             part(42)
 
@@ -203,3 +207,24 @@ def test_the_writers_flat_macro_computes_the_golden_model(spec):
     xs = rng.integers(low, high + 1, size=(4, spec.rows))
     got = _macro_results(spec, BlockPlatform(hierarchical=False), weights, xs)
     assert np.array_equal(got, spec.model(weights, xs))
+
+
+def test_the_writers_array_is_a_column_block_per_column():
+    spec = SPECS[0]
+    fragment = Fragment.get(DCiMMacro(spec=spec), BlockPlatform())
+    array = {name: sub for sub, name, _ in fragment.subfragments}["array"]
+    columns = {name: sub for sub, name, _ in array.subfragments}
+    assert sorted(columns) == sorted(f"col{col}" for col in range(spec.cols))
+    # Each column is an instance of the one column block's module.
+    kinds = {sub.subfragments[0][0].type for sub in columns.values()}
+    assert kinds == {ColumnSpec(spec).name}
+
+
+def test_column_array_needs_a_divisor_of_cols():
+    from dcim.macro import ColumnArray
+
+    spec = SPECS[0]
+    for columns in (3, 0, True):
+        with pytest.raises(ValueError, match=rf"columns must be a divisor of cols \(4\), "
+                                             rf"not {columns!r}"):
+            ColumnArray(spec, lambda: None, columns)

@@ -75,7 +75,8 @@ def test_macro_writes_lint_clean_verilog(small, tmp_path):
     assert code == 0 and f"verilog: {path} (lint-clean, hierarchical)" in text
     written = path.read_text()
     assert re.findall(r"^module (\w+)", written, re.MULTILINE) == [
-        SMALL.mult.name, f"{SMALL.name}_tree", f"{SMALL.name}_lane", f"{SMALL.name}_ctrl",
+        SMALL.mult.name, f"{SMALL.name}_tree", f"{SMALL.name}_lane", f"{SMALL.name}_col",
+        f"{SMALL.name}_ctrl",
         SMALL.name]
     code, _ = run("macro", small, "--verilog", path)
     assert code == 2 and path.read_text() == written

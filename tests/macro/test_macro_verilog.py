@@ -34,7 +34,8 @@ def _ports(text, module):
 def _blocks(spec):
     """The module names of a macro's blocks, in the order they are written."""
     mult = [spec.mult.name] if spec.datapath == "multiplier" else []
-    return [*mult, f"{spec.name}_tree", f"{spec.name}_lane", f"{spec.name}_ctrl"]
+    return [*mult, f"{spec.name}_tree", f"{spec.name}_lane", f"{spec.name}_col",
+            f"{spec.name}_ctrl"]
 
 
 def test_hierarchical_verilog_of_the_multiplier_datapath(tmp_path):
@@ -50,10 +51,13 @@ def test_hierarchical_verilog_of_the_multiplier_datapath(tmp_path):
         "act__ready", "act__payload", "result__valid", "result__ready", "result__payload",
         "busy", "acts", "group", "sums__0", "sums__1"}
     assert _ports(text, spec.mult.name) == {"a", "b", "p"}
+    assert _ports(text, f"{spec.name}_col") == {
+        "clk", "rst", "addr", "data", "en", *(f"weights__{row}" for row in range(spec.rows))}
     # Each block is written once and instantiated: two lanes, six multipliers and one tree
-    # per lane, one controller.
+    # per lane, a weight column per column, one controller.
     for module, count in ((f"{spec.name}_lane", 2), (spec.mult.name, 6),
-                          (f"{spec.name}_tree", 1), (f"{spec.name}_ctrl", 1)):
+                          (f"{spec.name}_tree", 1), (f"{spec.name}_col", 4),
+                          (f"{spec.name}_ctrl", 1)):
         assert len(re.findall(rf"^\s*{re.escape(module)}\s", text, re.MULTILINE)) == count
 
 

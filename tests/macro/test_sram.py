@@ -15,6 +15,7 @@ from dcim.macro.sram import (
     SramInstance,
     array_pins,
     check_lef,
+    column_group,
     lef_text,
     liberty_text,
     openram_area,
@@ -223,3 +224,16 @@ def _write(text, name):
     path = folder / name
     path.write_text(text)
     return path
+
+
+def test_column_group_is_the_widest_array_whose_pins_fit():
+    # 64 x 8 weights fit one array; 256 x 8 do not (2 x 4 columns do), and 256 x 64 need
+    # groups of 4 columns, each of which has a LEF with every pin on its outline.
+    assert column_group(MacroSpec(rows=64, cols=8)) == 8
+    assert column_group(MacroSpec(rows=256, cols=8)) == 4
+    wide = MacroSpec(rows=256, cols=64)
+    columns = column_group(wide)
+    assert columns == 4
+    lef_text(sram_views(SramArraySpec.for_columns(wide, columns)))
+    with pytest.raises(ValueError, match="too many for pins on the boundary"):
+        lef_text(sram_views(SramArraySpec.for_columns(wide, 2 * columns)))
