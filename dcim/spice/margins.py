@@ -37,9 +37,11 @@ _SWEEP_STEPS = 400
 _DECK_SAMPLES = {"_butterfly_deck": 500, "_write_deck": 40}
 # The write sweep is a slow transient ramp of bl (VDD in 10 ns): a DC sweep would have to
 # follow hundreds of cells flipping at different points, where ngspice's gmin stepping loses
-# the stored states. The cell responds in about 10 ps, so the ramp's lag costs about 1 mV.
+# the stored states. The cell responds in about 10 ps, so the ramp's lag costs a few mV
+# (3 mV less with 4 times the time steps).
 _WRITE_RAMP_START = 0.1e-9
 _WRITE_RAMP = 10e-9
+_WRITE_STEPS = 100
 _ROTATED_POINTS = 2001
 
 
@@ -208,7 +210,7 @@ def _write_deck(cell, corner, shifts):
         lines += cell.netlist(prefix, _nodes(cell, br="br"), row)
         lines.append(f".ic v({prefix}q)={vdd:g} v({prefix}qb)=0")
         saved.append(f".save v({prefix}q) v({prefix}qb)")
-    lines += [*saved, ".save v(bl)", f".tran {_WRITE_RAMP / _SWEEP_STEPS:g} {ramp_end:g} uic",
+    lines += [*saved, ".save v(bl)", f".tran {_WRITE_RAMP / _WRITE_STEPS:g} {ramp_end:g} uic",
               ".end"]
     vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-write")
     bitline = vectors["bl"]
