@@ -11,8 +11,9 @@ transfer curves, with the storage loop broken, form a butterfly; in coordinates 
 degrees, the diagonal of the largest square in a lobe is the largest distance between the
 curves along the rotated axis, and the SNM is the smaller lobe's square side. A sample whose
 butterfly has lost a lobe (the cell is no longer bistable) gets a negative SNM: minus the side
-of the smallest square that would be needed to bring the lobe back, so that the margin stays a
-continuous limit state for yield estimation.
+of the smallest square that fits between the curves where the lost lobe was, which reaches
+zero as the lobe reappears, so that the margin stays a continuous limit state for yield
+estimation.
 
 The write margin is the bitline voltage at which a cell holding ``q = 1`` flips when ``bl`` is
 swept down from VDD with ``br`` at VDD and the word line on (a higher margin writes more
@@ -55,7 +56,7 @@ def _check_batch(cell, corner, vt_shifts):
                          f"per transistor {cell.transistor_names}, not {shifts.shape}")
     if not np.all(np.isfinite(shifts)) or np.max(np.abs(shifts)) > 0.5 * corner.vdd:
         raise ValueError(f"vt_shifts must be finite and within +-{0.5 * corner.vdd:g} V, "
-                         f"not up to {np.max(np.abs(shifts))!r}")
+                         f"not up to {float(np.max(np.abs(shifts))):g} V")
     return shifts
 
 
@@ -71,6 +72,23 @@ def _nodes(cell, **overrides):
              "rwl": "rwl"}
     nodes.update(overrides)
     return {name: nodes[name] for name in cell.external_nodes}
+
+
+def _lobes_margin(grid, gap):
+    # The lobe where q < qb (u below the metastable point) has curve A above B (gap > 0), the
+    # other the opposite, so the metastable point is where the gap falls through zero; at the
+    # stable points it rises through zero (or they lie at the ends of the grid, for ideal
+    # inverters). A diagonal d is a square's side d / sqrt 2 (applied by the caller).
+    falling = np.flatnonzero((gap[:-1] > 0) & (gap[1:] <= 0))
+    if falling.size:
+        middle = falling[len(falling) // 2]
+        return min(gap[:middle + 1].max(), -gap[middle + 1:].min())
+    # One state left: minus the smallest distance between the curves on the side where the
+    # lost state's lobe was, which shrinks to zero as the lobe is about to appear.
+    rising = np.flatnonzero((gap[:-1] <= 0) & (gap[1:] > 0))
+    survivor = grid[rising[0]] if rising.size else 0.0
+    lost = grid >= 0 if survivor < 0 else grid <= 0
+    return -np.abs(gap[lost]).min() if lost.any() else 0.0
 
 
 def butterfly_snm(sweep, q_curve, qb_curve):
@@ -107,8 +125,7 @@ def butterfly_snm(sweep, q_curve, qb_curve):
         low, high = max(u_a[0], u_b[0]), min(u_a[-1], u_b[-1])
         grid = np.linspace(low, high, _ROTATED_POINTS)
         gap = np.interp(grid, u_a, w_a) - np.interp(grid, u_b, w_b)
-        # The two lobes are where the gap has opposite signs; a diagonal d is a side d / sqrt 2.
-        margins[sample] = min(gap.max(), -gap.min()) / root2
+        margins[sample] = _lobes_margin(grid, gap) / root2
     return margins
 
 
