@@ -19,9 +19,9 @@ The write margin is the bitline voltage at which a cell holding ``q = 1`` flips 
 swept down from VDD with ``br`` at VDD and the word line on (a higher margin writes more
 easily); a sample that does not flip even at ``bl = 0`` gets ``-inf``.
 
-Large batches run in decks of at most 500 samples (40 for the write margin); a deck on which ngspice fails even with
-relaxed options is split in halves, so that one awkward sample costs a few reruns rather than
-the whole batch, and only a single sample that fails alone raises.
+Large batches run in decks of at most 500 samples (40 for the write margin); a deck on which
+ngspice fails even with relaxed options is split in halves, so that one awkward sample costs a
+few reruns rather than the whole batch, and only a single sample that fails alone raises.
 """
 
 import numpy as np

@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 
-from dcim.spice import (Bitcell6T, Bitcell8T, Corner, butterfly_snm, hold_snm_batch,
-                        read_snm_batch, write_margin_batch)
+from dcim.spice import (
+    Bitcell6T,
+    Bitcell8T,
+    Corner,
+    butterfly_snm,
+    hold_snm_batch,
+    read_snm_batch,
+    write_margin_batch,
+)
 
 SIX = Bitcell6T()
 
