@@ -32,8 +32,8 @@ from dcim.spice.corners import Corner  # noqa: E402
 
 __all__ = ["main"]
 
-_MONTE_CARLO = (("hold_snm_batch", hold_snm_batch, 500), ("read_snm_batch", read_snm_batch, 500),
-                ("write_margin_batch", write_margin_batch, 80))
+_MONTE_CARLO = (("hold_snm_batch", hold_snm_batch, 1000), ("read_snm_batch", read_snm_batch, 1000),
+                ("write_margin_batch", write_margin_batch, 200))
 
 
 def _corner_table(cell, rows, processes):
