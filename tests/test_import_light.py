@@ -15,3 +15,11 @@ def test_nn_imports_torch():
     code = "import dcim.nn, sys; assert 'torch' in sys.modules"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_dcim_and_dcim_spice_do_not_import_pyspice():
+    # PySpice loads ngspice's library; only running a deck may do that.
+    code = ("import dcim, dcim.spice, sys; "
+            "assert not any(m.startswith('PySpice') for m in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr

@@ -1,5 +1,20 @@
-"""Transistor-level views: threshold mismatch and the statistics of bitcell yield."""
+"""Transistor-level SRAM bitcells: netlists, corners, noise margins, delays, mismatch, yield.
 
+dcim.spice simulates FreePDK45 bitcells with ngspice (through PySpice's shared-library mode)
+and OpenRAM's BSIM4 model cards: :class:`Bitcell6T` and :class:`Bitcell8T` are frozen specs,
+:class:`Corner` a validated process-voltage-temperature corner, :func:`characterize` measures a
+cell into a :class:`CellReport`, and the ``*_batch`` functions evaluate many Monte Carlo samples
+of threshold shifts in one ngspice run. :class:`MismatchModel` turns standard-normal samples
+into Pelgrom threshold shifts, and :func:`monte_carlo` and :func:`importance_sampling` estimate
+failure probabilities of a batched limit state (:func:`mismatch_limit_state` makes one of a
+margin). PySpice is imported only when a deck runs.
+"""
+
+from .bitcell import BITCELLS, Bitcell, Bitcell6T, Bitcell8T, Transistor
+from .characterize import CellReport, characterize
+from .corners import PROCESSES, Corner, ModelsNotFoundError, model_folder, standard_corners
+from .margins import butterfly_snm, hold_snm_batch, read_snm_batch, write_margin_batch
+from .simulator import SimulationError, find_ngspice_library, run_deck
 from .variation import DEFAULT_A_VT_MV_UM, MismatchModel, mismatch_limit_state
 from .yield_estimation import (
     ShiftPoint,
@@ -11,6 +26,9 @@ from .yield_estimation import (
     monte_carlo,
 )
 
-__all__ = ["DEFAULT_A_VT_MV_UM", "MismatchModel", "ShiftPoint", "YieldEstimate",
-           "equivalent_sigma", "failure_probability", "find_shift_point", "importance_sampling",
-           "mismatch_limit_state", "monte_carlo"]
+__all__ = ["BITCELLS", "DEFAULT_A_VT_MV_UM", "PROCESSES", "Bitcell", "Bitcell6T", "Bitcell8T",
+           "CellReport", "Corner", "MismatchModel", "ModelsNotFoundError", "ShiftPoint",
+           "SimulationError", "Transistor", "YieldEstimate", "butterfly_snm", "characterize",
+           "equivalent_sigma", "failure_probability", "find_ngspice_library", "find_shift_point",
+           "hold_snm_batch", "importance_sampling", "mismatch_limit_state", "model_folder",
+           "monte_carlo", "read_snm_batch", "run_deck", "standard_corners", "write_margin_batch"]

@@ -1,0 +1,247 @@
+"""Static noise margins and write margins of bitcells, many Monte Carlo samples per ngspice run.
+
+Each function takes a bitcell, a corner and an array of threshold shifts, one row per sample
+and one column per transistor (in the order of ``cell.transistor_names``; a positive shift
+makes a transistor weaker), and returns one margin per sample. All samples are independent
+copies of the cell in one deck, evaluated in one ngspice run, which is what makes Monte Carlo
+cheap: ngspice's start and the models' set-up are paid once.
+
+Static noise margins follow Seevinck, List and Lohstroh (JSSC 1987): the two inverters' voltage
+transfer curves, with the storage loop broken, form a butterfly; in coordinates rotated by 45
+degrees, the diagonal of the largest square in a lobe is the largest distance between the
+curves along the rotated axis, and the SNM is the smaller lobe's square side. A sample whose
+butterfly has lost a lobe (the cell is no longer bistable) gets a negative SNM: minus the side
+of the smallest square that fits between the curves where the lost lobe was, which reaches
+zero as the lobe reappears, so that the margin stays a continuous limit state for yield
+estimation.
+
+The write margin is the bitline voltage at which a cell holding ``q = 1`` flips when ``bl`` is
+swept down from VDD with ``br`` at VDD and the word line on (a higher margin writes more
+easily); a sample that does not flip even at ``bl = 0`` gets ``-inf``.
+
+Large batches run in decks of at most 500 samples (40 for the write margin); a deck on which
+ngspice fails even with relaxed options is split in halves, so that one awkward sample costs a
+few reruns rather than the whole batch, and only a single sample that fails alone raises.
+"""
+
+import numpy as np
+
+from .corners import Corner
+from .simulator import SimulationError, run_deck
+
+__all__ = ["butterfly_snm", "hold_snm_batch", "read_snm_batch", "write_margin_batch"]
+
+# DC sweep step as a fraction of VDD; 2.5 mV at 1 V resolves the SNM to well under a millivolt.
+_SWEEP_STEPS = 400
+# Samples per deck. A transient's time steps grow with the number of cells flipping at
+# different moments, so its cost per sample grows with the deck: write decks are kept small.
+_DECK_SAMPLES = {"_butterfly_deck": 500, "_write_deck": 40}
+# The write sweep is a slow transient ramp of bl (VDD in 10 ns): a DC sweep would have to
+# follow hundreds of cells flipping at different points, where ngspice's gmin stepping loses
+# the stored states. The cell responds in about 10 ps, so the ramp's lag costs a few mV
+# (3 mV less with 4 times the time steps).
+_WRITE_RAMP_START = 0.1e-9
+_WRITE_RAMP = 10e-9
+_WRITE_STEPS = 100
+_ROTATED_POINTS = 2001
+
+
+def _check_batch(cell, corner, vt_shifts):
+    if not isinstance(corner, Corner):
+        raise ValueError(f"corner must be a dcim.spice.Corner, not {corner!r}")
+    shifts = np.asarray(vt_shifts, dtype=float)
+    count = len(cell.transistors)
+    if shifts.ndim != 2 or shifts.shape[1] != count or shifts.shape[0] == 0:
+        raise ValueError(f"vt_shifts must be an array of shape (n_samples, {count}), one column "
+                         f"per transistor {cell.transistor_names}, not {shifts.shape}")
+    if not np.all(np.isfinite(shifts)) or np.max(np.abs(shifts)) > 0.5 * corner.vdd:
+        raise ValueError(f"vt_shifts must be finite and within +-{0.5 * corner.vdd:g} V, "
+                         f"not up to {float(np.max(np.abs(shifts))):g} V")
+    return shifts
+
+
+def _sources(cell, vdd, *, word_line, read_word_line):
+    lines = [f"vdd vdd 0 {vdd:g}", f"vwl wl 0 {word_line:g}", f"vbl bl 0 {vdd:g}"]
+    if cell.single_ended_read:
+        lines += [f"vrwl rwl 0 {read_word_line:g}", f"vrbl rbl 0 {vdd:g}"]
+    return lines
+
+
+def _nodes(cell, **overrides):
+    nodes = {"bl": "bl", "br": "bl", "wl": "wl", "vdd": "vdd", "gnd": "0", "rbl": "rbl",
+             "rwl": "rwl"}
+    nodes.update(overrides)
+    return {name: nodes[name] for name in cell.external_nodes}
+
+
+def _lobes_margin(grid, gap):
+    # The lobe where q < qb (u below the metastable point) has curve A above B (gap > 0), the
+    # other the opposite, so the metastable point is where the gap falls through zero; at the
+    # stable points it rises through zero (or they lie at the ends of the grid, for ideal
+    # inverters). A diagonal d is a square's side d / sqrt 2 (applied by the caller).
+    falling = np.flatnonzero((gap[:-1] > 0) & (gap[1:] <= 0))
+    if falling.size:
+        middle = falling[len(falling) // 2]
+        return min(gap[:middle + 1].max(), -gap[middle + 1:].min())
+    # One state left: minus the smallest distance between the curves on the side where the
+    # lost state's lobe was, which shrinks to zero as the lobe is about to appear.
+    rising = np.flatnonzero((gap[:-1] <= 0) & (gap[1:] > 0))
+    survivor = grid[rising[0]] if rising.size else 0.0
+    lost = grid >= 0 if survivor < 0 else grid <= 0
+    return -np.abs(gap[lost]).min() if lost.any() else 0.0
+
+
+def butterfly_snm(sweep, q_curve, qb_curve):
+    """Return the static noise margin of butterfly curves, one per sample.
+
+    Parameters
+    ----------
+    sweep : numpy.ndarray, shape (n_points,)
+        The common input of the two inverters (increasing).
+    q_curve : numpy.ndarray, shape (n_samples, n_points)
+        ``q`` as a function of the input of the inverter that drives it.
+    qb_curve : numpy.ndarray, shape (n_samples, n_points)
+        ``qb`` as a function of the input of the other inverter.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_samples,)
+        The side of the largest square in the smaller lobe, in volts; negative when a lobe
+        is missing (see the module's description).
+    """
+    sweep = np.asarray(sweep, dtype=float)
+    q_curve = np.atleast_2d(q_curve)
+    qb_curve = np.atleast_2d(qb_curve)
+    root2 = np.sqrt(2.0)
+    margins = np.empty(len(q_curve))
+    for sample, (q_of_in, qb_of_in) in enumerate(zip(q_curve, qb_curve, strict=True)):
+        # In the (q, qb) plane, curve A is (in, qb(in)) and curve B is (q(in), in). With
+        # u = (q - qb) / sqrt 2 and w = (q + qb) / sqrt 2, both are single-valued in u
+        # (each inverter's curve falls), so their distance along w is a function of u.
+        u_a = (sweep - qb_of_in) / root2
+        w_a = (sweep + qb_of_in) / root2
+        u_b = (q_of_in - sweep)[::-1] / root2
+        w_b = (q_of_in + sweep)[::-1] / root2
+        low, high = max(u_a[0], u_b[0]), min(u_a[-1], u_b[-1])
+        grid = np.linspace(low, high, _ROTATED_POINTS)
+        gap = np.interp(grid, u_a, w_a) - np.interp(grid, u_b, w_b)
+        margins[sample] = _lobes_margin(grid, gap) / root2
+    return margins
+
+
+def _butterfly_deck(cell, corner, shifts, *, read):
+    vdd = corner.vdd
+    lines = [f"* {cell.name} butterfly, {'read' if read else 'hold'}, {corner.name}",
+             *corner.deck_header(),
+             *_sources(cell, vdd, word_line=vdd if read and not cell.single_ended_read else 0.0,
+                       read_word_line=vdd if read else 0.0),
+             "vin in 0 0"]
+    saved = []
+    for sample, row in enumerate(shifts):
+        prefix = f"c{sample}_"
+        lines += cell.netlist(prefix, _nodes(cell), row, gate_nodes={"q": "in", "qb": "in"})
+        saved.append(f".save v({prefix}q) v({prefix}qb)")
+    lines += [*saved, f".dc vin 0 {vdd:g} {vdd / _SWEEP_STEPS:g}", ".end"]
+    vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-{'read' if read else 'hold'}")
+    sweep = vectors["v-sweep"]
+    q_curve = np.stack([vectors[f"c{sample}_q"] for sample in range(len(shifts))])
+    qb_curve = np.stack([vectors[f"c{sample}_qb"] for sample in range(len(shifts))])
+    return butterfly_snm(sweep, q_curve, qb_curve)
+
+
+def hold_snm_batch(cell, corner, vt_shifts):
+    """Return the hold static noise margin (word lines off) of each sample, in volts.
+
+    Parameters
+    ----------
+    cell : Bitcell
+    corner : Corner
+    vt_shifts : array-like, shape (n_samples, len(cell.transistors))
+        Threshold shifts in volts, columns in the order of ``cell.transistor_names``;
+        positive = weaker. ``numpy.zeros((1, n))`` gives the nominal cell.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        If ``corner`` is not a :class:`Corner`, or ``vt_shifts`` has the wrong shape or holds
+        values that are not finite or beyond half the supply.
+    SimulationError
+        If ngspice fails on the deck.
+    """
+    return _in_decks(_butterfly_deck, cell, corner, _check_batch(cell, corner, vt_shifts),
+                     read=False)
+
+
+def read_snm_batch(cell, corner, vt_shifts):
+    """Return the read static noise margin of each sample, in volts.
+
+    The 6T cell is read with its word line on and both bitlines held at VDD (the start of a
+    read, the worst case for disturb). The 8T cell's read port only loads the storage nodes
+    with a gate, so its read SNM equals its hold SNM: the netlist shows it rather than assumes
+    it. Parameters, returns and errors as :func:`hold_snm_batch`.
+    """
+    return _in_decks(_butterfly_deck, cell, corner, _check_batch(cell, corner, vt_shifts),
+                     read=True)
+
+
+def write_margin_batch(cell, corner, vt_shifts):
+    """Return the write margin of each sample: the ``bl`` voltage at which the cell flips.
+
+    Every copy starts with ``q = 1`` and ``bl`` ramps down from VDD in 10 ns, slowly enough
+    for the cell to follow it quasi-statically. Parameters, returns and errors
+    as :func:`hold_snm_batch`; ``-inf`` for a cell that does not flip.
+    """
+    return _in_decks(_write_deck, cell, corner, _check_batch(cell, corner, vt_shifts))
+
+
+def _in_decks(deck_function, cell, corner, shifts, **options):
+    most = _DECK_SAMPLES[deck_function.__name__]
+    if len(shifts) > most:
+        return np.concatenate([_in_decks(deck_function, cell, corner, part, **options)
+                               for part in np.array_split(shifts, -(-len(shifts) // most))])
+    try:
+        return deck_function(cell, corner, shifts, **options)
+    except SimulationError:
+        if len(shifts) == 1:
+            raise
+        half = len(shifts) // 2
+        return np.concatenate([_in_decks(deck_function, cell, corner, part, **options)
+                               for part in (shifts[:half], shifts[half:])])
+
+
+def _write_deck(cell, corner, shifts):
+    vdd = corner.vdd
+    ramp_end = _WRITE_RAMP_START + _WRITE_RAMP
+    lines = [f"* {cell.name} write margin, {corner.name}", *corner.deck_header(),
+             f"vdd vdd 0 {vdd:g}", f"vwl wl 0 {vdd:g}", f"vbr br 0 {vdd:g}",
+             f"vbl bl 0 pwl(0 {vdd:g} {_WRITE_RAMP_START:g} {vdd:g} {ramp_end:g} 0)"]
+    if cell.single_ended_read:
+        lines += ["vrwl rwl 0 0", f"vrbl rbl 0 {vdd:g}"]
+    saved = []
+    for sample, row in enumerate(shifts):
+        prefix = f"c{sample}_"
+        lines += cell.netlist(prefix, _nodes(cell, br="br"), row)
+        lines.append(f".ic v({prefix}q)={vdd:g} v({prefix}qb)=0")
+        saved.append(f".save v({prefix}q) v({prefix}qb)")
+    lines += [*saved, ".save v(bl)", f".tran {_WRITE_RAMP / _WRITE_STEPS:g} {ramp_end:g} uic",
+              ".end"]
+    vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-write")
+    bitline = vectors["bl"]
+    margins = np.full(len(shifts), -np.inf)
+    for sample in range(len(shifts)):
+        difference = vectors[f"c{sample}_q"] - vectors[f"c{sample}_qb"]
+        flipped = np.flatnonzero(difference <= 0)
+        if flipped.size:
+            # Linear interpolation between the last point holding 1 and the first flipped one.
+            after = flipped[0]
+            if after == 0:
+                raise RuntimeError(f"sample {sample} of {cell.name} did not start from q = 1 "
+                                   f"at {corner.name}: ngspice ignored the initial condition")
+            before = after - 1
+            fraction = difference[before] / (difference[before] - difference[after])
+            margins[sample] = bitline[before] + fraction * (bitline[after] - bitline[before])
+    return margins
