@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..report import write_csv
+from .design import STORAGES
 from .pdk import PDKS
 
 __all__ = ["add_flow_commands"]
@@ -107,6 +108,19 @@ def _details(report, out):
               f"netlist {synthesis.netlist_path}; log {synthesis.log_path}\n")
 
 
+def _with_storage(design, storage):
+    """The macro ``design`` with its weight array as ``storage`` (``--storage``)."""
+    from ..eda.verilog import design_block
+    from ..macro import MacroSpec
+    from .design import macro_design
+
+    block, _ = design_block(design)
+    if not isinstance(block, MacroSpec):
+        raise ValueError(f"--storage {storage} applies to a macro design ([macro] in its "
+                         f"TOML), not to {getattr(block, 'name', None) or design!r}")
+    return macro_design(block, storage=storage)
+
+
 def _cmd_synth(args, out):
     from .ppa import ppa, ppa_table
 
@@ -114,6 +128,8 @@ def _cmd_synth(args, out):
     power = _power_options(args)
     _check_top(args.top, [args.design])
     design = _design(args.design, args.top)
+    if args.storage is not None:
+        design = _with_storage(design, args.storage)
     report = ppa(design, args.corner, args.clock, args.pdk_root, pdk=args.pdk,
                  cache_results=not args.no_cache, progress=_stage_printer(sys.stderr),
                  hierarchical=False if args.flat else None, **power)
@@ -264,6 +280,9 @@ def add_flow_commands(commands):
     _add_flow_options(synth, "one row of every figure")
     synth.add_argument("--flat", action="store_true",
                        help="synthesize a macro in one Yosys run instead of block by block")
+    synth.add_argument("--storage", choices=STORAGES,
+                       help="a macro's weight array: 'ff' flip-flops (the default) or 'sram', "
+                            "the hard 8T SRAM array with its analytical views")
     synth.set_defaults(handler=_cmd_synth)
 
     compare = commands.add_parser("compare", help="one PPA table over several designs, with "

@@ -193,3 +193,23 @@ def test_synth_of_a_macro_block_by_block_or_flat(pdk_root, tmp_path):
     assert "port buffers: 0 (0.0 um2)" in text
     code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--flat"])
     assert code == 0 and "block by block" not in text and "port buffers: 0" in text
+
+
+def test_synth_of_a_macro_with_sram_storage(pdk_root, tmp_path):
+    spec = MacroSpec(rows=4, cols=2, weight_bits=2, act_bits=2)
+    design = tmp_path / "macro.toml"
+    spec.to_toml(design)
+    code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--storage", "sram"])
+    assert code == 0
+    assert f"{spec.name}_sram" in text and "storage" in text
+    code, ff = run(["synth", str(design), "--pdk-root", str(pdk_root), "--storage", "ff"])
+    assert code == 0 and f"{spec.name}_sram" not in ff and f"{spec.name}_col x2" in ff
+
+
+def test_synth_refuses_storage_for_a_multiplier(pdk_root, tmp_path, capsys):
+    design = tmp_path / "mult.toml"
+    MultiplierSpec(4).to_toml(design)
+    code, _ = run(["synth", str(design), "--pdk-root", str(pdk_root), "--storage", "sram"])
+    assert code == 2
+    assert ("--storage sram applies to a macro design ([macro] in its TOML), not to "
+            "'mul4u_exact'") in capsys.readouterr().err
