@@ -19,7 +19,7 @@ The write margin is the bitline voltage at which a cell holding ``q = 1`` flips 
 swept down from VDD with ``br`` at VDD and the word line on (a higher margin writes more
 easily); a sample that does not flip even at ``bl = 0`` gets ``-inf``.
 
-Large batches run in decks of at most 500 samples (40 for the write margin); a deck on which
+Large batches run in decks of at most 100 samples (40 for the write margin); a deck on which
 ngspice fails even with relaxed options is split in halves, so that one awkward sample costs a
 few reruns rather than the whole batch, and only a single sample that fails alone raises.
 """
@@ -44,7 +44,10 @@ _REFINED_STEPS = 400
 _SWEEP_OPTIONS = ".options reltol=1e-4"
 # Samples per deck. A transient's time steps grow with the number of cells flipping at
 # different moments, so its cost per sample grows with the deck: write decks are kept small.
-_DECK_SAMPLES = {"_butterfly_deck": 500, "_write_deck": 40}
+# A DC sweep's Newton iterations at each point are those of its slowest cell, which likewise
+# grow with the deck: 400 6T samples took 2.3 s in decks of 50 or 100, 3.3 s in 200, 3.8 s
+# in 400 (and decks of 25 were slower again).
+_DECK_SAMPLES = {"_butterfly_deck": 100, "_write_deck": 40}
 # The write sweep is a slow transient ramp of bl (VDD in 10 ns): a DC sweep would have to
 # follow hundreds of cells flipping at different points, where ngspice's gmin stepping loses
 # the stored states. The cell responds in about 10 ps, so the ramp's lag costs a few mV
