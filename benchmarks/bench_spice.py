@@ -7,7 +7,8 @@ For the 6T and 8T cells of :mod:`dcim.spice`: ``characterize`` at TT/FF/SS x 0.9
 line per corner; then the samples per second of ``hold_snm_batch``, ``read_snm_batch`` and
 ``write_margin_batch`` on Gaussian threshold shifts (sigma 30 mV, seed 0), wall time beside
 the process's CPU time (ngspice runs inside the process as a shared library).
-``DCIM_BENCH_SPICE_PROCESSES=TT`` chooses the processes.
+``DCIM_BENCH_SPICE_PROCESSES=TT`` chooses the processes; ``DCIM_BENCH_SPICE_PARTS=monte-carlo``
+(or ``corners``) runs only one of the two parts (default ``monte-carlo,corners``).
 """
 
 import os
@@ -34,6 +35,7 @@ __all__ = ["main"]
 
 _MONTE_CARLO = (("hold_snm_batch", hold_snm_batch, 1000), ("read_snm_batch", read_snm_batch, 1000),
                 ("write_margin_batch", write_margin_batch, 200))
+_PARTS = ("monte-carlo", "corners")
 
 
 def _corner_table(cell, rows, processes):
@@ -77,10 +79,16 @@ def _throughput():
 def main():
     rows = int(os.environ.get("DCIM_BENCH_SPICE_ROWS", "64"))
     processes = tuple(os.environ.get("DCIM_BENCH_SPICE_PROCESSES", "TT,FF,SS").split(","))
+    parts = set(os.environ.get("DCIM_BENCH_SPICE_PARTS", ",".join(_PARTS)).split(","))
+    if not parts or not parts <= set(_PARTS):
+        raise ValueError(f"DCIM_BENCH_SPICE_PARTS must name some of {', '.join(_PARTS)}, "
+                         f"not {os.environ['DCIM_BENCH_SPICE_PARTS']!r}")
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n")
-    _throughput()
-    for cell in (Bitcell6T(), Bitcell8T()):
-        _corner_table(cell, rows, processes)
+    if "monte-carlo" in parts:
+        _throughput()
+    if "corners" in parts:
+        for cell in (Bitcell6T(), Bitcell8T()):
+            _corner_table(cell, rows, processes)
 
 
 if __name__ == "__main__":
