@@ -315,10 +315,11 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
         if stored is not None:
             stored["path"] = tuple(tuple(point) for point in stored["path"])
             return TimingReport(**dict(stored, cached=True))
-    # A design assembled from blocks: the same run dumps what power per block needs.
+    # Timed by block, the same run dumps what power per block needs: power per block reads
+    # the slews and loads of that netlist (_block_electrical), never of the whole hierarchy.
     modules = (json.loads(synthesis.modules_json_path.read_text())["modules"]
                if synthesis.hierarchical else None)
-    paths = block_paths(modules, synthesis.top) if modules else None
+    paths = block_paths(modules, synthesis.top) if modules and by_block else None
     netlist, loads = _by_block_netlist(synthesis, pdk, modules) if by_block else (None, ())
     with tempfile.TemporaryDirectory(prefix="dcim-sta-") as workdir:
         setup = _prepare(synthesis, pdk, clock_ns, workdir, netlist)

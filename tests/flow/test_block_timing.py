@@ -5,7 +5,9 @@ import re
 
 import pytest
 
-from dcim.flow import analyze_timing, synthesize
+from dcim.eda import cache
+from dcim.flow import analyze_power, analyze_timing, macro_stimulus, synthesize
+from dcim.flow.analysis import _electrical_key
 from dcim.flow.block_timing import LOAD_SUFFIX, load_netlist
 from dcim.flow.design import macro_design
 from dcim.flow.pdk import load_pdk
@@ -62,6 +64,27 @@ def test_timing_by_block_agrees_with_the_whole_design(pdk_root, storage):
     assert by_block.critical_path_ns == pytest.approx(whole.critical_path_ns, rel=0.03)
     assert by_block.startpoint == whole.startpoint
     assert analyze_timing(report, by_block=True).cached
+
+
+def test_whole_design_timing_leaves_power_per_block_its_own_slews(pdk_root, tmp_path,
+                                                                  monkeypatch):
+    # Power per block reads the slews and loads dumped on the netlist of timing by block; a
+    # whole-hierarchy timing run times another netlist, so it must not store that dump.
+    monkeypatch.setenv("DCIM_CACHE_DIR", str(tmp_path / "cache"))
+    report = synthesize(SPEC, pdk_root=pdk_root)
+    pdk = load_pdk("nangate45", pdk_root)
+    analyze_timing(report, by_block=False)
+    assert cache.load("timing", _electrical_key(report, pdk)) is None
+    stimulus = macro_stimulus(SPEC, lanes=3, beats=4)
+    after_whole = analyze_power(report, operands=stimulus)
+    assert cache.load("timing", _electrical_key(report, pdk)) is not None
+    monkeypatch.setenv("DCIM_CACHE_DIR", str(tmp_path / "other"))
+    report = synthesize(SPEC, pdk_root=pdk_root)
+    analyze_timing(report)
+    assert cache.load("timing", _electrical_key(report, pdk)) is not None
+    after_by_block = analyze_power(report, operands=stimulus)
+    assert after_whole.internal_w == pytest.approx(after_by_block.internal_w, rel=1e-12)
+    assert after_whole.switching_w == pytest.approx(after_by_block.switching_w, rel=1e-12)
 
 
 def test_by_block_needs_a_design_of_blocks(mul4, macro):
