@@ -149,7 +149,8 @@ def _metrics(flow, metrics):
 
 def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         activity=None, operands=None, activity_model="inputs", metrics=True,
-        cache_results=True, name=None, progress=None, hierarchical=None, per_block=None):
+        cache_results=True, name=None, progress=None, hierarchical=None, per_block=None,
+        by_block=None):
     """Synthesize, time and estimate the power of ``design`` (each step cached).
 
     Parameters
@@ -165,6 +166,10 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         As for :func:`~dcim.flow.analyze_power`: power from data of a design assembled from
         blocks is computed block by block (``None``, ``True``) or on its flat expansion
         (``False``).
+    by_block : bool or None
+        As for :func:`~dcim.flow.analyze_timing`: a design assembled from blocks is timed one
+        instance of each block in full, the others as their loads (``None``, ``True``), or
+        as the whole hierarchy (``False``).
     metrics : bool or dict
         Add the design's error metrics (keywords for ``spec.metrics`` when a dict).
     cache_results : bool
@@ -179,8 +184,8 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     Raises
     ------
     ValueError, TypeError
-        For a bad corner, clock, activity, activity model, operands, metrics or hierarchical,
-        before any tool runs.
+        For a bad corner, clock, activity, activity model, operands, metrics, hierarchical,
+        per_block or by_block, before any tool runs.
     TimingViolationWarning
         (A warning.) When ``clock_ns`` is shorter than the design's minimum period.
     """
@@ -197,6 +202,11 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
         raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
     if per_block is not None and not isinstance(per_block, bool):
         raise TypeError(f"per_block must be True, False or None, not {per_block!r}")
+    if by_block is not None and not isinstance(by_block, bool):
+        raise TypeError(f"by_block must be True, False or None, not {by_block!r}")
+    if by_block and hierarchical is False:
+        raise ValueError("by_block=True needs a design synthesized block by block, and "
+                         "hierarchical=False synthesizes it in one piece")
     if not isinstance(metrics, (bool, dict)):
         raise TypeError(f"metrics must be True, False or a dict of keywords for "
                         f"spec.metrics, not {metrics!r}")
@@ -218,10 +228,10 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     if synthesis.hierarchical and isinstance(operands, Stimulus) and per_block is not False:
         # Power per block simulates the blocks while OpenSTA times the design.
         timing = timing_and_block_activity(synthesis, operands, clock_ns, pdk=pdk_description,
-                                           cache_results=cache_results)
+                                           cache_results=cache_results, by_block=by_block)
     else:
         timing = analyze_timing(synthesis, clock_ns, pdk=pdk_description,
-                                cache_results=cache_results)
+                                cache_results=cache_results, by_block=by_block)
     step(f"timing of {flow.name}: {'cached' if timing.cached else 'OpenSTA'}")
     warn_if_violated(flow.name, clock_ns, timing.min_period_ns)
     power = analyze_power(synthesis, activity=activity, operands=operands, clock_ns=clock_ns,

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from dcim.arith import MultiplierSpec
-from dcim.flow import compare, ppa, ppa_table, yosys_multiplier
+from dcim.flow import analyze_timing, compare, ppa, ppa_table, yosys_multiplier
 from dcim.macro import DCiMMacro, MacroSpec
 
 
@@ -105,3 +105,20 @@ def test_power_per_block_of_a_16_row_log_macro(pdk_root):
     assert blocks.power.leakage_w == pytest.approx(flat.power.leakage_w, rel=1e-6)
     with pytest.raises(TypeError, match="per_block must be True, False or None, not 1"):
         ppa(macro, pdk_root=pdk_root, per_block=1)
+
+
+def test_ppa_times_the_whole_hierarchy_when_asked(pdk_root):
+    # On this macro timing by block is 2.2 % short (tests/flow/test_block_timing.py), so
+    # the switch shows in the delay; power per block still comes from data either way.
+    spec = MacroSpec(rows=8, cols=4, weight_bits=4, act_bits=4, mult="log")
+    whole = ppa(spec, pdk_root=pdk_root, by_block=False)
+    by_block = ppa(spec, pdk_root=pdk_root)
+    assert whole.timing.critical_path_ns == pytest.approx(
+        analyze_timing(whole.synthesis, by_block=False).critical_path_ns, rel=1e-9)
+    assert by_block.timing.critical_path_ns < whole.timing.critical_path_ns
+    assert whole.power.method == by_block.power.method == "data"
+    with pytest.raises(TypeError, match="by_block must be True, False or None, not 'no'"):
+        ppa(spec, pdk_root=pdk_root, by_block="no")
+    with pytest.raises(ValueError, match="by_block=True needs a design synthesized block by "
+                                         "block, and hierarchical=False"):
+        ppa(spec, pdk_root=pdk_root, by_block=True, hierarchical=False)
