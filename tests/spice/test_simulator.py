@@ -1,3 +1,5 @@
+import tempfile
+
 import pytest
 
 from dcim.eda.tools import ToolNotFoundError
@@ -14,11 +16,14 @@ def test_run_deck_returns_the_vectors():
     assert vectors["v1#branch"] == pytest.approx([0.0, -0.25e-3, -0.5e-3])
 
 
-def test_failed_deck_is_kept_with_the_log():
+def test_failed_deck_is_kept_with_the_log(monkeypatch, tmp_path):
+    # The kept deck goes to the temporary folder: here the test's own, not /tmp.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(SimulationError, match="ngspice could not run 'broken'; deck kept") as error:
         run_deck("broken\nv1 a 0 1\nx1 a 0 no_such_subcircuit\n.op\n.end\n", name="broken")
     assert "no_such_subcircuit" in error.value.deck_path.read_text()
     assert "relaxed options" in error.value.log_path.read_text()
+    assert error.value.deck_path.parent.parent == tmp_path
     # The shared ngspice instance is still usable afterwards.
     assert run_deck(DIVIDER)["b"][1] == pytest.approx(0.75)
 
