@@ -1,10 +1,8 @@
 """Checking a cell's transistors against its boolean function by simulating every input pattern.
 
 A combinational cell is checked in one ngspice run: one copy of the cell per input pattern, each
-with its inputs tied to the supply or to ground, and a DC sweep of the supply from 0 V up to the
-corner's VDD (every copy starts from the all-off state and follows its pattern up, which
-converges where a plain operating point of many transmission-gate cells may need ngspice's slow
-gmin stepping). The output voltages at full supply are compared with the expected values. A
+with its inputs tied to the supply or to ground, in one operating point (:func:`static_state`),
+and the output voltages compared with the expected values. A
 flip-flop is checked by a clocked transient: each cycle sets ``D`` before the rising clock edge
 and flips it again while the clock is high, and ``Q`` must hold the value captured at the edge
 through the whole cycle.
@@ -19,11 +17,11 @@ from .cells import Cell, liberty_function
 from .corners import Corner
 from .simulator import run_deck
 
-__all__ = ["LEVEL_TOLERANCE", "FunctionCheck", "check_function", "input_patterns"]
+__all__ = ["LEVEL_TOLERANCE", "FunctionCheck", "check_function", "input_patterns",
+           "static_state"]
 
 LEVEL_TOLERANCE = 0.1
 """A 1 must be within this fraction of VDD of the supply, a 0 of ground."""
-_SUPPLY_STEP = 0.1
 # The flip-flop's transient: clock period, input edges, samples of Q late in each phase.
 _CLOCK_PERIOD = 1e-9
 _EDGE = 20e-12
@@ -86,6 +84,55 @@ def _compare(cell, corner, voltages, expected, labels):
                          float(lows.max()) if lows.size else float("nan"))
 
 
+def static_state(cell, corner):
+    """Simulate a combinational cell on every input pattern in one operating point.
+
+    One copy per pattern, inputs tied to the rails, each copy's supply through its own 0 V
+    source (an ammeter). Every stage output of every copy gets a ``.nodeset`` at the rail its
+    logic value says (:meth:`Cell.net_values`): ngspice's operating point otherwise starts
+    from all nodes at 0 V, where a chain of a dozen stages needs its slow gmin stepping (and
+    then reports a failure although the solution is right). A nodeset is only the Newton
+    iteration's starting point, so a wrong circuit still settles where its transistors put it.
+
+    Returns
+    -------
+    voltages : numpy.ndarray, shape (n_outputs, 2 ** n_inputs)
+        The output voltages, patterns as :func:`input_patterns`.
+    supply_currents : numpy.ndarray, shape (2 ** n_inputs,)
+        The static current each copy draws from the supply, amperes.
+    """
+    count = len(cell.inputs)
+    patterns = input_patterns(count)
+    guesses = _guesses(cell, patterns)
+    lines = [f"* {cell.name} static state, {corner.name}", *corner.deck_header(),
+             cell.subcircuit(), f"vhi hi 0 {corner.vdd:g}"]
+    saved, nodesets = [], []
+    for index, pattern in enumerate(patterns.T):
+        inputs = ["hi" if bit else "0" for bit in pattern]
+        outputs = [f"o{index}_{pin}" for pin in cell.outputs]
+        lines += [f"vs{index} hi s{index} 0",
+                  f"x{index} {' '.join(inputs)} {' '.join(outputs)} s{index} 0 {cell.name}"]
+        saved += [*(f"v({node})" for node in outputs), f"i(vs{index})"]
+        nodesets += [f"v({f'o{index}_{net}' if net in cell.outputs else f'x{index}.{net}'})="
+                     f"{corner.vdd * value[index]:g}" for net, value in guesses.items()]
+    lines += [f".save {' '.join(saved)}", f".nodeset {' '.join(nodesets)}", ".op", ".end"]
+    vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-static")
+    voltages = np.array([[vectors[f"o{index}_{pin}".lower()][-1]
+                          for index in range(patterns.shape[1])] for pin in cell.outputs])
+    currents = np.array([vectors[f"vs{index}#branch"][-1] for index in range(patterns.shape[1])])
+    return voltages, currents
+
+
+def _guesses(cell, patterns):
+    # Stage outputs' logic values; a cell whose stages cannot be evaluated (a floating or
+    # fighting net) gets no guesses and is left to ngspice.
+    try:
+        values = cell.net_values(patterns)
+    except ValueError:
+        return {}
+    return {stage.output: values[stage.output].astype(float) for stage in cell.stages}
+
+
 def _check_combinational(cell, corner, reference):
     patterns = input_patterns(len(cell.inputs))
     expected = np.asarray(reference(patterns), dtype=bool) if reference is not None \
@@ -93,19 +140,7 @@ def _check_combinational(cell, corner, reference):
     if expected.shape != (len(cell.outputs), patterns.shape[1]):
         raise ValueError(f"reference must return shape {(len(cell.outputs), patterns.shape[1])}"
                          f", one row per output {cell.outputs}, not {expected.shape}")
-    lines = [f"* {cell.name} function check, {corner.name}", *corner.deck_header(),
-             cell.subcircuit(), f"vdd vdd 0 {corner.vdd:g}"]
-    saved = []
-    for index, pattern in enumerate(patterns.T):
-        inputs = ["vdd" if bit else "0" for bit in pattern]
-        outputs = [f"o{index}_{pin}" for pin in cell.outputs]
-        lines.append(f"x{index} {' '.join(inputs)} {' '.join(outputs)} vdd 0 {cell.name}")
-        saved += [f"v({node})" for node in outputs]
-    lines += [f".save {' '.join(saved)}", f".dc vdd 0 {corner.vdd:g} {_SUPPLY_STEP * corner.vdd:g}",
-              ".end"]
-    vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-function")
-    voltages = np.array([[vectors[f"o{index}_{pin}".lower()][-1]
-                          for index in range(patterns.shape[1])] for pin in cell.outputs])
+    voltages, _ = static_state(cell, corner)
     return _compare(cell, corner, voltages, expected, range(patterns.shape[1]))
 
 

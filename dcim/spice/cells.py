@@ -247,13 +247,17 @@ class StaticStage:
     def inputs(self):
         return tuple(dict.fromkeys(_leaves(self.pull_down)))
 
+    @property
+    def pull_up_network(self):
+        """The PMOS network between the supply and ``output``."""
+        return self.pull_down if self.pull_up == "mirror" else _dual(self.pull_down)
+
     def devices(self):
         devices = []
         _place(self.pull_down, "n", self.output, "gnd", self.nmos_width, f"{self.name}_",
                (itertools.count(), itertools.count()), devices)
-        pull_up = self.pull_down if self.pull_up == "mirror" else _dual(self.pull_down)
-        _place(pull_up, "p", self.output, "vdd", self.pmos_width, f"{self.name}_",
-               (itertools.count(), itertools.count()), devices)
+        _place(self.pull_up_network, "p", self.output, "vdd", self.pmos_width,
+               f"{self.name}_", (itertools.count(), itertools.count()), devices)
         return devices
 
     def evaluate(self, values):
@@ -587,6 +591,13 @@ class Cell:
         ValueError
             If the cell is sequential, or a net is left floating or driven both ways.
         """
+        values = self.net_values(patterns)
+        return np.stack([values[pin] for pin in self.outputs])
+
+    def net_values(self, patterns):
+        """Return the logic value of every net (pins, stage outputs, ``vdd``, ``gnd``) of a
+        combinational cell for each input pattern, as :meth:`evaluate` does for the outputs.
+        """
         if self.is_sequential:
             raise ValueError(f"cell {self.kind} is sequential; simulate it instead")
         patterns = np.asarray(patterns, dtype=bool)
@@ -611,7 +622,7 @@ class Cell:
                         values[net] = _resolve(self.kind, net, switched[net])
                 else:
                     values[net] = value
-        return np.stack([values[pin] for pin in self.outputs])
+        return values
 
     def resized(self, widths):
         """Return a copy with new stage widths.
