@@ -359,8 +359,8 @@ def _corner_margins(cell, corner, constraints):
     for margin, batch in _BATCHES.items():
         measured = batch(cell, corner, shifts)
         values[margin] = float(measured[0])
-        values[f"{margin}_sigma"] = float(first_order_sigma(measured[0], measured[1:count + 1],
-                                                            measured[count + 1:], step))
+        values[f"{margin}_sigma"] = float(first_order_sigma(
+            measured[0], measured[1:count + 1], measured[count + 1:], step))
     return CornerMargins(corner=corner, **values)
 
 
@@ -380,8 +380,9 @@ def evaluate_bitcell(cell, *, corners=None, constraints=None, objective_corner=N
     """Measure one bitcell for the search: objectives, margins and constraints.
 
     Cached by content (kind ``spice-sizing`` of :mod:`dcim.eda.cache`: the cell's sizes, the
-    corners, the constraints, the rows, the model cards' text and :data:`SIZING_VERSION`), so
-    that a repeated evaluation runs no simulation.
+    corners, the mismatch model and gradient step, the rows, the model cards' text and
+    :data:`SIZING_VERSION`), so that a repeated evaluation runs no simulation; the margin
+    thresholds are applied to the stored margins.
 
     Parameters
     ----------
@@ -417,14 +418,18 @@ def evaluate_bitcell(cell, *, corners=None, constraints=None, objective_corner=N
         raise ValueError(f"objective_corner must be a dcim.spice.Corner, not "
                          f"{short_repr(objective_corner)}")
     rows = check_int("rows", rows, 1, 1024)
+    # The thresholds are not in the key: they judge the measurements without changing them,
+    # so a search under other thresholds reads the same entries.
     key = cache.cache_key(step="bitcell-sizing", version=SIZING_VERSION, kind=_kind_of(cell),
                           cell=asdict(cell), corners=[asdict(corner) for corner in corners],
-                          constraints=constraints.as_dict(),
+                          mismatch=constraints.mismatch.name, step_sigma=constraints.step_sigma,
                           objective_corner=asdict(objective_corner), rows=rows,
                           models=_models_digest((*corners, objective_corner)))
     stored = cache.load(_CACHE_KIND, key)
     if stored is not None:
-        return replace(BitcellPoint.from_dict(stored), simulations=0)
+        point = BitcellPoint.from_dict(stored)
+        return replace(point, simulations=0,
+                       constraints=_constraint_values(point.margins, constraints))
     try:
         report = characterize(cell, objective_corner, rows=rows)
         margins = tuple(_corner_margins(cell, corner, constraints) for corner in corners)
