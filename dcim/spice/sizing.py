@@ -519,6 +519,7 @@ def size_bitcell(kind, *, corners=None, constraints=None, objective_corner=None,
     constraints = SizingConstraints() if constraints is None else constraints
     objective_corner = Corner() if objective_corner is None else objective_corner
     n_trials = check_int("n_trials", n_trials, 1, 10_000)
+    seed = check_int("seed", seed, 0, 2**32 - 1)
     ranges = default_ranges(kind) if ranges is None else tuple(ranges)
     names = [item.name for item in default_ranges(kind)]
     if sorted(getattr(item, "name", None) for item in ranges) != sorted(names):

@@ -68,12 +68,15 @@ class WidthRange:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise ValueError(f"name must be a Python identifier, not {short_repr(self.name)}")
-        step = check_int("step_nm", self.step_nm, FREEPDK45_GRID_NM, _MAX_WIDTH_NM)
+        try:
+            step = check_int("step_nm", self.step_nm, FREEPDK45_GRID_NM, _MAX_WIDTH_NM)
+            low = check_int("low_nm", self.low_nm, FREEPDK45_MIN_WIDTH_NM, _MAX_WIDTH_NM)
+            high = check_int("high_nm", self.high_nm, low, _MAX_WIDTH_NM)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{error} (width range {self.name})") from None
         if step % FREEPDK45_GRID_NM:
             raise ValueError(f"step_nm of {self.name} must be a multiple of "
                              f"{FREEPDK45_GRID_NM} nm, not {step!r}")
-        low = check_int("low_nm", self.low_nm, FREEPDK45_MIN_WIDTH_NM, _MAX_WIDTH_NM)
-        high = check_int("high_nm", self.high_nm, low, _MAX_WIDTH_NM)
         for parameter, value in (("low_nm", low), ("high_nm", high)):
             if value % step:
                 raise ValueError(f"{parameter} of {self.name} must be a multiple of step_nm = "
@@ -268,7 +271,7 @@ def run_study(evaluate: Callable[[dict], Evaluation], ranges, objectives, *, n_t
 
     def objective(trial):
         widths = {item.name: trial.suggest_int(item.name, item.low_nm, item.high_nm,
-                                                step=item.step_nm) * 1e-9 for item in ranges}
+                                                step=item.step_nm) / 1e9 for item in ranges}
         try:
             evaluation = evaluate(widths)
         except EvaluationError as error:
@@ -323,7 +326,7 @@ def _set_constraints(trial, constraints):
 
 
 def _record(trial):
-    widths = {name: value * 1e-9 for name, value in trial.params.items()}
+    widths = {name: value / 1e9 for name, value in trial.params.items()}
     if "evaluation" not in trial.user_attrs:
         return TrialRecord(number=trial.number, widths=widths, evaluation=None,
                            error=trial.user_attrs.get("error", str(trial.state)))
