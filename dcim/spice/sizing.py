@@ -564,8 +564,10 @@ def size_bitcell(kind, *, corners=None, constraints=None, objective_corner=None,
 
 
 def _study_evaluation(point):
+    # The whole point goes with the trial, so that Optuna's own record of a study (its
+    # user attributes) holds every trial's figures too.
     return Evaluation(objectives=point.objectives(), constraints=point.constraints,
-                      figures={"simulations": point.simulations})
+                      figures=point.as_dict())
 
 
 @dataclass(frozen=True)
