@@ -672,10 +672,11 @@ _TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_\[\]]*)|([()!'&*|+^01]))")
 def liberty_function(text, values):
     """Evaluate a Liberty ``function`` string on NumPy bool arrays.
 
-    Liberty's operators: ``!`` and postfix ``'`` (not), ``&``, ``*`` or a space (and), ``|``
-    and ``+`` (or), ``^`` (xor), parentheses and the constants ``0``, ``1``; precedence not,
-    xor... as in the Liberty reference: not > and > xor > or. A dozen lines of parser rather
-    than sympy, which dcim does not otherwise need.
+    Liberty's operators: ``!`` and postfix ``'`` (not), ``^`` (xor), ``&``, ``*`` or a space
+    (and), ``|`` and ``+`` (or), parentheses and the constants ``0``, ``1``. The Liberty
+    reference's precedence: inversion first, then XOR, then AND, then OR, each left to right
+    (so ``A & B ^ C`` is ``A & (B ^ C)``). A few dozen lines of parser rather than sympy,
+    which dcim does not otherwise need.
 
     Parameters
     ----------
@@ -728,26 +729,26 @@ def liberty_function(text, values):
             result = ~result
         return result
 
-    def conjunction():
-        result = primary()
-        while peek() is not None and peek() not in {")", "|", "+", "^", "'"}:
-            if peek() in ("&", "*"):
-                take()
-            result = result & primary()
-        return result
-
     def exclusive():
-        result = conjunction()
+        result = primary()
         while peek() == "^":
             take()
-            result = result ^ conjunction()
+            result = result ^ primary()
+        return result
+
+    def conjunction():
+        result = exclusive()
+        while peek() is not None and peek() not in {")", "|", "+", "'"}:
+            if peek() in ("&", "*"):
+                take()
+            result = result & exclusive()
         return result
 
     def either():
-        result = exclusive()
+        result = conjunction()
         while peek() in ("|", "+"):
             take()
-            result = result | exclusive()
+            result = result | conjunction()
         return result
 
     result = either()

@@ -97,7 +97,7 @@ def test_area_model_against_nangate45():
 @pytest.mark.parametrize(("text", "expected"), [
     ("!(A & B)", [1, 1, 1, 0]), ("A B", [0, 0, 0, 1]), ("A' + B", [1, 1, 0, 1]),
     ("(A ^ B)", [0, 1, 1, 0]), ("A * !B | 0", [0, 0, 1, 0]), ("!A ^ B", [1, 0, 0, 1]),
-    ("A | B & 1", [0, 1, 1, 1])])
+    ("A | B & 1", [0, 1, 1, 1]), ("A ^ B & B", [0, 1, 0, 0]), ("!A B + A !B", [0, 1, 1, 0])])
 def test_liberty_function(text, expected):
     a, b = _patterns(2)
     np.testing.assert_array_equal(liberty_function(text, {"A": a, "B": b}), np.array(expected,
