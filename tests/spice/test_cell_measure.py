@@ -1,0 +1,43 @@
+import pytest
+
+from dcim.spice import Corner
+from dcim.spice.cell_measure import CellMeasurement, measure_cell
+from dcim.spice.cells import CELL_GENERATORS, STANDARD_CELLS
+
+
+def test_inverter_and_nand():
+    inverter = measure_cell(STANDARD_CELLS["INV"])
+    nand = measure_cell(STANDARD_CELLS["NAND2"])
+    assert isinstance(inverter, CellMeasurement) and inverter.transitions == 2
+    assert nand.transitions == 8
+    assert 3e-12 < inverter.worst_delay < nand.worst_delay < 40e-12
+    assert inverter.worst_arc[0] == "A" and inverter.worst_arc[2] == "ZN"
+    assert 0.5e-15 < inverter.mean_energy < 5e-15
+    assert 0.1e-9 < inverter.leakage_power < 100e-9
+
+
+def test_load_slows_and_width_speeds():
+    base = measure_cell(STANDARD_CELLS["INV"])
+    loaded = measure_cell(STANDARD_CELLS["INV"], load=8e-15)
+    assert loaded.worst_delay > 1.5 * base.worst_delay and loaded.mean_energy > base.mean_energy
+    wide = measure_cell(CELL_GENERATORS["INV"](830e-9, 1.26e-6), load=8e-15)
+    assert wide.worst_delay < 0.7 * loaded.worst_delay
+
+
+def test_slow_corner_is_slower():
+    fast = measure_cell(STANDARD_CELLS["NAND2"], Corner("FF", 1.1, 0.0))
+    slow = measure_cell(STANDARD_CELLS["NAND2"], Corner("SS", 0.9, 100.0))
+    typical = measure_cell(STANDARD_CELLS["NAND2"])
+    assert fast.worst_delay < typical.worst_delay < slow.worst_delay
+
+
+@pytest.mark.parametrize(("keyword", "value"), [("load", 0.0), ("load", 1.0), ("slew", -1e-12),
+                                                ("slew", "20p")])
+def test_bad_arguments(keyword, value):
+    with pytest.raises(ValueError, match=f"{keyword} must be a number"):
+        measure_cell(STANDARD_CELLS["INV"], **{keyword: value})
+
+
+def test_sequential_cells_are_refused():
+    with pytest.raises(ValueError, match="must be a combinational"):
+        measure_cell(STANDARD_CELLS["DFF"])
