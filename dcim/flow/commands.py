@@ -281,8 +281,9 @@ def add_flow_commands(commands):
     synth.add_argument("--flat", action="store_true",
                        help="synthesize a macro in one Yosys run instead of block by block")
     synth.add_argument("--storage", choices=STORAGES,
-                       help="a macro's weight array: 'ff' flip-flops (the default) or 'sram', "
-                            "the hard 8T SRAM array with its analytical views")
+                       help="a macro's weight array: 'sram', the hard 8T SRAM array with its "
+                            "analytical views (the default; with --flat, 'ff'), or 'ff' "
+                            "flip-flops")
     synth.set_defaults(handler=_cmd_synth)
 
     compare = commands.add_parser("compare", help="one PPA table over several designs, with "

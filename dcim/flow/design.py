@@ -402,22 +402,23 @@ def _array_design(spec):
                       spec=array, macro=sram_views(array))
 
 
-def macro_design(spec, *, storage="ff"):
+def macro_design(spec, *, storage="sram"):
     """Macro ``spec`` as a flow design, its weight array as flip-flops or the SRAM macro.
 
     Parameters
     ----------
     spec : MacroSpec
     storage : str
-        ``"ff"``: the array is synthesized as flip-flops (what :func:`resolve_design` gives).
-        ``"sram"``: the array is the hard 8T SRAM macro of :mod:`dcim.macro.sram` (one
-        array of all columns where its pins fit on its outline, else equal groups of
-        columns, each an instance of one array: every stored bit is a pin), a block
-        whose area, timing (its Liberty) and LEF come from the macro's analytical views; the
-        design is then named ``spec.name + "_sram"`` (its top module is still
-        ``spec.name``). Power from data simulates the array's flip-flop model in its
-        place and prices the array from its views: compute-port energy every cycle,
-        write energy per written column, and leakage.
+        ``"sram"`` (the default, as for :func:`resolve_design`): the array is the hard 8T
+        SRAM macro of :mod:`dcim.macro.sram` (one array of all columns where its pins fit
+        on its outline, else equal groups of columns, each an instance of one array: every
+        stored bit is a pin), a block whose area, timing (its Liberty) and LEF come from
+        the macro's analytical views; the design is then named ``spec.name + "_sram"``
+        (its top module is still ``spec.name``). Power from data simulates the array's
+        flip-flop model in its place and prices the array from its views: compute-port
+        energy every cycle, write energy per written column, and leakage. ``"ff"``: the
+        array is synthesized as flip-flops (what a synthesis in one piece,
+        ``hierarchical=False``, needs).
 
     Raises
     ------
@@ -471,7 +472,7 @@ def _macro_design(spec):
         stimulus=lambda operands: macro_stimulus(spec, operands))
 
 
-def resolve_design(design, name=None):
+def resolve_design(design, name=None, *, storage="sram"):
     """Turn any accepted design into a :class:`FlowDesign` (see the module description).
 
     Parameters
@@ -483,16 +484,24 @@ def resolve_design(design, name=None):
         components from the spec.
     name : str or None
         Overrides the name of components and Verilog designs.
+    storage : str
+        A macro's weight array (see :func:`macro_design`): the hard SRAM macro
+        (``"sram"``, what a compute-in-memory macro is built from) or flip-flops
+        (``"ff"``, which a synthesis in one piece needs).
 
     Raises
     ------
     TypeError
         If ``design`` is none of these.
+    ValueError
+        For an unknown ``storage``.
     """
     from ..arith import MultiplierSpec
     from ..eda.verilog import emit_verilog
     from ..macro import MacroSpec
 
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {storage!r}")
     if isinstance(design, FlowDesign):
         return design
     block, _ = design_block(design)
@@ -501,7 +510,7 @@ def resolve_design(design, name=None):
         return dataclasses.replace(_block_design(block), ops_per_cycle=1.0,
                                    operation="multiply")
     if isinstance(block, MacroSpec):
-        return _macro_design(block)
+        return macro_design(block, storage=storage)
     if block is not None:
         return _block_design(block)
     if isinstance(design, Elaboratable):
@@ -516,7 +525,7 @@ def resolve_design(design, name=None):
         if isinstance(design, str) and "module" in design and "\n" in design:
             design = VerilogDesign(text, _last_module(text, "the Verilog text"), name=name)
         elif text.endswith(".toml"):
-            return resolve_design(load_design(design), name)
+            return resolve_design(load_design(design), name, storage=storage)
         else:
             design = VerilogDesign.from_file(design, name=name)
     if isinstance(design, VerilogDesign):

@@ -210,7 +210,7 @@ def ppa(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nangate45",
     if not isinstance(metrics, (bool, dict)):
         raise TypeError(f"metrics must be True, False or a dict of keywords for "
                         f"spec.metrics, not {metrics!r}")
-    flow = resolve_design(design, name)
+    flow = resolve_design(design, name, storage="ff" if hierarchical is False else "sram")
     synthesis = synthesize(flow, corner, clock_ns, pdk_root, pdk=pdk_description,
                            cache_results=cache_results, progress=progress,
                            hierarchical=hierarchical)
@@ -257,7 +257,8 @@ def compare(designs, corner="typ", clock_ns=None, pdk_root=None, *, progress=Non
     designs = list(designs)
     reports = []
     for index, design in enumerate(designs):
-        flow = resolve_design(design, options.get("name"))
+        flow = resolve_design(design, options.get("name"),
+                              storage="ff" if options.get("hierarchical") is False else "sram")
         if progress is not None:
             progress(index, len(designs))
         reports.append(ppa(flow, corner, clock_ns, pdk_root, **options))

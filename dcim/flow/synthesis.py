@@ -545,7 +545,8 @@ def synthesize(design, corner="typ", clock_ns=None, pdk_root=None, *, pdk="nanga
     clock_ns = check_clock(clock_ns)
     if hierarchical is not None and not isinstance(hierarchical, bool):
         raise TypeError(f"hierarchical must be True, False or None, not {hierarchical!r}")
-    flow = resolve_design(design, name)
+    # A hard SRAM macro needs its own block: in one piece the array is flip-flops.
+    flow = resolve_design(design, name, storage="ff" if hierarchical is False else "sram")
     options = _Options(pdk, corner, clock_ns, cache_results, progress)
     if hierarchical is False and _has_macro(flow):
         raise ValueError(f"design {flow.name} holds a hard macro, so it can only be "

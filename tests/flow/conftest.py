@@ -11,12 +11,14 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_macro(pdk_root):
-    """A 2x2 macro of 2-bit weights and activations, synthesized at the typical corner."""
+    """A 2x2 macro of 2-bit weights and activations, its array as flip-flops, synthesized at
+    the typical corner."""
     from dcim.flow import synthesize
+    from dcim.flow.design import macro_design
     from dcim.macro import MacroSpec
 
     spec = MacroSpec(rows=2, cols=2, weight_bits=2, act_bits=2)
-    return spec, synthesize(spec, pdk_root=pdk_root)
+    return spec, synthesize(macro_design(spec, storage="ff"), pdk_root=pdk_root)
 
 
 @pytest.fixture(scope="session")

@@ -100,12 +100,14 @@ def _expected(spec, weights, acts):
 
 @pytest.fixture(scope="module")
 def small_hierarchy(pdk_root):
-    """A 4x2 log macro synthesized block by block: its modules, flat netlist and stimulus."""
+    """A 4x2 log macro (flip-flop array) synthesized block by block: its modules, flat
+    netlist and stimulus."""
     from dcim.flow import macro_stimulus
+    from dcim.flow.design import macro_design
     from dcim.macro import MacroSpec
 
     spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, mult="log")
-    report = synthesize(spec, pdk_root=pdk_root)
+    report = synthesize(macro_design(spec, storage="ff"), pdk_root=pdk_root)
     modules = json.loads(report.modules_json_path.read_text())["modules"]
     library = load_pdk("nangate45", pdk_root).library(report.corner)
     return (spec, report, BlockNetlist(modules, report.top, library),

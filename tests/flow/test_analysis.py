@@ -116,11 +116,13 @@ def test_power_per_block_matches_the_flat_expansion(pdk_root):
     # A 4x2 log macro, assembled from blocks: the flat method simulates and prices each of
     # its cells in place; per block, each distinct block's cells are priced once at the
     # activity summed over its instances, with one instance's slews and loads.
+    # (The SRAM array's pricing from its views: tests/flow/test_sram_flow.py.)
     from dcim.flow import macro_stimulus
+    from dcim.flow.design import macro_design
     from dcim.macro import MacroSpec
 
     spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, mult="log")
-    report = synthesize(spec, pdk_root=pdk_root)
+    report = synthesize(macro_design(spec, storage="ff"), pdk_root=pdk_root)
     assert report.hierarchical
     timing = analyze_timing(report)
     stimulus = macro_stimulus(spec)

@@ -18,7 +18,7 @@ SPEC = MacroSpec(rows=8, cols=4, weight_bits=4, act_bits=4, mult="log")
 
 @pytest.fixture(scope="module")
 def macro(pdk_root):
-    return synthesize(SPEC, pdk_root=pdk_root)
+    return synthesize(macro_design(SPEC, storage="ff"), pdk_root=pdk_root)
 
 
 def _modules(report):

@@ -186,13 +186,15 @@ def test_synth_of_a_macro_block_by_block_or_flat(pdk_root, tmp_path):
     spec = MacroSpec(rows=2, cols=2, weight_bits=2, act_bits=2)
     design = tmp_path / "macro.toml"
     spec.to_toml(design)
+    # Block by block, the array is the hard SRAM macro by default; in one run, flip-flops.
     code, text = run(["synth", str(design), "--pdk-root", str(pdk_root)])
     assert code == 0
-    assert (f"synthesized block by block: {spec.name}_col x2, {spec.name}_lane x2, "
-            f"{spec.name}_tree x2, {spec.mult.name} x4") in text
-    assert "port buffers: 0 (0.0 um2)" in text
+    assert (f"synthesized block by block: {spec.name}_lane x2, {spec.name}_tree x2, "
+            f"{spec.mult.name} x4, sram2x2w2s_8t x1") in text
+    assert f"{spec.name}_sram" in text and "port buffers: 0 (0.0 um2)" in text
     code, text = run(["synth", str(design), "--pdk-root", str(pdk_root), "--flat"])
     assert code == 0 and "block by block" not in text and "port buffers: 0" in text
+    assert f"{spec.name}_sram" not in text
 
 
 def test_synth_of_a_macro_with_sram_storage(pdk_root, tmp_path):

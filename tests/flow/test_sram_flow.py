@@ -25,9 +25,14 @@ def test_design_names_and_blocks():
     assert design.name == f"{SPEC.name}_sram" and design.top == SPEC.name
     array = design.blocks[-1]
     assert array.name == ARRAY.name and array.macro == sram_views(ARRAY)
-    flip_flops = macro_design(SPEC)
-    assert flip_flops.name == resolve_design(SPEC).name == SPEC.name
+    # The hard array is the default; flip-flops are asked for (or a synthesis in one run).
+    assert macro_design(SPEC) == design or macro_design(SPEC).name == design.name
+    assert resolve_design(SPEC).name == design.name
+    flip_flops = macro_design(SPEC, storage="ff")
+    assert flip_flops.name == resolve_design(SPEC, storage="ff").name == SPEC.name
     assert all(block.macro is None for block in flip_flops.blocks)
+    with pytest.raises(ValueError, match="storage must be one of ff, sram, not 'dram'"):
+        resolve_design(SPEC, storage="dram")
 
 
 def test_an_array_too_large_for_its_pins_is_groups_of_columns():

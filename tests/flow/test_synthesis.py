@@ -127,7 +127,8 @@ def _netlist_cells(report):
 def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     spec = MacroSpec(rows=4, cols=2, weight_bits=3, act_bits=3, mult="log")
     lane, tree, column = (f"{spec.name}_{part}" for part in ("lane", "tree", "col"))
-    hier = synthesize(spec, pdk_root=pdk_root)
+    flip_flops = resolve_design(spec, storage="ff")
+    hier = synthesize(flip_flops, pdk_root=pdk_root)
     assert hier.hierarchical
     # The controller, clocked and in a loop with the lanes, is synthesized in the top; the
     # weight array is a column block per column.
@@ -135,7 +136,7 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     # The multiplier block is the very result that synthesizing the multiplier gives.
     mult = synthesize(spec.mult, pdk_root=pdk_root)
     assert mult.cached
-    lane_design, column_design = resolve_design(spec).blocks
+    lane_design, column_design = flip_flops.blocks
     assert column_design.name == column
     assert [block.name for block in lane_design.blocks] == [spec.mult.name, tree]
     lane_report = synthesize(lane_design, pdk_root=pdk_root)
@@ -169,7 +170,7 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     assert hier.sequential_cells == flat.sequential_cells
     assert hier.clock_port == flat.clock_port == "clk"
     assert hier.inputs == flat.inputs and hier.outputs == flat.outputs
-    assert synthesize(spec, pdk_root=pdk_root).cached
+    assert synthesize(flip_flops, pdk_root=pdk_root).cached
     with pytest.raises(TypeError, match="hierarchical must be True, False or None, not 'yes'"):
         synthesize(spec, pdk_root=pdk_root, hierarchical="yes")
 
@@ -179,8 +180,9 @@ def test_hierarchical_macro_is_assembled_from_blocks_synthesized_once(pdk_root):
     MacroSpec(rows=4, cols=2, weight_bits=4, act_bits=3, datapath="bitserial"),
 ], ids=["exact", "bitserial"])
 def test_macro_synthesized_block_by_block_has_the_area_of_the_flat_one(spec, pdk_root):
-    # Lanes, trees and multipliers apart, and the same macro in one run.
-    hier = synthesize(spec, pdk_root=pdk_root)
+    # Lanes, trees and multipliers apart, and the same macro in one run (both with
+    # flip-flop storage, which the one run needs).
+    hier = synthesize(resolve_design(spec, storage="ff"), pdk_root=pdk_root)
     flat = synthesize(spec, pdk_root=pdk_root, hierarchical=False)
     assert hier.hierarchical and f"{spec.name}_lane" in hier.blocks
     assert f"{spec.name}_ctrl" not in hier.blocks  # clocked: synthesized in the top
@@ -196,7 +198,7 @@ def test_macro_synthesized_block_by_block_has_the_area_of_the_flat_one(spec, pdk
 
 def test_flow_design_of_a_macro_is_its_block_tree():
     spec = MacroSpec(rows=3, cols=2, weight_bits=2, act_bits=2, mult="log")
-    flow = resolve_design(spec)
+    flow = resolve_design(spec, storage="ff")
 
     def tree(design):
         return (design.name, tuple(tree(block) for block in design.blocks),
