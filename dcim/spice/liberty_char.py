@@ -22,7 +22,11 @@ Conventions (those of Nangate45, so the two libraries compare directly)
 - Slews (table index and output transition) are 30 % to 70 % times, ``slew_derate`` 1: an
   input ramp of slew ``s`` runs 0 to 100 % in ``s / 0.4``.
 - The delay and transition tables of an arc hold the worst (largest) value over every pattern
-  of the other inputs that lets the arc's input change the output.
+  of the other inputs that lets the arc's input change the output. A cell with more than
+  :data:`SCREEN_ABOVE` such transitions (a 4:2 compressor has 80) is screened first: one run
+  at the grid's middle slew and load finds, per input, output and output edge, the slowest
+  pattern, and only those patterns get whole tables (the worst pattern at the middle of the
+  grid is taken to be the worst everywhere).
 - Internal energy of an output transition: the supply energy drawn in its window, less the
   static power over the window, less ``C_load * VDD**2`` for a rising output (the energy that
   charges the load, which a timing tool books as switching power: half of it stored, half
@@ -70,8 +74,8 @@ from .corners import Corner
 from .simulator import run_deck
 
 __all__ = ["CHARACTERIZATION_VERSION", "CONSTRAINT_OFFSETS", "MAX_COPIES_PER_DECK",
-           "NET_WIRE_CAPACITANCE", "TERMINAL_CAPACITANCE", "CharacterizedCell", "Constraint",
-           "TableGrid", "TimingArc", "arc_patterns", "characterize_cell",
+           "NET_WIRE_CAPACITANCE", "SCREEN_ABOVE", "TERMINAL_CAPACITANCE", "CharacterizedCell",
+           "Constraint", "TableGrid", "TimingArc", "arc_patterns", "characterize_cell",
            "parasitic_subcircuit", "timing_deck"]
 
 CHARACTERIZATION_VERSION = "1"
@@ -83,6 +87,9 @@ TERMINAL_CAPACITANCE = 0.05e-15
 """Farads per transistor terminal (gate, drain, source) on a net: contact and fringe."""
 MAX_COPIES_PER_DECK = 160
 """Cell copies per ngspice run; a longer characterization is split into several runs."""
+SCREEN_ABOVE = 12
+"""A cell with more single-input transitions than this is screened first (see the module's
+text): only the slowest pattern of each input, output and output edge gets whole tables."""
 CONSTRAINT_OFFSETS = tuple(round(-100e-12 + step * 10e-12, 15) for step in range(41))
 """Data-to-clock offsets (seconds) of the setup and hold sweeps of a flip-flop."""
 
@@ -91,6 +98,9 @@ _SUPPLY_RAMP = 20e-12
 _SETTLE = 200e-12             # before the first input edge: the nodes start at 0 V (uic)
 _MAX_STEP = 10e-12
 _DRIVE_RESISTANCE = 40e3      # generous output resistance (ohms) for the window length
+# Gear integration: with the trapezoidal rule the supply currents of these decks ring (tens of
+# microamperes either way around an idle flip-flop), which the energy integrals then read.
+_OPTIONS = ".options method=gear"
 
 
 def _check_values(name, values, low, high, unit):
@@ -351,8 +361,12 @@ def arc_patterns(cell):
 
 
 def _window(grid):
-    ramp = max(grid.slews) / _SLEW_FRACTION
-    return 2.5 * ramp + _DRIVE_RESISTANCE * max(grid.loads) + 200e-12
+    return _window_for(max(grid.slews), max(grid.loads))
+
+
+def _window_for(slew, load):
+    # Long enough for the slowest ramp and the largest load to settle.
+    return 2.5 * slew / _SLEW_FRACTION + _DRIVE_RESISTANCE * load + 200e-12
 
 
 def _pwl(points):
@@ -399,7 +413,7 @@ def timing_deck(cell, corner, grid, copies, subcircuit):
                   f"x{index} {' '.join(nodes)} {' '.join(outputs)} s{index} 0 {cell.name}",
                   *(f"cl{index}_{pin} o{index}_{pin} 0 {load:.6g}" for pin in cell.outputs)]
         saved += [*(f"v({node})" for node in outputs), f"i(vs{index})", f"i(vin{index})"]
-    lines += [f".save {' '.join(saved)}",
+    lines += [f".save {' '.join(saved)}", _OPTIONS,
               f".tran 1p {fall_at + window:.6g} 0 {_MAX_STEP:g} uic", ".end"]
     return "\n".join(lines) + "\n", rise_at, window
 
@@ -449,9 +463,39 @@ def _when(cell, pattern):
                       for index, pin in enumerate(cell.inputs))
 
 
+def _screen(cell, corner, grid, subcircuit, arcs):
+    """The patterns worth a whole table: per input, output and output edge, the slowest.
+
+    One deck runs every transition at the grid's middle slew and load.
+    """
+    vdd = corner.vdd
+    slew, load = grid.slews[len(grid.slews) // 2], grid.loads[len(grid.loads) // 2]
+    worst = {}
+    for start in range(0, len(arcs), MAX_COPIES_PER_DECK):
+        chunk = arcs[start:start + MAX_COPIES_PER_DECK]
+        deck, rise_at, window = timing_deck(
+            cell, corner, grid, [(toggled, pattern, slew, load) for toggled, pattern, _ in chunk],
+            subcircuit)
+        vectors = run_deck(deck, name=f"{cell.kind}-screen")
+        time_axis = vectors["time"]
+        for index, (toggled, pattern, changes) in enumerate(chunk):
+            for edge_start, input_rises in ((rise_at, True), (rise_at + window, False)):
+                for pin, direction in changes.items():
+                    rising = (direction > 0) == input_rises
+                    middle = _crossing(time_axis, vectors[f"o{index}_{pin}".lower()],
+                                       vdd / 2, edge_start, rising)
+                    key = (toggled, pin, rising)
+                    if key not in worst or middle - edge_start > worst[key][0]:
+                        worst[key] = (middle - edge_start, pattern)
+    kept = {(toggled, pattern) for (toggled, _, _), (_, pattern) in worst.items()}
+    return [arc for arc in arcs if (arc[0], arc[1]) in kept]
+
+
 def _combinational(cell, corner, grid, subcircuit):
     vdd = corner.vdd
     arcs = arc_patterns(cell)
+    if len(arcs) > SCREEN_ABOVE:
+        arcs = _screen(cell, corner, grid, subcircuit, arcs)
     points = grid.points
     copies = [(toggled, pattern, slew, load) for toggled, pattern, _ in arcs
               for slew, load in points]
@@ -556,8 +600,8 @@ def _flip_flop_deck(cell, corner, subcircuit, copies, period, name):
         saved += [*(f"v({node})" for node in outputs), f"i(vs{index})", f"i(vck{index})",
                   f"i(vd{index})"]
         stop = max(stop, clock[-1][0], data_points[-1][0])
-    lines += [f".save {' '.join(saved)}", f".tran 1p {stop + period:.6g} 0 {_MAX_STEP:g} uic",
-              ".end"]
+    lines += [f".save {' '.join(saved)}", _OPTIONS,
+              f".tran 1p {stop + period:.6g} 0 {_MAX_STEP:g} uic", ".end"]
     return "\n".join(lines) + "\n"
 
 
@@ -651,24 +695,25 @@ def _flip_flop(cell, corner, grid, subcircuit):
 
 def _constraints(cell, corner, grid, subcircuit, data):
     vdd = corner.vdd
-    window = _window(grid)
-    period = 2 * window
     slew = grid.slews[len(grid.slews) // 2]
     load = grid.loads[min(1, len(grid.loads) - 1)]
+    window = _window_for(slew, load)
+    period = 2 * window
     ramp = slew / _SLEW_FRACTION
     edges = [_SETTLE + k * period for k in range(2)]
     cases = []
     for kind, new in itertools.product(("setup", "hold"), (1, 0)):
         for offset in CONSTRAINT_OFFSETS:
-            # Setup: D moves to `new` `offset` before edge 1 (50 % points); it must be
-            # captured. Hold: D is `new` well before edge 1 and moves away `offset` after
-            # it; the captured `new` must be kept.
+            # Setup: D's 50 % point moves to `new` `offset` before the clock's (which is
+            # ramp / 2 after the edge starts); it must be captured. Hold: D is `new` well
+            # before edge 1 and moves away `offset` after the clock's 50 % point; the
+            # captured `new` must be kept. Both ramps are equal, so a start time is a
+            # 50 % time less ramp / 2.
             if kind == "setup":
-                initial, changes = 1 - new, [(edges[1] - offset - ramp / 2, new)]
+                initial, changes = 1 - new, [(edges[1] - offset, new)]
             else:
                 initial = 1 - new
-                changes = [(edges[0] + period * 0.75, new),
-                           (edges[1] + offset - ramp / 2, 1 - new)]
+                changes = [(edges[0] + period * 0.75, new), (edges[1] + offset, 1 - new)]
             cases.append((kind, new, offset))
             clock = _clock(edges, ramp, period, vdd)
             cases[-1] = (kind, new, offset, (clock, _steps(changes, ramp, vdd, initial), load))
