@@ -515,8 +515,8 @@ def _combinational(cell, corner, grid, subcircuit):
         deck, rise_at, window = timing_deck(cell, corner, grid, chunk, subcircuit)
         vectors = run_deck(deck, name=f"{cell.kind}-arcs")
         time_axis = vectors["time"]
-        for offset, (toggled, pattern, slew, load) in enumerate(chunk):
-            index = start + offset
+        # Copies are numbered within their deck.
+        for index, (toggled, pattern, slew, load) in enumerate(chunk):
             changes = next(c for t, p, c in arcs if t == toggled and p == pattern)
             i, j = grid.slews.index(slew), grid.loads.index(load)
             ramp = slew / _SLEW_FRACTION

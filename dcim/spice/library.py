@@ -173,7 +173,11 @@ def build_pdk(folder, corner=None, *, grid=None, cells=None, extra_cells=None,
     from ..flow.pdk import load_pdk
 
     corner = DEFAULT_LIBRARY_CORNER if corner is None else corner
+    if not isinstance(corner, Corner):
+        raise ValueError(f"corner must be a dcim.spice.Corner, not {corner!r}")
     grid = TableGrid() if grid is None else grid
+    if not isinstance(grid, TableGrid):
+        raise ValueError(f"grid must be a TableGrid, not {grid!r}")
     cells = dict(LIBRARY_CELLS if cells is None else cells)
     for needed in ("LOGIC1_X1", "LOGIC0_X1", "BUF_X1", "DFF_X1"):
         if needed not in cells:
