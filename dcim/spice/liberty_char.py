@@ -50,14 +50,17 @@ against Nangate45's INV_X1 and NAND2_X1 tables at 1.1 V (see BENCHMARKS.md, sect
 
 Flip-flop constraints
 ---------------------
-Setup and hold are found by a sweep in one deck, not by bisection: one copy per offset of the
-data edge from the clock edge, from :data:`CONSTRAINT_OFFSETS` (-100 ps to 300 ps in 10 ps
-steps), all simulated at once. Setup time is the smallest offset from which on (every larger
-offset too) the new data is captured with a clock-to-output delay within 10 % of the delay
-with the largest offset; hold time the smallest offset of a data change *after* the edge from
-which on the captured value is kept without a glitch past half the supply. The resolution is
-the 10 ps step, and both are measured at one slew (the grid's middle one) and load, so the
-Liberty file states them as scalars.
+Setup and hold are found by bisection in parallel rounds: each round is one deck with one
+copy per candidate offset of the data edge from the clock edge (both at 50 %), for the setup
+and hold of a rising and of a falling data edge at once. The first round spreads six offsets
+over :data:`CONSTRAINT_OFFSETS` (-100 ps to 300 ps); each of the two later rounds puts six
+offsets inside the bracket between the last failing and the first passing offset, so the
+result is within 400 ps / 5 / 49, about 1.6 ps, of the boundary. A setup offset passes when
+the new data is captured with a clock-to-output delay within 10 % of the delay at the
+widest offset; a hold offset (a data change *after* the edge) passes when the captured value
+is kept without a glitch past half the supply. The constraint is the smallest offset from
+which on every larger one passes (on each round's points). Both are measured at one slew (the
+grid's middle one) and load, so the Liberty file states them as scalars.
 """
 
 import hashlib
@@ -78,7 +81,7 @@ __all__ = ["CHARACTERIZATION_VERSION", "CONSTRAINT_OFFSETS", "MAX_COPIES_PER_DEC
            "Constraint", "TableGrid", "TimingArc", "arc_patterns", "characterize_cell",
            "parasitic_subcircuit", "timing_deck"]
 
-CHARACTERIZATION_VERSION = "1"
+CHARACTERIZATION_VERSION = "2"
 """Changes whenever the decks or the measurements change, so old cache entries are ignored."""
 
 NET_WIRE_CAPACITANCE = 0.1e-15
@@ -90,8 +93,11 @@ MAX_COPIES_PER_DECK = 160
 SCREEN_ABOVE = 12
 """A cell with more single-input transitions than this is screened first (see the module's
 text): only the slowest pattern of each input, output and output edge gets whole tables."""
-CONSTRAINT_OFFSETS = tuple(round(-100e-12 + step * 10e-12, 15) for step in range(41))
-"""Data-to-clock offsets (seconds) of the setup and hold sweeps of a flip-flop."""
+CONSTRAINT_OFFSETS = (-100e-12, 300e-12)
+"""The range (seconds) of data-to-clock offsets searched for a flip-flop's setup and hold."""
+_FIRST_ROUND = 6              # offsets of the first round, across the whole range
+_LATER_ROUNDS = 6             # offsets inside the bracket of each later round
+_ROUNDS = 3
 
 _SLEW_FRACTION = 0.4          # 30 % to 70 % of a full ramp
 _SUPPLY_RAMP = 20e-12
@@ -694,6 +700,7 @@ def _flip_flop(cell, corner, grid, subcircuit):
 
 
 def _constraints(cell, corner, grid, subcircuit, data):
+    """Setup and hold of ``data`` against ``cell.clock``, by bisection in parallel rounds."""
     vdd = corner.vdd
     slew = grid.slews[len(grid.slews) // 2]
     load = grid.loads[min(1, len(grid.loads) - 1)]
@@ -701,56 +708,69 @@ def _constraints(cell, corner, grid, subcircuit, data):
     period = 2 * window
     ramp = slew / _SLEW_FRACTION
     edges = [_SETTLE + k * period for k in range(2)]
-    cases = []
-    for kind, new in itertools.product(("setup", "hold"), (1, 0)):
-        for offset in CONSTRAINT_OFFSETS:
-            # Setup: D's 50 % point moves to `new` `offset` before the clock's (which is
-            # ramp / 2 after the edge starts); it must be captured. Hold: D is `new` well
-            # before edge 1 and moves away `offset` after the clock's 50 % point; the
-            # captured `new` must be kept. Both ramps are equal, so a start time is a
-            # 50 % time less ramp / 2.
-            if kind == "setup":
-                initial, changes = 1 - new, [(edges[1] - offset, new)]
-            else:
-                initial = 1 - new
-                changes = [(edges[0] + period * 0.75, new), (edges[1] + offset, 1 - new)]
-            cases.append((kind, new, offset))
-            clock = _clock(edges, ramp, period, vdd)
-            cases[-1] = (kind, new, offset, (clock, _steps(changes, ramp, vdd, initial), load))
-    vectors = run_deck(_flip_flop_deck(cell, corner, subcircuit, [case[3] for case in cases],
-                                       period, "setup and hold"), name=f"{cell.kind}-constraints")
-    time_axis = vectors["time"]
     q_pin = next(pin for pin, function in cell.functions if function == "IQ")
+    clock = _clock(edges, ramp, period, vdd)
     edge = edges[1]
-    results = {}
-    for index, (kind, new, offset, _) in enumerate(cases):
-        q = vectors[f"o{index}_{q_pin}".lower()]
-        settled = float(np.interp(edge + 0.45 * period, time_axis, q)) > vdd / 2
+
+    def case(kind, new, offset):
+        # Setup: D's 50 % point moves to `new` `offset` before the clock's (which is ramp / 2
+        # after the edge starts); it must be captured. Hold: D is `new` well before edge 1
+        # and moves away `offset` after the clock's 50 % point; the captured `new` must be
+        # kept. Both ramps are equal, so a start time is a 50 % time less ramp / 2.
         if kind == "setup":
-            middle = _crossing(time_axis, q, vdd / 2, edge, bool(new))
-            results.setdefault((kind, new), []).append(
-                (offset, settled == bool(new), middle - (edge + ramp / 2)))
+            changes = [(edge - offset, new)]
         else:
-            # The captured value must hold from the edge to late in the cycle: no 50 % crossing
-            # away from it (Q starts at the old value 1 - new and must move to new only).
-            away = _crossing(time_axis, q, vdd / 2, edge + window, not new)
-            results.setdefault((kind, new), []).append(
-                (offset, settled == bool(new) and not math.isfinite(away), 0.0))
-    found = {}
-    for (kind, new), rows in results.items():
-        rows.sort()
-        if kind == "setup":
-            reference = rows[-1][2]
-            passing = [ok and delay <= 1.1 * reference for _, ok, delay in rows]
-        else:
-            passing = [ok for _, ok, _ in rows]
-        if not passing[-1]:
-            raise RuntimeError(f"cell {cell.name}: the {kind} sweep fails even at "
-                               f"{rows[-1][0]:g} s; widen CONSTRAINT_OFFSETS")
-        boundary = len(passing) - 1
-        while boundary > 0 and passing[boundary - 1]:
-            boundary -= 1
-        found[(kind, new)] = rows[boundary][0]
+            changes = [(edges[0] + period * 0.75, new), (edge + offset, 1 - new)]
+        return clock, _steps(changes, ramp, vdd, 1 - new), load
+
+    def measure(points):
+        """``{(kind, new): [(offset, captured, clock-to-Q delay)]}`` for the points given."""
+        flat = [(key, offset) for key, offsets in points.items() for offset in offsets]
+        deck = _flip_flop_deck(cell, corner, subcircuit, [case(*key, offset)
+                                                          for key, offset in flat],
+                               period, "setup and hold")
+        vectors = run_deck(deck, name=f"{cell.kind}-constraints")
+        time_axis = vectors["time"]
+        found = {key: [] for key in points}
+        for index, ((kind, new), offset) in enumerate(flat):
+            q = vectors[f"o{index}_{q_pin}".lower()]
+            settled = (float(np.interp(edge + 0.45 * period, time_axis, q)) > vdd / 2) == new
+            if kind == "setup":
+                delay = _crossing(time_axis, q, vdd / 2, edge, bool(new)) - (edge + ramp / 2)
+                found[(kind, new)].append((offset, settled, delay))
+            else:
+                # No 50 % crossing away from the captured value late in the cycle.
+                away = _crossing(time_axis, q, vdd / 2, edge + window, not new)
+                found[(kind, new)].append((offset, settled and not math.isfinite(away), 0.0))
+        return found
+
+    keys = list(itertools.product(("setup", "hold"), (1, 0)))
+    low, high = CONSTRAINT_OFFSETS[0], CONSTRAINT_OFFSETS[-1]
+    first = measure({key: list(np.linspace(low, high, _FIRST_ROUND)) for key in keys})
+    # The setup delay criterion is against the delay with the widest margin.
+    reference = {key: rows[-1][2] for key, rows in first.items()}
+    brackets = {}
+    rows_of = first
+    for round_number in range(_ROUNDS):
+        for key, rows in rows_of.items():
+            passing = [ok and (key[0] == "hold" or delay <= 1.1 * reference[key])
+                       for _, ok, delay in rows]
+            if not passing[-1]:
+                raise RuntimeError(f"cell {cell.name}: the {key[0]} sweep fails even at "
+                                   f"{rows[-1][0]:g} s; widen CONSTRAINT_OFFSETS")
+            boundary = len(passing) - 1
+            while boundary > 0 and passing[boundary - 1]:
+                boundary -= 1
+            known = brackets.get(key, (None, None))[0]
+            brackets[key] = (rows[boundary - 1][0] if boundary else known, rows[boundary][0])
+        refine = {key: list(np.linspace(lo, hi, _LATER_ROUNDS + 2)[1:-1])
+                  for key, (lo, hi) in brackets.items() if lo is not None}
+        if not refine or round_number == _ROUNDS - 1:
+            break
+        rows_of = {key: sorted([(brackets[key][0], False, math.inf), *rows,
+                                (brackets[key][1], True, 0.0)])
+                   for key, rows in measure(refine).items()}
+    found = {key: float(hi) for key, (_, hi) in brackets.items()}
     return (Constraint(cell.clock, data, "setup_rising", found[("setup", 1)],
                        found[("setup", 0)]),
             Constraint(cell.clock, data, "hold_rising", found[("hold", 1)],
