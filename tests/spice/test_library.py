@@ -70,8 +70,8 @@ def test_compressor_cells_are_kept_in_synthesis_and_compute_right(build):
     assert cell not in plain.cells
 
 
-def test_compare_libraries_gives_both_sides(build):
-    comparison = compare_libraries(MultiplierSpec(4), build.pdk)
+def test_compare_libraries_gives_both_sides(build, pdk_root):
+    comparison = compare_libraries(MultiplierSpec(4), build.pdk, pdk_root=pdk_root)
     assert comparison.ours.library == "small45"
     assert comparison.reference.library == "nangate45"
     for ratio in (comparison.area_ratio, comparison.delay_ratio, comparison.power_ratio):
