@@ -41,12 +41,20 @@ Parasitics
 The transistor netlists of :mod:`dcim.spice.cells` have junction capacitances (their
 diffusion areas) but no wires. Every net of a cell other than the rails therefore gets a
 capacitance to ground of :data:`NET_WIRE_CAPACITANCE` plus :data:`TERMINAL_CAPACITANCE` per
-transistor terminal on it (gate, drain or source). The figures are a stated estimate of
-FreePDK45 local interconnect, about 0.1 fF per net (a micron of metal 1 at 0.08 fF/um, its
-interconnect capacitance per unit length in the FreePDK45 documentation, plus a contact), and
-0.05 fF per terminal (the contact and the gate-to-contact fringe); they were then checked
-against Nangate45's INV_X1 and NAND2_X1 tables at 1.1 V (see BENCHMARKS.md, section
-``liberty``): without them the delays came out about 30 % fast.
+transistor terminal on it (gate, drain or source). Where the figures come from: metal 1 in
+Nangate45's technology LEF (``NangateOpenCellLibrary.tech.lef``: 7.7e-5 pF/um^2 area and
+2.7e-5 pF/um edge capacitance) is about 0.06 fF per micron of a 70 nm wire, so 0.1 fF is a
+net of about 1.7 um, the span of a cell's internal net; 0.05 fF per terminal stands for its
+contact and the contact-to-gate fringe. They were checked against Nangate45's INV_X1 at 1.1 V,
+on the falling (NMOS) side, where the two model sets agree: our falling delays match
+Nangate45's at fast inputs and at real loads (4.1 against 3.4 ps at 1.2 ps and 0.37 fF, 13.9
+against 13.4 ps at 17 ps and 3.8 fF, 28.6 against 28.5 ps at 17 ps and 15 fF, 152 against
+153 ps at 198 ps and 61 fF), while with slow inputs into small loads Nangate45's fall to a
+few picoseconds or below zero and ours do not; without the parasitics an earlier version
+came out about 30 % fast. Our rising delays stay about 40 % below
+Nangate45's: OpenRAM's PTM-based PMOS card drives about twice the current Nangate45's
+characterization saw at the same 630 nm width (its rising output transitions are twice ours
+at large loads), which no wire capacitance can fix.
 
 Flip-flop constraints
 ---------------------
