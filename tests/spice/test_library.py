@@ -1,4 +1,3 @@
-import dataclasses
 import json
 
 import numpy as np
@@ -6,7 +5,7 @@ import pytest
 
 from dcim.arith import MultiplierSpec
 from dcim.flow.activity import MappedNetlist
-from dcim.flow.synthesis import synthesis_key, synthesize
+from dcim.flow.synthesis import synthesize
 from dcim.spice import Corner
 from dcim.spice.cells import Cell
 from dcim.spice.liberty_char import TableGrid
@@ -76,17 +75,6 @@ def test_compare_libraries_gives_both_sides(build, pdk_root):
     assert comparison.reference.library == "nangate45"
     for ratio in (comparison.area_ratio, comparison.delay_ratio, comparison.power_ratio):
         assert 0.2 < ratio < 5
-
-
-def test_synthesis_key_follows_the_liberty_content(build):
-    pdk = build.pdk
-    changed = dataclasses.replace(pdk, dont_use=("XNOR2_X1",))
-    verilog, script = "module m; endmodule\n", "synth\n"
-    assert synthesis_key(verilog, script, pdk, "typ") != \
-        synthesis_key(verilog, script, changed, "typ")
-    # A description-free Pdk (made in memory) is keyed too.
-    assert synthesis_key(verilog, script, dataclasses.replace(pdk, source=None), "typ") == \
-        synthesis_key(verilog, script, pdk, "typ")
 
 
 def test_bad_requests_are_refused(tmp_path):
