@@ -81,12 +81,12 @@ def _library(folder):
 
 
 def _row(label, library, area, delay, power, energy):
-    print(f"{label:<24} {library:<10} {area:9.1f} {delay:9.3f} {power * 1e3:9.4f} "
+    print(f"{label:<30} {library:<10} {area:9.1f} {delay:9.3f} {power * 1e3:9.4f} "
           f"{energy:9.4f}")
 
 
 def _header():
-    header = (f"{'design':<24} {'library':<10} {'area um2':>9} {'delay ns':>9} "
+    header = (f"{'design':<30} {'library':<10} {'area um2':>9} {'delay ns':>9} "
               f"{'power mW':>9} {'pJ/mul':>9}")
     print(header)
     print("-" * len(header))
@@ -98,7 +98,7 @@ def _comparison(build):
     for figures in (comparison.ours, comparison.reference):
         _row(figures.design, figures.library, figures.area_um2, figures.delay_ns,
              figures.power_w, figures.energy_per_op_pj)
-    print(f"{'ratio ours / Nangate45':<35} {comparison.area_ratio:9.3f} "
+    print(f"{'ratio ours / Nangate45':<41} {comparison.area_ratio:9.3f} "
           f"{comparison.delay_ratio:9.3f} {comparison.power_ratio:9.3f} "
           f"{comparison.energy_ratio:9.3f}\n")
 
