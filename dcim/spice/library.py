@@ -288,8 +288,9 @@ def compare_libraries(design, pdk, *, reference="nangate45", corner="typ",
     ----------
     design :
         Anything :func:`dcim.flow.ppa` takes (a :class:`~dcim.arith.MultiplierSpec`, ...).
-    pdk : Pdk or str or path-like
-        Our library (``build_pdk(...).pdk``).
+    pdk : Pdk
+        Our library (``build_pdk(...).pdk``; a description's path works too when
+        ``$DCIM_PDK_ROOT`` is the folder it was written to).
     reference : Pdk or str
         The library to compare with; default Nangate45.
     corner, reference_corner : str
