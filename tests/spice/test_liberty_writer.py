@@ -8,6 +8,9 @@ from dcim.spice.liberty_char import TableGrid, characterize_cell
 from dcim.spice.liberty_writer import liberty_text, write_liberty
 from dcim.spice.library import LIBRARY_CELLS
 
+# Every test reads the characterized cells (about a minute when not cached).
+pytestmark = pytest.mark.slow
+
 GRID = TableGrid(slews=(10e-12, 80e-12), loads=(1e-15, 8e-15))
 TYPICAL = Corner("TT", 1.1, 25.0)
 # ABC crashed mapping to INV, NAND2 and FA alone; with a buffer and both constants it maps.

@@ -42,6 +42,7 @@ def test_the_library_holds_the_cell_set_at_drive_strengths():
     assert LIBRARY_CELLS["INV_X1"].area == pytest.approx(0.532e-12)
 
 
+@pytest.mark.slow
 def test_build_writes_a_pdk_the_flow_reads(build):
     assert build.pdk.name == "small45" and build.liberty.is_file()
     library = build.pdk.library("typ")
@@ -50,6 +51,7 @@ def test_build_writes_a_pdk_the_flow_reads(build):
         next(c for c in build.cells if c.name == "DFF_X1").pin_capacitance["D"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_compressor_cells_are_kept_in_synthesis_and_compute_right(build):
     design = compressor_multiplier(APPROX, ["acci1"])
     report = synthesize(design, pdk=build.pdk)
@@ -69,6 +71,7 @@ def test_compressor_cells_are_kept_in_synthesis_and_compute_right(build):
     assert cell not in plain.cells
 
 
+@pytest.mark.slow
 def test_compare_libraries_gives_both_sides(build, pdk_root):
     comparison = compare_libraries(MultiplierSpec(4), build.pdk, pdk_root=pdk_root)
     assert comparison.ours.library == "small45"
