@@ -8,10 +8,13 @@ from .multiplier import (
     MultiplierComponent,
     MultiplierKind,
     MultiplierSpec,
+    record_built_in_registries,
     register_multiplier_kind,
 )
 from .tree import CompressorAssignment, ReductionPlan, plan_reduction
 from .tree_multiplier import ApproxOptions, ExactOptions, tree_plan
+
+record_built_in_registries()
 
 __all__ = [
     "COMPRESSORS",

