@@ -437,6 +437,9 @@ def reduce_columns(plan, logic, columns, *, final_adder="behavioral", name="tree
     ----------
     plan : ReductionPlan
     logic : NumpyLogic or AmaranthLogic
+        Or any back-end with their methods; one with ``place_compressor(compressor, bits,
+        name)`` is asked to place each compressor itself and returns its output bits, or
+        ``None`` to have the compressor's function applied as usual.
     columns : list of list
         Input bits per column; their counts must equal ``plan.input_heights``.
     final_adder : str
@@ -469,9 +472,14 @@ def reduce_columns(plan, logic, columns, *, final_adder="behavioral", name="tree
     for index, cell in enumerate(plan.cells):
         register_until(cell.stage)
         compressor = COMPRESSORS[cell.compressor]
-        outputs = compressor.apply(
-            logic, [bits[i] for i in cell.inputs],
-            name=f"{name}_s{cell.stage}_c{cell.column}_{index}_{cell.compressor}")
+        inputs = [bits[i] for i in cell.inputs]
+        instance = f"{name}_s{cell.stage}_c{cell.column}_{index}_{cell.compressor}"
+        # A back-end may place a compressor as a whole (a library cell's instance, in a
+        # netlist writer); None leaves it to the compressor's own function.
+        place = getattr(logic, "place_compressor", None)
+        outputs = None if place is None else place(compressor, inputs, instance)
+        if outputs is None:
+            outputs = compressor.apply(logic, inputs, name=instance)
         for bit_id, value in zip(cell.outputs, outputs, strict=True):
             bits[bit_id] = value
     register_until(plan.stages)

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..eda import cache, tools
 from .design import resolve_design
+from .liberty import file_digest
 from .pdk import load_pdk
 
 __all__ = ["SynthesisError", "SynthesisReport", "flatten_netlist", "synthesize"]
@@ -428,14 +429,19 @@ def _block_clock_port(modules, top, library):
 def synthesis_key(verilog, script, pdk, corner):
     """The cache key of a synthesis run: the content of everything Yosys reads.
 
-    ``verilog`` and ``script`` are the exact texts given to Yosys; with the PDK description,
-    the Liberty file's hash and the Yosys version they determine the netlist. Names play no
+    ``verilog`` and ``script`` are the exact texts given to Yosys (the script names the tie,
+    buffer and driver cells and holds the output load); with the content of the Liberty file
+    Yosys maps to (the corner's file less the ``dont_use`` cells), the content of the whole
+    file (which OpenSTA reads, and whose analyses inherit this key) and the Yosys version
+    they determine the netlist. The PDK is keyed by what the tools read, not by its
+    description file, so a :class:`~dcim.flow.pdk.Pdk` changed in memory (another Liberty
+    file, other ``dont_use`` cells) never meets a result of the original. Names play no
     part, so a changed design (a re-registered compressor, an edited source) never meets an
     old result.
     """
     return cache.cache_key(step="synth", verilog=cache.text_digest(verilog),
-                           script=cache.text_digest(script), pdk=pdk.name,
-                           pdk_description=pdk.source.read_text(), corner=corner,
+                           script=cache.text_digest(script), pdk=pdk.name, corner=corner,
+                           synthesis_liberty=file_digest(pdk.synthesis_liberty(corner)),
                            liberty=pdk.liberty_digest(corner),
                            yosys=tools.tool_version("yosys"))
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..eda.tools import ToolNotFoundError
 
-__all__ = ["SimulationError", "find_ngspice_library", "run_deck"]
+__all__ = ["SimulationError", "find_ngspice_library", "informational_messages", "run_deck"]
 
 LIBRARY_VARIABLE = "NGSPICE_LIBRARY_PATH"
 _INSTALL_HINT = ("install it with `apt-get install ngspice libngspice0` and dcim's spice extra "
@@ -98,13 +98,41 @@ def _ngspice():
     return _shared
 
 
+# Words that mark a line of ngspice's stderr as a real failure; anything else there (its
+# "Note: Starting dynamic gmin stepping", "Trying gmin = ...", "Warning: ..." lines) is
+# progress information of a run that may well succeed.
+_FAILURE_WORDS = ("error", "abort", "fail", "too small", "singular", "cannot", "can't")
+
+
+def informational_messages(stderr):
+    """Whether every line of ngspice's ``stderr`` text is informational (notes, warnings,
+    gmin and source stepping progress), so that a run that printed it still counts.
+
+    PySpice raises on any stderr line but a ``Warning:``, which would abort a good run on
+    ngspice's ``Note:`` lines; :func:`run_deck` asks this instead.
+    """
+    return not any(word in line.lower() for line in stderr.splitlines()
+                   for word in _FAILURE_WORDS)
+
+
+def _run(ngspice):
+    from PySpice.Spice.NgSpice.Shared import NgSpiceCommandError
+
+    try:
+        ngspice.run()
+    except NgSpiceCommandError:
+        # PySpice's flag also covers stdout lines naming an error, which stay fatal.
+        if "error" in ngspice.stdout.lower() or not informational_messages(ngspice.stderr):
+            raise
+
+
 def _attempt(deck):
     ngspice = _ngspice()
     ngspice.clear_output()
     vectors = None
     try:
         ngspice.load_circuit(deck)
-        ngspice.run()
+        _run(ngspice)
         plot_name = ngspice.last_plot
         if plot_name != "const" and "simulation(s) aborted" not in ngspice.stderr:
             plot = ngspice.plot(None, plot_name)
@@ -126,7 +154,9 @@ def _attempt(deck):
 def run_deck(deck, *, name="deck"):
     """Run a SPICE deck and return the vectors of its analysis.
 
-    A run that fails (no convergence, aborted analysis) is tried once more with relaxed options
+    ngspice's informational messages (notes on gmin stepping and the like, which PySpice
+    takes for errors) do not fail a run; error messages and aborted analyses do. A run that
+    fails (no convergence, aborted analysis) is tried once more with relaxed options
     (Gear integration, more iterations, a looser tolerance); if that fails too, the deck and
     ngspice's messages are kept in a folder whose path the error names.
 

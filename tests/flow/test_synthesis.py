@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import re
 import time
@@ -18,7 +19,7 @@ from dcim.flow import (
 from dcim.flow.activity import MappedNetlist
 from dcim.flow.design import FlowDesign, resolve_design
 from dcim.flow.pdk import load_pdk
-from dcim.flow.synthesis import flatten_netlist
+from dcim.flow.synthesis import flatten_netlist, synthesis_key
 from dcim.macro import MacroSpec
 
 
@@ -34,6 +35,19 @@ def test_report_of_a_small_multiplier(mul4):
     # Yosys's own area report agrees with the one computed from the Liberty areas.
     stat = (mul4.folder / "stat.txt").read_text()
     assert f"{mul4.area_um2:.3f}"[:-1] in stat
+
+
+def test_a_pdk_changed_in_memory_gets_its_own_key(pdk_root):
+    # The key follows what Yosys and OpenSTA read, not the description file: dropping a
+    # cell changes the Liberty text Yosys maps to, so it must not meet the original's result.
+    pdk = load_pdk("nangate45", pdk_root)
+    changed = dataclasses.replace(pdk, dont_use=(*pdk.dont_use, "BUF_X32"))
+    verilog, script = "module m (input a, output y); assign y = a; endmodule\n", "synth\n"
+    assert synthesis_key(verilog, script, pdk, "typ") != \
+        synthesis_key(verilog, script, changed, "typ")
+    # A Pdk without a description file (made in memory) is keyed all the same.
+    assert synthesis_key(verilog, script, dataclasses.replace(pdk, source=None), "typ") == \
+        synthesis_key(verilog, script, pdk, "typ")
 
 
 def test_results_are_cached(pdk_root):

@@ -4,6 +4,7 @@ import pytest
 
 from dcim.eda.tools import ToolNotFoundError
 from dcim.spice import SimulationError, find_ngspice_library, run_deck
+from dcim.spice.simulator import informational_messages
 
 DIVIDER = "divider\nv1 a 0 1\nr1 a b 1k\nr2 b 0 3k\n.dc v1 0 2 1\n.end\n"
 
@@ -37,3 +38,19 @@ def test_missing_library_says_how_to_install(monkeypatch, tmp_path):
 def test_library_found_by_default(monkeypatch):
     monkeypatch.delenv("NGSPICE_LIBRARY_PATH", raising=False)
     assert find_ngspice_library().is_file()
+
+
+def test_notes_on_stderr_do_not_fail_a_good_run():
+    # noopiter sends ngspice straight to gmin stepping, which prints "Note: ..." lines on
+    # stderr; PySpice takes any such line for an error. The divider still solves.
+    deck = "gmin notes\nv1 a 0 1\nr1 a b 1k\nr2 b 0 3k\n.options noopiter\n.op\n.end\n"
+    assert run_deck(deck)["b"][-1] == pytest.approx(0.75)
+
+
+def test_informational_messages_tell_notes_from_errors():
+    assert informational_messages("Note: Starting dynamic gmin stepping\n"
+                                  "Trying gmin =   1.0000E-03 Note: One successful gmin step\n"
+                                  "Warning: v1: no DC value, transient time 0 value used")
+    assert not informational_messages("Note: Starting dynamic gmin stepping\n"
+                                      "Error: gmin stepping failed")
+    assert not informational_messages("doAnalyses: TRAN:  Timestep too small")

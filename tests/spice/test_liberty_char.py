@@ -1,0 +1,114 @@
+import numpy as np
+import pytest
+
+from dcim.spice import Corner
+from dcim.spice.cells import STANDARD_CELLS, nand2
+from dcim.spice.liberty_char import (
+    CharacterizedCell,
+    TableGrid,
+    arc_patterns,
+    characterize_cell,
+    parasitic_subcircuit,
+)
+
+GRID = TableGrid(slews=(10e-12, 80e-12), loads=(1e-15, 8e-15))
+TYPICAL = Corner("TT", 1.1, 25.0)
+
+
+@pytest.fixture(scope="module")
+def inverter():
+    return characterize_cell(STANDARD_CELLS["INV"], TYPICAL, grid=GRID)
+
+
+def test_inverter_delay_rises_with_load_and_slew(inverter):
+    arc = inverter.arc("A", "ZN")
+    assert arc.timing_sense == "negative_unate" and arc.timing_type == "combinational"
+    for table in (arc.cell_rise, arc.cell_fall, arc.rise_transition, arc.fall_transition):
+        values = np.array(table)
+        assert values.shape == (2, 2) and np.all(values > 0)
+        assert np.all(np.diff(values, axis=1) > 0)       # more load, slower
+    for table in (arc.cell_rise, arc.cell_fall):
+        assert np.all(np.diff(np.array(table), axis=0) > 0)   # slower input, slower
+    # An X1 inverter at 1.1 V: a few picoseconds into a femtofarad.
+    assert 2e-12 < arc.cell_fall[0][0] < 20e-12
+    assert 0.5e-15 < inverter.pin_capacitance["A"] < 4e-15
+    assert [when for when, _ in inverter.leakage] == ["!A", "A"]
+    assert all(0.1e-9 < power < 100e-9 for _, power in inverter.leakage)
+    # Rising output: the supply's energy less what charges the load, a few femtojoules.
+    assert 0 < arc.rise_energy[0][0] < 10e-15
+
+
+def test_corners_order_the_delays(inverter):
+    slow = characterize_cell(STANDARD_CELLS["INV"], Corner("SS", 1.1, 25.0), grid=GRID)
+    fast = characterize_cell(STANDARD_CELLS["INV"], Corner("FF", 1.1, 25.0), grid=GRID)
+    for edge in ("cell_rise", "cell_fall"):
+        delays = [np.array(getattr(cell.arc("A", "ZN"), edge)) for cell in (fast, inverter, slow)]
+        assert np.all(delays[0] < delays[1]) and np.all(delays[1] < delays[2])
+
+
+def test_results_are_cached_by_content(inverter):
+    again = characterize_cell(STANDARD_CELLS["INV"], TYPICAL, grid=GRID)
+    assert again.cached and again.arcs == inverter.arcs
+    assert CharacterizedCell.from_dict(inverter.as_dict()).arcs == inverter.arcs
+    wider = characterize_cell(STANDARD_CELLS["INV"], TYPICAL,
+                              grid=TableGrid(slews=(10e-12,), loads=(2e-15,)))
+    assert not wider.cached
+
+
+def test_parasitics_sit_on_every_net_but_the_rails():
+    text = parasitic_subcircuit(nand2())
+    capacitors = [line.split()[1] for line in text.splitlines() if line.startswith("cw_")]
+    assert sorted(capacitors) == sorted({"A1", "A2", "ZN", "g_nx0"})
+    assert text.splitlines()[0] == ".subckt NAND2_n415_p630 A1 A2 ZN vdd gnd"
+
+
+def test_senses_follow_the_function():
+    xor = STANDARD_CELLS["XOR2"]
+    directions = {(xor.inputs[toggled], pattern, pin): direction
+                  for toggled, pattern, changes in arc_patterns(xor)
+                  for pin, direction in changes.items()}
+    assert sorted(directions.values()) == [-1, -1, 1, 1]
+    assert all(direction == -1 for _, _, changes in arc_patterns(STANDARD_CELLS["NOR2"])
+               for direction in changes.values())
+
+
+@pytest.mark.slow
+def test_flip_flop_arcs_and_constraints():
+    # The grid of the writer's and the library's tests, so the session's cache serves them.
+    flop = characterize_cell(STANDARD_CELLS["DFF"], TYPICAL, grid=GRID, name="DFF_X1")
+    assert flop.flip_flop == ("CK", "D") and flop.clock == "CK"
+    for pin in ("Q", "QN"):
+        arc = flop.arc("CK", pin)
+        assert arc.timing_type == "rising_edge"
+        assert 10e-12 < arc.cell_rise[0][0] < 200e-12 and 10e-12 < arc.cell_fall[0][0] < 200e-12
+    setup, hold = flop.constraints
+    assert (setup.timing_type, hold.timing_type) == ("setup_rising", "hold_rising")
+    # A transmission-gate master: data must arrive a little before the edge, and may change
+    # right after it.
+    assert -50e-12 <= setup.rise <= 150e-12 and -50e-12 <= setup.fall <= 150e-12
+    assert -100e-12 <= hold.rise <= 100e-12 and -100e-12 <= hold.fall <= 100e-12
+    assert setup.rise + hold.rise > -20e-12
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ({"slews": ()}, "slews must hold at least one value"),
+    ({"slews": (20e-12, 10e-12)}, "slews must be strictly increasing"),
+    ({"slews": (-1e-12,)}, r"slews must hold seconds in \(0, 1e-09\], not -1e-12"),
+    ({"loads": (1e-15, float("nan"))}, "loads must hold farads"),
+    ({"loads": "1f"}, "loads must be a sequence of numbers"),
+    ({"loads": (True,)}, "loads must hold farads"),
+])
+def test_bad_grids_are_refused(keywords, message):
+    with pytest.raises(ValueError, match=message):
+        TableGrid(**keywords)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="cell must be a dcim.spice.cells.Cell, not 'INV'"):
+        characterize_cell("INV")
+    with pytest.raises(ValueError, match="corner must be a dcim.spice.Corner"):
+        characterize_cell(STANDARD_CELLS["INV"], "tt")
+    with pytest.raises(ValueError, match="grid must be a TableGrid"):
+        characterize_cell(STANDARD_CELLS["INV"], grid=(1e-12, 1e-15))
+    with pytest.raises(ValueError, match="name must be a cell name"):
+        characterize_cell(STANDARD_CELLS["INV"], name="INV X1")

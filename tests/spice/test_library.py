@@ -1,0 +1,98 @@
+import json
+
+import numpy as np
+import pytest
+
+from dcim.arith import MultiplierSpec
+from dcim.flow.activity import MappedNetlist
+from dcim.flow.synthesis import synthesize
+from dcim.spice import Corner
+from dcim.spice.cells import Cell
+from dcim.spice.liberty_char import TableGrid
+from dcim.spice.library import (
+    LIBRARY_CELLS,
+    build_pdk,
+    compare_libraries,
+    compressor_cell_name,
+    compressor_cells,
+    compressor_multiplier,
+)
+
+GRID = TableGrid(slews=(10e-12, 80e-12), loads=(1e-15, 8e-15))
+# What synthesis of a small multiplier needs, and the PDK's tie, buffer and output-load cells.
+SMALL = ("INV_X1", "BUF_X1", "NAND2_X1", "NOR2_X1", "AOI21_X1", "OAI21_X1", "XOR2_X1",
+         "XNOR2_X1", "DFF_X1", "LOGIC0_X1", "LOGIC1_X1")
+APPROX = MultiplierSpec(8, kind="approx", options={"compressor": "acci1"})
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    return build_pdk(tmp_path_factory.mktemp("pdk"), grid=GRID,
+                     cells={name: LIBRARY_CELLS[name] for name in SMALL},
+                     extra_cells=compressor_cells(["acci1"]), name="small45")
+
+
+def test_the_library_holds_the_cell_set_at_drive_strengths():
+    for name in ("INV_X1", "INV_X4", "BUF_X2", "NAND2_X2", "NOR2_X2", "AOI21_X1", "OAI21_X1",
+                 "XOR2_X1", "XNOR2_X1", "MUX2_X1", "FA_X1", "HA_X1", "DFF_X1", "LOGIC0_X1",
+                 "LOGIC1_X1"):
+        assert isinstance(LIBRARY_CELLS[name], Cell)
+    # X2 doubles the output stage, which the area model folds into more columns.
+    assert LIBRARY_CELLS["INV_X2"].area > LIBRARY_CELLS["INV_X1"].area
+    assert LIBRARY_CELLS["INV_X1"].area == pytest.approx(0.532e-12)
+
+
+@pytest.mark.slow
+def test_build_writes_a_pdk_the_flow_reads(build):
+    assert build.pdk.name == "small45" and build.liberty.is_file()
+    library = build.pdk.library("typ")
+    assert set(library.cells) == {*SMALL, "CMP_acci1_X1"}
+    assert build.pdk.output_load_farads("typ") == pytest.approx(
+        next(c for c in build.cells if c.name == "DFF_X1").pin_capacitance["D"], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_compressor_cells_are_kept_in_synthesis_and_compute_right(build):
+    design = compressor_multiplier(APPROX, ["acci1"])
+    report = synthesize(design, pdk=build.pdk)
+    cell = compressor_cell_name("acci1")
+    # The tree places acci1 in every column it can; each is one instance of the cell.
+    from dcim.arith.tree_multiplier import tree_plan
+
+    assert report.cells[cell] == tree_plan(APPROX).totals()["acci1"] > 0
+    assert f"{cell} " in report.netlist
+    module = json.loads(report.netlist_json_path.read_text())["modules"][report.top]
+    netlist = MappedNetlist(module, build.pdk.library("typ"))
+    a, b = np.meshgrid(np.arange(256), np.arange(256))
+    got = netlist.simulate({"a": a.ravel(), "b": b.ravel()})["p"]
+    assert np.array_equal(got, APPROX.model(a.ravel(), b.ravel()))
+    # The same multiplier mapped from gates alone has no compressor cell.
+    plain = synthesize(APPROX, pdk=build.pdk)
+    assert cell not in plain.cells
+
+
+@pytest.mark.slow
+def test_compare_libraries_gives_both_sides(build, pdk_root):
+    comparison = compare_libraries(MultiplierSpec(4), build.pdk, pdk_root=pdk_root)
+    assert comparison.ours.library == "small45"
+    assert comparison.reference.library == "nangate45"
+    for ratio in (comparison.area_ratio, comparison.delay_ratio, comparison.power_ratio):
+        assert 0.2 < ratio < 5
+
+
+def test_bad_requests_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="cells must hold DFF_X1"):
+        build_pdk(tmp_path, cells={name: LIBRARY_CELLS[name] for name in SMALL
+                                   if name != "DFF_X1"})
+    with pytest.raises(ValueError, match=r"extra_cells must not reuse standard cell names, "
+                                         r"not \['INV_X1'\]"):
+        build_pdk(tmp_path, extra_cells={"INV_X1": LIBRARY_CELLS["INV_X1"]})
+    with pytest.raises(ValueError, match="compressors must name compressors of "
+                                         "mul8u_approx_acci1xw's tree"):
+        compressor_multiplier(APPROX, ["exact42"])
+    with pytest.raises(ValueError, match="spec must be a tree multiplier"):
+        compressor_multiplier(MultiplierSpec(8, kind="mitchell"), ["acci1"])
+    with pytest.raises(ValueError, match="corner must be a dcim.spice.Corner, not 'TT'"):
+        build_pdk(tmp_path, "TT")
+    with pytest.raises(ValueError, match="grid must be a TableGrid"):
+        build_pdk(tmp_path, Corner("TT", 1.1, 25.0), grid=((1e-12,), (1e-15,)))
