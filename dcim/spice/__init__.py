@@ -7,9 +7,19 @@ cell into a :class:`CellReport`, and the ``*_batch`` functions evaluate many Mon
 of threshold shifts in one ngspice run. :class:`MismatchModel` turns standard-normal samples
 into Pelgrom threshold shifts, and :func:`monte_carlo` and :func:`importance_sampling` estimate
 failure probabilities of a batched limit state (:func:`mismatch_limit_state` makes one of a
-margin). PySpice is imported only when a deck runs.
+margin). :func:`bit_failure_probability` combines them into a bit's failure probability per
+mode (hold, read, write) at a corner, which ``dcim.nn`` injects as a weight bit-error rate.
+PySpice is imported only when a deck runs.
 """
 
+from .bit_failure import (
+    BitFailure,
+    FailureCriteria,
+    ModeFailure,
+    bit_failure_corners,
+    bit_failure_probability,
+    bit_failure_table,
+)
 from .bitcell import BITCELLS, Bitcell, Bitcell6T, Bitcell8T, Transistor
 from .characterize import CellReport, characterize
 from .corners import PROCESSES, Corner, ModelsNotFoundError, model_folder, standard_corners
@@ -26,9 +36,11 @@ from .yield_estimation import (
     monte_carlo,
 )
 
-__all__ = ["BITCELLS", "DEFAULT_A_VT_MV_UM", "PROCESSES", "Bitcell", "Bitcell6T", "Bitcell8T",
-           "CellReport", "Corner", "MismatchModel", "ModelsNotFoundError", "ShiftPoint",
-           "SimulationError", "Transistor", "YieldEstimate", "butterfly_snm", "characterize",
-           "equivalent_sigma", "failure_probability", "find_ngspice_library", "find_shift_point",
-           "hold_snm_batch", "importance_sampling", "mismatch_limit_state", "model_folder",
-           "monte_carlo", "read_snm_batch", "run_deck", "standard_corners", "write_margin_batch"]
+__all__ = ["BITCELLS", "DEFAULT_A_VT_MV_UM", "PROCESSES", "BitFailure", "Bitcell", "Bitcell6T",
+           "Bitcell8T", "CellReport", "Corner", "FailureCriteria", "MismatchModel", "ModeFailure",
+           "ModelsNotFoundError", "ShiftPoint", "SimulationError", "Transistor", "YieldEstimate",
+           "bit_failure_corners", "bit_failure_probability", "bit_failure_table", "butterfly_snm",
+           "characterize", "equivalent_sigma", "failure_probability", "find_ngspice_library",
+           "find_shift_point", "hold_snm_batch", "importance_sampling", "mismatch_limit_state",
+           "model_folder", "monte_carlo", "read_snm_batch", "run_deck", "standard_corners",
+           "write_margin_batch"]

@@ -18,11 +18,11 @@ estimation.
 The write margin is the bitline voltage at which a cell holding ``q = 1`` flips when ``bl`` is
 swept down from VDD with ``br`` at VDD and the word line on (a higher margin writes more
 easily); a sample that does not flip even at ``bl = 0`` gets ``-inf``. It is found in two
-transient runs: a ramp over the whole supply brackets each sample's flip to about 10 mV, then
+transient runs: a ramp over the whole supply brackets each sample's flip to about 20 mV, then
 each sample's own bitline ramps slowly through a window of +-30 mV round its bracket, which
-resolves the flip to about 0.5 mV whatever the deck and its time steps.
+resolves the flip to about a millivolt whatever the deck and its time steps.
 
-Large batches run in decks of at most 100 samples (40 for the write margin); a deck on which
+Large batches run in decks of at most 100 samples (10 for the write margin); a deck on which
 ngspice fails even with relaxed options is split in halves, so that one awkward sample costs a
 few reruns rather than the whole batch, and only a single sample that fails alone raises.
 """
@@ -49,21 +49,27 @@ _SWEEP_OPTIONS = ".options reltol=1e-4"
 # different moments, so its cost per sample grows with the deck: write decks are kept small.
 # A DC sweep's Newton iterations at each point are those of its slowest cell, which likewise
 # grow with the deck: 400 6T samples took 2.3 s in decks of 50 or 100, 3.3 s in 200, 3.8 s
-# in 400 (and decks of 25 were slower again).
-_DECK_SAMPLES = {"_butterfly_deck": 100, "_write_deck": 40}
+# in 400 (and decks of 25 were slower again). 80 write samples of 3-sigma mismatch took 10 s
+# in decks of 10 and 34 s in decks of 40 (on a loaded machine).
+_DECK_SAMPLES = {"_butterfly_deck": 100, "_write_deck": 10}
 # The write sweep is a slow transient ramp of bl (VDD in 10 ns): a DC sweep would have to
 # follow hundreds of cells flipping at different points, where ngspice's gmin stepping loses
-# the stored states. Its 100 time steps of about 10 mV each leave the flip point depending by
-# up to 10 mV on the deck (the other cells' flips change the shared time steps), so a second
-# run gives every sample its own bitline, dropped quickly to _WRITE_WINDOW above the first
-# run's flip and then ramped through twice that in the same 10 ns: steps of 0.6 mV at the
-# same cost per run, and a ramp 15 times slower, so that the cell's lag is negligible too.
-# Past the window the bitline falls on to 0, so a flip outside it is still found (coarsely).
+# the stored states. Its time steps (100 of them gave 10 mV each) leave the flip point
+# depending by up to 12 mV on the deck and the steps (the other cells' flips change the
+# shared time steps), so this first run only brackets each flip, in 50 steps of 20 mV. A
+# second run gives every sample its own bitline, dropped quickly to _WRITE_WINDOW above the
+# first run's flip and then ramped through twice that in 6 ns: 60 steps of 1 mV, a ramp 10
+# times slower than the first, so that the cell's lag is a fraction of a millivolt (3 ns
+# gave margins 1.5 mV lower). Past the window the bitline falls on to 0, so a flip outside
+# it is still found (coarsely). The margin then moves by about 1 mV between decks and step
+# choices, and both runs together cost less than 100 steps of the first alone.
 _WRITE_RAMP_START = 0.1e-9
 _WRITE_RAMP = 10e-9
-_WRITE_STEPS = 100
+_WRITE_STEPS = 50
 _WRITE_DROP = 0.2e-9
 _WRITE_WINDOW = 0.03
+_WRITE_FINE_RAMP = 6e-9
+_WRITE_FINE_STEPS = 60
 _ROTATED_POINTS = 2001
 
 
@@ -223,8 +229,8 @@ def write_margin_batch(cell, corner, vt_shifts):
     """Return the write margin of each sample: the ``bl`` voltage at which the cell flips.
 
     Every copy starts with ``q = 1`` and ``bl`` ramps down from VDD in 10 ns; a second run
-    ramps each copy's own bitline through +-30 mV round the first run's flip in another
-    10 ns, which resolves the flip to about 0.5 mV (see the module's description).
+    ramps each copy's own bitline through +-30 mV round the first run's flip in 6 ns, which
+    resolves the flip to about a millivolt (see the module's description).
     Parameters, returns and errors as :func:`hold_snm_batch`; ``-inf`` for a cell that does
     not flip.
     """
@@ -267,7 +273,7 @@ def _write_run(cell, corner, shifts, *, windows):
         end = ramp_end
     else:
         slow_start = _WRITE_RAMP_START + _WRITE_DROP
-        slow_end = slow_start + _WRITE_RAMP
+        slow_end = slow_start + _WRITE_FINE_RAMP
         end = slow_end + _WRITE_DROP
     if cell.single_ended_read:
         lines += ["vrwl rwl 0 0", f"vrbl rbl 0 {vdd:g}"]
@@ -287,7 +293,8 @@ def _write_run(cell, corner, shifts, *, windows):
         saved.append(f".save v({prefix}q) v({prefix}qb)")
     if windows is None:
         saved.append(".save v(bl)")
-    lines += [*saved, f".tran {_WRITE_RAMP / _WRITE_STEPS:g} {end:g} uic", ".end"]
+    step = _WRITE_RAMP / _WRITE_STEPS if windows is None else _WRITE_FINE_RAMP / _WRITE_FINE_STEPS
+    lines += [*saved, f".tran {step:g} {end:g} uic", ".end"]
     vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-write")
     margins = np.full(len(shifts), -np.inf)
     for sample in range(len(shifts)):
