@@ -418,10 +418,11 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
         ``None`` for ``MismatchModel()``.
     target_rse : float
         Each mode's target relative standard error, in (0, 1].
-    max_simulations : int
-        Each mode's budget of margin evaluations (presample, search and sampling); at least
-        ``2 * presample_size + 2``. A DC margin evaluates about 100 samples a second, the
-        write margin (two transients) about 10.
+    max_simulations : int or dict of str to int
+        Each mode's budget of margin evaluations (presample, search and sampling), at least
+        ``2 * presample_size + 2``; a dict gives each mode of :data:`MODES` its own. A DC
+        margin evaluates about 50 to 100 samples a second, the write margin (two transients)
+        5 to 10, so a write budget is best a fraction of the others.
     presample_size : int
         The presample that chooses the method, and the search's batch.
     max_presample_sigma : float
@@ -455,19 +456,18 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
             or not 0 < target_rse <= 1):
         raise ValueError(f"target_rse must be a number in (0, 1], not {short_repr(target_rse)}")
     presample_size = check_int("presample_size", presample_size, 1)
-    max_simulations = check_int("max_simulations", max_simulations, 2 * presample_size + 2)
+    budgets = _check_budgets(max_simulations, 2 * presample_size + 2)
     if (isinstance(max_presample_sigma, bool)
             or not isinstance(max_presample_sigma, int | float)
             or not 3.0 <= max_presample_sigma <= 10.0):
         raise ValueError(f"max_presample_sigma must be a number from 3 to 10 sigma (the "
                          f"search starts at 3), not {short_repr(max_presample_sigma)}")
     seed = check_int("seed", seed, 0)
-    settings = {"target_rse": float(target_rse), "max_simulations": max_simulations,
-                "presample_size": presample_size,
+    settings = {"target_rse": float(target_rse), "presample_size": presample_size,
                 "max_presample_sigma": float(max_presample_sigma)}
     key = cache.cache_key(step="bit-failure", version=BIT_FAILURE_VERSION, kind=kind,
                           cell=asdict(cell), corner=asdict(corner), criteria=asdict(criteria),
-                          mismatch=mismatch.name, settings=settings, seed=seed,
+                          mismatch=mismatch.name, settings=settings, budgets=budgets, seed=seed,
                           models=sorted(_file_digest(card) for card in corner.model_cards()))
     stored = cache.load(_CACHE_KIND, key)
     if stored is not None:
@@ -482,11 +482,22 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
         modes[mode] = estimate_mode_failure(
             limit_state, len(cell.transistors), mirror=mirror if symmetric else None,
             mirrored_twin=not symmetric, mode=mode, seed=np.random.SeedSequence((seed, index)),
-            **settings)
+            max_simulations=budgets[mode], **settings)
     result = BitFailure(cell=cell.name, corner=corner, criteria=criteria,
                         mismatch=mismatch.name, **modes)
     cache.store(_CACHE_KIND, key, result.as_dict())
     return result
+
+
+def _check_budgets(max_simulations, least):
+    if isinstance(max_simulations, dict):
+        if sorted(max_simulations) != sorted(MODES):
+            raise ValueError(f"max_simulations must give a budget to each of {MODES}, not "
+                             f"{short_repr(max_simulations)}")
+        return {mode: check_int(f"max_simulations[{mode!r}]", max_simulations[mode], least)
+                for mode in MODES}
+    budget = check_int("max_simulations", max_simulations, least)
+    return dict.fromkeys(MODES, budget)
 
 
 def bit_failure_corners():

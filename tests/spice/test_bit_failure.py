@@ -120,6 +120,9 @@ def test_criteria_defaults_and_name():
     ({"mismatch": 1.2}, "mismatch must be a MismatchModel, not 1.2"),
     ({"target_rse": 0}, r"target_rse must be a number in \(0, 1\], not 0"),
     ({"max_simulations": 100}, "max_simulations must be at least 402, not 100"),
+    ({"max_simulations": {"hold": 500}}, "max_simulations must give a budget to each of"),
+    ({"max_simulations": {"hold": 500, "read": 500, "write": 10}},
+     r"max_simulations\['write'\] must be at least 402, not 10"),
     ({"max_presample_sigma": 20}, "max_presample_sigma must be a number from 3 to 10 sigma"),
     ({"seed": -1}, "seed must be at least 0, not -1"),
 ])
@@ -145,13 +148,15 @@ def test_a_small_real_cell_run_is_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("DCIM_CACHE_DIR", str(tmp_path))
     # At 0.7 V the read SNM fails at about 3.3 sigma, within a small budget's reach.
     corner = Corner(vdd=0.7)
-    options = {"presample_size": 20, "max_simulations": 120, "seed": 4}
+    options = {"presample_size": 20, "max_simulations": {"hold": 120, "read": 120, "write": 60},
+               "seed": 4}
     first = bit_failure_probability(SIX, corner, **options)
     assert not first.cached
     assert isinstance(first, BitFailure)
     assert [mode.mode for mode in first.modes] == ["hold", "read", "write"]
-    assert all(isinstance(mode, ModeFailure) and mode.simulations <= 120
-               for mode in first.modes)
+    assert all(isinstance(mode, ModeFailure) for mode in first.modes)
+    assert [mode.simulations <= budget for mode, budget in zip(first.modes, (120, 120, 60),
+                                                                strict=True)]
     assert first.read.probability > 0
     assert 2.0 < first.read.shift_sigma < 5.0
     assert first.lower_bound <= first.probability <= 1.0
