@@ -342,7 +342,8 @@ def estimate_mode_failure(limit_state, dimension, *, mirror=None, mirrored_twin=
     # Three presampling batches reach the largest scale; beyond them a search that has seen
     # no failure only spends the budget (a mode at 14 sigma stays unseen), and following
     # failures to the nearest point takes a few hundred evaluations.
-    search_budget = min((max_simulations - spent) // 2, 3 * presample_size + 1 + _DESCENT)
+    search_budget = max(presample_size + 1, min((max_simulations - spent) // 2,
+                                                 3 * presample_size + 1 + _DESCENT))
     found = find_shift_point(limit_state, dimension, max_simulations=search_budget,
                              presample_size=presample_size,
                              max_presample_sigma=max_presample_sigma, regions=2, seed=rng)

@@ -512,6 +512,9 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, max_presampl
         if np.array_equal(before, unseen):
             break
         unseen = before
+    if not found:
+        # The presampling spent the budget: its nearest failure is the best point known.
+        found = [failing[int(np.argmin(np.linalg.norm(failing, axis=1)))]]
     found.sort(key=np.linalg.norm)
     found_array = np.array(found)
     norms = np.linalg.norm(found_array, axis=1)

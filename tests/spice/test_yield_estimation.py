@@ -286,3 +286,14 @@ def test_the_presampling_scale_stops_at_its_limit():
     seen.clear()
     find_shift_point(never_fails, 4, max_simulations=1201, presample_size=200, seed=0)
     assert seen[-1] == pytest.approx(3.0 * 1.5**5, rel=0.1)
+
+
+def test_a_budget_spent_by_presampling_gives_the_nearest_presampled_failure():
+    # Once failed at max_simulations = presample_size + 1: the search had no evaluation left
+    # to follow a failure and found no point at all.
+    limit_state = linear(2.0, [1.0, 0.0])
+    found = find_shift_point(limit_state, 2, max_simulations=201, presample_size=200, seed=0)
+    assert found.simulations == 201
+    assert found.point is not None
+    assert limit_state(np.array([found.point]))[0] <= 0
+    assert found.sigma >= 2.0
