@@ -17,6 +17,11 @@ How a weight is stored decides what a flip does to it:
 
 The injector works on the integer weights the layer has already quantized; it does not know
 their scale.
+
+From a SPICE estimate: :func:`bit_error_rate` turns a cell's failure probability
+(:class:`dcim.spice.BitFailure`, from :func:`dcim.spice.bit_failure_probability`) into the
+rate of wrong reads, and :meth:`WeightFaults.from_bit_failure` into faults to inject, so that
+a network's accuracy can be read at a corner's yield (:mod:`dcim.nn.fault_accuracy`).
 """
 
 import math
@@ -27,7 +32,7 @@ import torch
 
 from ..checks import check_int, check_table, short_repr
 
-__all__ = ["ENCODINGS", "MAX_FAULT_BITS", "WeightFaults", "flip_weight_bits"]
+__all__ = ["ENCODINGS", "MAX_FAULT_BITS", "WeightFaults", "bit_error_rate", "flip_weight_bits"]
 
 ENCODINGS = ("twos", "sign-magnitude")
 """How a signed weight is stored: two's complement, or a sign bit beside its magnitude."""
@@ -58,6 +63,47 @@ def _format_rate(rate):
     """Shortest text that reads back as ``rate``: ``0.001``, ``1e-05``."""
     text = f"{rate:.6g}"
     return text if float(text) == rate else repr(rate)
+
+
+def bit_error_rate(bit_failure, *, bound="union"):
+    """The probability that a stored bit reads back wrong, from a cell's failure probability.
+
+    A cell that fails (:class:`dcim.spice.BitFailure`) fails in one of two mirror-image
+    regions, equally likely: it keeps one of its two states, or reads or writes it, and
+    loses the other. Its contents are then as good as stuck at a value independent of the
+    data, 0 or 1 with probability 1/2 each, which is wrong for half the data: the rate of
+    wrong reads is half the failure probability, ``p / 2``, and such a stuck cell is a bit
+    flip of the stored value where it is wrong. Each failing cell fails independently, as
+    :class:`WeightFaults` draws them.
+
+    Parameters
+    ----------
+    bit_failure : dcim.spice.BitFailure
+    bound : str
+        ``"union"``: the union bound of the modes (:attr:`~dcim.spice.BitFailure.probability`,
+        the pessimistic default), or ``"lower"``: the largest mode's probability.
+
+    Returns
+    -------
+    float
+        From 0 to 0.5.
+
+    Raises
+    ------
+    TypeError
+        If ``bit_failure`` is not a :class:`dcim.spice.BitFailure`.
+    ValueError
+        For an unknown ``bound``.
+    """
+    from ..spice.bit_failure import BitFailure
+
+    if not isinstance(bit_failure, BitFailure):
+        raise TypeError(f"bit_failure must be a dcim.spice.BitFailure, not "
+                        f"{short_repr(bit_failure)}")
+    if bound not in ("union", "lower"):
+        raise ValueError(f"bound must be 'union' or 'lower', not {short_repr(bound)}")
+    probability = bit_failure.probability if bound == "union" else bit_failure.lower_bound
+    return probability / 2
 
 
 @dataclass(frozen=True)
@@ -92,6 +138,14 @@ class WeightFaults:
 
     def to_dict(self):
         return {"rate": self.rate, "seed": self.seed}
+
+    @classmethod
+    def from_bit_failure(cls, bit_failure, *, seed=0, bound="union"):
+        """Faults at the bit-error rate of a SPICE estimate: :func:`bit_error_rate`.
+
+        ``WeightFaults.from_bit_failure(bit_failure_probability(Bitcell6T(), corner))``
+        """
+        return cls(rate=bit_error_rate(bit_failure, bound=bound), seed=seed)
 
     @classmethod
     def from_dict(cls, data):

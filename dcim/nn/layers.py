@@ -206,6 +206,12 @@ class DCiMLayer(nn.Module):
                              f"not {short_repr(act_scale)}")
         return float(act_scale)
 
+    def set_faults(self, faults):
+        """Store the weights with other bit errors (``None`` for none): the next call
+        quantizes them again and draws the new faults."""
+        self.faults = self._check_faults(faults)
+        self._prepared_key = None
+
     @staticmethod
     def _check_faults(faults):
         if faults is None:

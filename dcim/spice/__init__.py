@@ -7,7 +7,8 @@ cell into a :class:`CellReport`, and the ``*_batch`` functions evaluate many Mon
 of threshold shifts in one ngspice run. :class:`MismatchModel` turns standard-normal samples
 into Pelgrom threshold shifts, and :func:`monte_carlo` and :func:`importance_sampling` estimate
 failure probabilities of a batched limit state (:func:`mismatch_limit_state` makes one of a
-margin).
+margin). :func:`bit_failure_probability` combines them into a bit's failure probability per
+mode (hold, read, write) at a corner, which ``dcim.nn`` injects as a weight bit-error rate.
 
 Standard cells and our own Liberty library: :mod:`dcim.spice.cells` describes static CMOS cells
 (:class:`~dcim.spice.cells.Cell`), :func:`characterize_cell` measures one into NLDM tables over
@@ -19,6 +20,14 @@ on it beside Nangate45's, and :func:`compressor_multiplier` writes a multiplier 
 compressors are instances of their library cells. PySpice is imported only when a deck runs.
 """
 
+from .bit_failure import (
+    BitFailure,
+    FailureCriteria,
+    ModeFailure,
+    bit_failure_corners,
+    bit_failure_probability,
+    bit_failure_table,
+)
 from .bitcell import BITCELLS, Bitcell, Bitcell6T, Bitcell8T, Transistor
 from .characterize import CellReport, characterize
 from .corners import PROCESSES, Corner, ModelsNotFoundError, model_folder, standard_corners
@@ -45,13 +54,15 @@ from .yield_estimation import (
     monte_carlo,
 )
 
-__all__ = ["BITCELLS", "DEFAULT_A_VT_MV_UM", "LIBRARY_CELLS", "PROCESSES", "Bitcell",
-           "Bitcell6T", "Bitcell8T", "CellReport", "CharacterizedCell", "Corner",
-           "LibraryBuild", "LibraryComparison", "MismatchModel", "ModelsNotFoundError",
-           "ShiftPoint", "SimulationError", "TableGrid", "TimingArc", "Transistor",
-           "YieldEstimate", "build_pdk", "butterfly_snm", "characterize", "characterize_cell",
-           "compare_libraries", "compressor_multiplier", "equivalent_sigma",
-           "failure_probability", "find_ngspice_library", "find_shift_point", "hold_snm_batch",
-           "importance_sampling", "liberty_text", "mismatch_limit_state", "model_folder",
-           "monte_carlo", "read_snm_batch", "run_deck", "standard_corners", "write_liberty",
+__all__ = ["BITCELLS", "DEFAULT_A_VT_MV_UM", "LIBRARY_CELLS", "PROCESSES", "BitFailure",
+           "Bitcell", "Bitcell6T", "Bitcell8T", "CellReport", "CharacterizedCell", "Corner",
+           "FailureCriteria", "LibraryBuild", "LibraryComparison", "MismatchModel",
+           "ModeFailure", "ModelsNotFoundError", "ShiftPoint", "SimulationError", "TableGrid",
+           "TimingArc", "Transistor", "YieldEstimate", "bit_failure_corners",
+           "bit_failure_probability", "bit_failure_table", "build_pdk", "butterfly_snm",
+           "characterize", "characterize_cell", "compare_libraries", "compressor_multiplier",
+           "equivalent_sigma", "failure_probability", "find_ngspice_library", "find_shift_point",
+           "hold_snm_batch", "importance_sampling", "liberty_text", "mismatch_limit_state",
+           "model_folder", "monte_carlo", "read_snm_batch", "run_deck", "standard_corners",
+           "write_liberty",
            "write_margin_batch"]

@@ -17,9 +17,12 @@ estimation.
 
 The write margin is the bitline voltage at which a cell holding ``q = 1`` flips when ``bl`` is
 swept down from VDD with ``br`` at VDD and the word line on (a higher margin writes more
-easily); a sample that does not flip even at ``bl = 0`` gets ``-inf``.
+easily); a sample that does not flip even at ``bl = 0`` gets ``-inf``. It is found in two
+transient runs: a ramp over the whole supply brackets each sample's flip to about 20 mV, then
+each sample's own bitline ramps slowly through a window of +-30 mV round its bracket, which
+resolves the flip to about a millivolt whatever the deck and its time steps.
 
-Large batches run in decks of at most 100 samples (40 for the write margin); a deck on which
+Large batches run in decks of at most 100 samples (10 for the write margin); a deck on which
 ngspice fails even with relaxed options is split in halves, so that one awkward sample costs a
 few reruns rather than the whole batch, and only a single sample that fails alone raises.
 """
@@ -46,15 +49,27 @@ _SWEEP_OPTIONS = ".options reltol=1e-4"
 # different moments, so its cost per sample grows with the deck: write decks are kept small.
 # A DC sweep's Newton iterations at each point are those of its slowest cell, which likewise
 # grow with the deck: 400 6T samples took 2.3 s in decks of 50 or 100, 3.3 s in 200, 3.8 s
-# in 400 (and decks of 25 were slower again).
-_DECK_SAMPLES = {"_butterfly_deck": 100, "_write_deck": 40}
+# in 400 (and decks of 25 were slower again). 80 write samples of 3-sigma mismatch took 10 s
+# in decks of 10 and 34 s in decks of 40 (on a loaded machine).
+_DECK_SAMPLES = {"_butterfly_deck": 100, "_write_deck": 10}
 # The write sweep is a slow transient ramp of bl (VDD in 10 ns): a DC sweep would have to
 # follow hundreds of cells flipping at different points, where ngspice's gmin stepping loses
-# the stored states. The cell responds in about 10 ps, so the ramp's lag costs a few mV
-# (3 mV less with 4 times the time steps).
+# the stored states. Its time steps (100 of them gave 10 mV each) leave the flip point
+# depending by up to 12 mV on the deck and the steps (the other cells' flips change the
+# shared time steps), so this first run only brackets each flip, in 50 steps of 20 mV. A
+# second run gives every sample its own bitline, dropped quickly to _WRITE_WINDOW above the
+# first run's flip and then ramped through twice that in 6 ns: 60 steps of 1 mV, a ramp 10
+# times slower than the first, so that the cell's lag is a fraction of a millivolt (3 ns
+# gave margins 1.5 mV lower). Past the window the bitline falls on to 0, so a flip outside
+# it is still found (coarsely). The margin then moves by about 1 mV between decks and step
+# choices, and both runs together cost less than 100 steps of the first alone.
 _WRITE_RAMP_START = 0.1e-9
 _WRITE_RAMP = 10e-9
-_WRITE_STEPS = 100
+_WRITE_STEPS = 50
+_WRITE_DROP = 0.2e-9
+_WRITE_WINDOW = 0.03
+_WRITE_FINE_RAMP = 6e-9
+_WRITE_FINE_STEPS = 60
 _ROTATED_POINTS = 2001
 
 
@@ -213,9 +228,11 @@ def read_snm_batch(cell, corner, vt_shifts):
 def write_margin_batch(cell, corner, vt_shifts):
     """Return the write margin of each sample: the ``bl`` voltage at which the cell flips.
 
-    Every copy starts with ``q = 1`` and ``bl`` ramps down from VDD in 10 ns, slowly enough
-    for the cell to follow it quasi-statically. Parameters, returns and errors
-    as :func:`hold_snm_batch`; ``-inf`` for a cell that does not flip.
+    Every copy starts with ``q = 1`` and ``bl`` ramps down from VDD in 10 ns; a second run
+    ramps each copy's own bitline through +-30 mV round the first run's flip in 6 ns, which
+    resolves the flip to about a millivolt (see the module's description).
+    Parameters, returns and errors as :func:`hold_snm_batch`; ``-inf`` for a cell that does
+    not flip.
     """
     return _in_decks(_write_deck, cell, corner, _check_batch(cell, corner, vt_shifts))
 
@@ -236,25 +253,52 @@ def _in_decks(deck_function, cell, corner, shifts, **options):
 
 
 def _write_deck(cell, corner, shifts):
+    coarse = _write_run(cell, corner, shifts, windows=None)
+    flipped = np.isfinite(coarse)
+    margins = coarse.copy()
+    if flipped.any():
+        margins[flipped] = _write_run(cell, corner, shifts[flipped], windows=coarse[flipped])
+    return margins
+
+
+def _write_run(cell, corner, shifts, *, windows):
+    """One write transient: the shared full ramp (``windows`` None), or each sample's own slow
+    ramp round ``windows[n]`` volts (see _WRITE_WINDOW)."""
     vdd = corner.vdd
     ramp_end = _WRITE_RAMP_START + _WRITE_RAMP
     lines = [f"* {cell.name} write margin, {corner.name}", *corner.deck_header(),
-             f"vdd vdd 0 {vdd:g}", f"vwl wl 0 {vdd:g}", f"vbr br 0 {vdd:g}",
-             f"vbl bl 0 pwl(0 {vdd:g} {_WRITE_RAMP_START:g} {vdd:g} {ramp_end:g} 0)"]
+             f"vdd vdd 0 {vdd:g}", f"vwl wl 0 {vdd:g}", f"vbr br 0 {vdd:g}"]
+    if windows is None:
+        lines.append(f"vbl bl 0 pwl(0 {vdd:g} {_WRITE_RAMP_START:g} {vdd:g} {ramp_end:g} 0)")
+        end = ramp_end
+    else:
+        slow_start = _WRITE_RAMP_START + _WRITE_DROP
+        slow_end = slow_start + _WRITE_FINE_RAMP
+        end = slow_end + _WRITE_DROP
     if cell.single_ended_read:
         lines += ["vrwl rwl 0 0", f"vrbl rbl 0 {vdd:g}"]
     saved = []
     for sample, row in enumerate(shifts):
         prefix = f"c{sample}_"
-        lines += cell.netlist(prefix, _nodes(cell, br="br"), row)
+        bitline = "bl"
+        if windows is not None:
+            bitline = f"{prefix}bl"
+            high = min(vdd, windows[sample] + _WRITE_WINDOW)
+            low = max(0.0, windows[sample] - _WRITE_WINDOW)
+            lines.append(f"vbl{sample} {bitline} 0 pwl(0 {vdd:g} {_WRITE_RAMP_START:g} {vdd:g} "
+                         f"{slow_start:g} {high:.6g} {slow_end:g} {low:.6g} {end:g} 0)")
+            saved.append(f".save v({bitline})")
+        lines += cell.netlist(prefix, _nodes(cell, br="br", bl=bitline), row)
         lines.append(f".ic v({prefix}q)={vdd:g} v({prefix}qb)=0")
         saved.append(f".save v({prefix}q) v({prefix}qb)")
-    lines += [*saved, ".save v(bl)", f".tran {_WRITE_RAMP / _WRITE_STEPS:g} {ramp_end:g} uic",
-              ".end"]
+    if windows is None:
+        saved.append(".save v(bl)")
+    step = _WRITE_RAMP / _WRITE_STEPS if windows is None else _WRITE_FINE_RAMP / _WRITE_FINE_STEPS
+    lines += [*saved, f".tran {step:g} {end:g} uic", ".end"]
     vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-write")
-    bitline = vectors["bl"]
     margins = np.full(len(shifts), -np.inf)
     for sample in range(len(shifts)):
+        bitline = vectors["bl" if windows is None else f"c{sample}_bl"]
         difference = vectors[f"c{sample}_q"] - vectors[f"c{sample}_qb"]
         flipped = np.flatnonzero(difference <= 0)
         if flipped.size:

@@ -61,7 +61,7 @@ __all__ = ["MARGINS", "OBJECTIVES", "BitcellPoint", "CellArea", "CornerMargins",
            "SizingConstraints", "SizingResult", "YieldCheck", "bitcell_area", "default_ranges",
            "evaluate_bitcell", "first_order_sigma", "size_bitcell", "verify_yield", "worst_corners"]
 
-SIZING_VERSION = "1"
+SIZING_VERSION = "2"
 """Changes whenever an evaluation's measurements change, so that old cache entries are
 ignored."""
 _CACHE_KIND = "spice-sizing"

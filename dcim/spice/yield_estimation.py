@@ -253,14 +253,15 @@ def monte_carlo(limit_state, dimension, *, target_rse=0.1, max_simulations=1_000
 
 
 def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample_size=200,
-                     presample_sigma=3.0, step=0.1, tolerance=0.02, regions=2, seed=None):
+                     presample_sigma=3.0, max_presample_sigma=None, step=0.1, tolerance=0.02,
+                     regions=2, seed=None):
     """Search the most probable failure point: the failure boundary's point nearest the origin.
 
     In three batched stages, every evaluation counted:
 
     1. Presampling: ``presample_size`` samples of ``N(0, presample_sigma^2 I)``, the scale
-       growing 1.5 times per batch until some fail (the nominal point is evaluated first; if
-       it fails, the origin is the answer).
+       growing 1.5 times per batch (up to ``max_presample_sigma``) until some fail (the
+       nominal point is evaluated first; if it fails, the origin is the answer).
     2. The four nearest failures are followed along their rays from the origin to the
        boundary (Illinois regula falsi on the margins, one batch per step for all rays).
     3. From the nearest boundary point, improved Hasofer-Lind-Rackwitz-Fiessler iterations:
@@ -292,6 +293,11 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
         Samples per presampling batch, at least 1.
     presample_sigma : float
         The initial presampling scale, at least 1.
+    max_presample_sigma : float or None
+        The largest presampling scale, at least ``presample_sigma``; ``None`` for no limit.
+        A limit state defined only so far out (a SPICE margin refuses threshold shifts beyond
+        half the supply, about 20 sigma) needs one: the scale otherwise grows until samples
+        reach there.
     step : float
         The finite-difference step in sigmas, in (0, 1].
     tolerance : float
@@ -315,17 +321,19 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
         raise ValueError(f"max_simulations must be at least presample_size + 1 = "
                          f"{presample_size + 1}, not {max_simulations!r}")
     presample_sigma = _check_real("presample_sigma", presample_sigma, 1.0, 100.0)
+    max_presample_sigma = _check_presample_limit(presample_sigma, max_presample_sigma)
     step = _check_real("step", step, 0.0, 1.0, open_low=True)
     tolerance = _check_real("tolerance", tolerance, 0.0, 1.0, open_low=True)
     regions = check_int("regions", regions, 1, 16)
     rng = np.random.default_rng(seed)
-    return _search(evaluate, rng, max_simulations, presample_size, presample_sigma, step,
-                   tolerance, regions)
+    return _search(evaluate, rng, max_simulations, presample_size, presample_sigma,
+                   max_presample_sigma, step, tolerance, regions)
 
 
 def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulations=5_000,
                         batch_size=200, min_failures=10, shift=None, search_simulations=None,
-                        presample_size=200, presample_sigma=3.0, regions=2, seed=None):
+                        presample_size=200, presample_sigma=3.0, max_presample_sigma=None,
+                        regions=2, seed=None):
     """Estimate the failure probability of ``limit_state`` by mean-shift importance sampling.
 
     Samples ``z ~ N(shift, I)`` in batches of ``batch_size``; the estimate is the mean of
@@ -345,7 +353,7 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
         Known shift points (from an earlier search, at another corner); ``None`` searches.
     search_simulations : int or None
         The search's share of ``max_simulations``; ``None`` for half of it.
-    presample_size, presample_sigma, regions
+    presample_size, presample_sigma, max_presample_sigma, regions
         As for :func:`find_shift_point`.
 
     Returns
@@ -372,7 +380,9 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                              f"max_simulations)")
         found = find_shift_point(evaluate, dimension, max_simulations=search_budget,
                                  presample_size=presample_size,
-                                 presample_sigma=presample_sigma, regions=regions, seed=rng)
+                                 presample_sigma=presample_sigma,
+                                 max_presample_sigma=max_presample_sigma, regions=regions,
+                                 seed=rng)
         searched, unexplained = found.simulations, found.unexplained_failures
         if found.point is None:
             return YieldEstimate(method="importance_sampling", probability=0.0,
@@ -447,7 +457,18 @@ class _CountedLimitState:
         return margins
 
 
-def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolerance, regions):
+def _check_presample_limit(presample_sigma, max_presample_sigma):
+    if max_presample_sigma is None:
+        return math.inf
+    limit = _check_real("max_presample_sigma", max_presample_sigma, 1.0, 100.0)
+    if limit < presample_sigma:
+        raise ValueError(f"max_presample_sigma must be at least presample_sigma = "
+                         f"{presample_sigma:g}, not {limit!r}")
+    return limit
+
+
+def _search(evaluate, rng, budget, presample_size, presample_sigma, max_presample_sigma, step,
+            tolerance, regions):
     start = evaluate.count
     dimension = evaluate.dimension
 
@@ -465,7 +486,7 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
         points = scale * rng.standard_normal((presample_size, dimension))
         margins = evaluate(points)
         failing, failing_margins = points[margins <= 0], margins[margins <= 0]
-        scale *= 1.5
+        scale = min(1.5 * scale, max_presample_sigma)
     if not len(failing):
         return ShiftPoint(point=None, sigma=math.inf, simulations=spent(),
                           presample_failures=0, unexplained_failures=0)
@@ -491,6 +512,9 @@ def _search(evaluate, rng, budget, presample_size, presample_sigma, step, tolera
         if np.array_equal(before, unseen):
             break
         unseen = before
+    if not found:
+        # The presampling spent the budget: its nearest failure is the best point known.
+        found = [failing[int(np.argmin(np.linalg.norm(failing, axis=1)))]]
     found.sort(key=np.linalg.norm)
     found_array = np.array(found)
     norms = np.linalg.norm(found_array, axis=1)

@@ -100,6 +100,21 @@ def test_write_margin_nominal_and_a_weak_pass_gate():
     assert margins[1] < margins[0] - 0.02
 
 
+def test_write_margin_does_not_depend_on_time_steps_or_deck(monkeypatch):
+    # The first run's steps of 20 or 12.5 mV only bracket the flip; the second run's slow
+    # window resolves it, so the margin moves by well under the steps (it moved by up to
+    # 12 mV with the first run alone, at 10 and 6.7 mV steps).
+    rng = np.random.default_rng(3)
+    shifts = np.vstack([np.zeros(6), rng.normal(0, 0.03, (7, 6))])
+    reference = write_margin_batch(SIX, Corner(), shifts)
+    monkeypatch.setattr(margins_module, "_WRITE_STEPS", 80)
+    finer = write_margin_batch(SIX, Corner(), shifts)
+    assert np.ptp(reference) > 0.02
+    assert finer == pytest.approx(reference, abs=1.5e-3)
+    alone = write_margin_batch(SIX, Corner(), shifts[:1])
+    assert alone[0] == pytest.approx(reference[0], abs=1.5e-3)
+
+
 @pytest.mark.parametrize(("shifts", "message"), [
     (np.zeros(6), r"vt_shifts must be an array of shape \(n_samples, 6\)"),
     (np.zeros((2, 8)), r"shape \(n_samples, 6\), one column per transistor"),

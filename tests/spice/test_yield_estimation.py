@@ -231,6 +231,9 @@ def test_infinite_margins_are_margins():
     ({"regions": 0}, "regions must be from 1 to 16, not 0"),
     ({"presample_sigma": 0.5}, "presample_sigma must be at least 1, not 0.5"),
     ({"search_simulations": 10_000}, "search_simulations must be from 2 to 5000"),
+    ({"max_presample_sigma": 2.0}, "max_presample_sigma must be at least presample_sigma = 3, "
+                                   "not 2.0"),
+    ({"max_presample_sigma": math.inf}, "max_presample_sigma must be a finite number, not inf"),
     ({"max_simulations": 300}, r"search_simulations must be at least presample_size \+ 1 = "
                                r"201, not 150 \(by default half of max_simulations\)"),
 ])
@@ -263,3 +266,34 @@ def test_the_search_finds_each_region_once():
     one = find_shift_point(three_sided, 3, regions=1, seed=0)
     assert one.others == () and one.unexplained_failures > 0
     assert one.points == (one.point,)
+
+
+def test_the_presampling_scale_stops_at_its_limit():
+    # Nothing fails: the scale would grow 1.5 times a batch, to 3 * 1.5**5 = 23 sigma.
+    seen = []
+
+    def never_fails(z):
+        seen.append(float(np.std(z)))
+        return np.ones(len(z))
+
+    found = find_shift_point(never_fails, 4, max_simulations=1201, presample_size=200,
+                             max_presample_sigma=4.0, seed=0)
+    assert found.point is None
+    scales = seen[1:]
+    assert len(scales) == 6
+    assert scales[0] == pytest.approx(3.0, rel=0.1)
+    assert all(scale == pytest.approx(4.0, rel=0.1) for scale in scales[1:])
+    seen.clear()
+    find_shift_point(never_fails, 4, max_simulations=1201, presample_size=200, seed=0)
+    assert seen[-1] == pytest.approx(3.0 * 1.5**5, rel=0.1)
+
+
+def test_a_budget_spent_by_presampling_gives_the_nearest_presampled_failure():
+    # Once failed at max_simulations = presample_size + 1: the search had no evaluation left
+    # to follow a failure and found no point at all.
+    limit_state = linear(2.0, [1.0, 0.0])
+    found = find_shift_point(limit_state, 2, max_simulations=201, presample_size=200, seed=0)
+    assert found.simulations == 201
+    assert found.point is not None
+    assert limit_state(np.array([found.point]))[0] <= 0
+    assert found.sigma >= 2.0
