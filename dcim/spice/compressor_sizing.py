@@ -18,6 +18,7 @@ objective, Optuna's constrained TPE and the Pareto front are there). Each trial 
   the number of outputs off their rail, feasible when 0.
 """
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from ..checks import check_int, short_repr
@@ -124,7 +125,9 @@ class CompressorPoint:
 
     @property
     def feasible(self):
-        return not any(self.function_errors.values())
+        """Whether the cell computes its function everywhere and every output switches."""
+        return not any(self.function_errors.values()) and math.isfinite(self.delay) \
+            and math.isfinite(self.energy)
 
     def objectives(self):
         """The objectives in the search's units: um^2, ps, fJ."""
@@ -231,7 +234,8 @@ class CompressorSizingResult:
     trials : tuple of CompressorPoint
         Every evaluated trial, in order.
     failed : tuple of (int, dict, str)
-        Trials whose evaluation failed: number, widths, message.
+        Trials whose evaluation failed or that have an infinite delay or energy (an output
+        that never switches): number, widths, message.
     front : tuple of CompressorPoint
         The feasible Pareto front of area, delay and energy, by area.
     """
