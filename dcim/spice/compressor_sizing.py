@@ -31,7 +31,8 @@ from .simulator import SimulationError
 from .study import Evaluation, EvaluationError, WidthRange, run_study
 
 __all__ = ["FUNCTION_CORNERS", "OBJECTIVES", "CompressorPoint", "CompressorSizingResult",
-           "default_ranges", "evaluate_compressor", "size_compressor", "sized_cell"]
+           "default_ranges", "evaluate_compressor", "least_energy_delay", "size_compressor",
+           "sized_cell"]
 
 SIZING_VERSION = "1"
 """Changes whenever an evaluation's measurements change, so that old cache entries are
@@ -323,3 +324,30 @@ def size_compressor(compressor, *, n_trials=30, seed=0, corners=None, delay_corn
                                   n_trials=n_trials, seed=seed, reference=reference,
                                   trials=tuple(trials), failed=tuple(failed),
                                   front=tuple(front))
+
+
+def least_energy_delay(points):
+    """The point of ``points`` with the least energy-delay product, its best compromise.
+
+    A compressor in a multiplier's tree sits on its critical path (delay) and switches on
+    every multiply (energy); area is the third objective of the search and is left to the
+    front. The delay is the worst one at the delay corner, the energy at the energy corner.
+
+    Parameters
+    ----------
+    points : sequence of CompressorPoint
+        A search's front, say; feasible points only.
+
+    Raises
+    ------
+    ValueError
+        If ``points`` is empty or holds an infeasible point.
+    """
+    points = tuple(points)
+    if not points or not all(isinstance(point, CompressorPoint) for point in points):
+        raise ValueError(f"points must be a non-empty sequence of CompressorPoint, not "
+                         f"{short_repr(points)}")
+    infeasible = [point.trial for point in points if not point.feasible]
+    if infeasible:
+        raise ValueError(f"points must all be feasible, not trials {infeasible}")
+    return min(points, key=lambda point: point.delay * point.energy)

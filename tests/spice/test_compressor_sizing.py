@@ -81,3 +81,19 @@ def test_a_trial_with_an_infinite_delay_is_infeasible_and_the_search_goes_on(mon
     assert len(result.trials) + len(result.failed) == 12
     assert result.front and all(point.feasible and point.widths["driver_nmos"] >= 400e-9
                                 for point in result.front)
+
+
+def _point(trial, delay, energy, errors=0):
+    return compressor_sizing.CompressorPoint(
+        compressor="acci1", widths=dict(X1), cell="CMP_acci1_X1", area=1e-11, delay=delay,
+        typical_delay=delay, energy=energy, leakage_power=1e-9,
+        function_errors={"tt_1v00_25c": errors}, trial=trial)
+
+
+def test_least_energy_delay_picks_the_smallest_product():
+    points = [_point(0, 2e-10, 1e-14), _point(1, 1e-10, 1.5e-14), _point(2, 3e-10, 0.6e-14)]
+    assert compressor_sizing.least_energy_delay(points).trial == 1
+    with pytest.raises(ValueError, match="points must be a non-empty sequence"):
+        compressor_sizing.least_energy_delay([])
+    with pytest.raises(ValueError, match=r"points must all be feasible, not trials \[3\]"):
+        compressor_sizing.least_energy_delay([_point(3, 1e-10, 1e-14, errors=2)])
