@@ -34,7 +34,7 @@ __all__ = ["FUNCTION_CORNERS", "OBJECTIVES", "CompressorPoint", "CompressorSizin
            "default_ranges", "evaluate_compressor", "least_energy_delay", "size_compressor",
            "sized_cell"]
 
-SIZING_VERSION = "1"
+SIZING_VERSION = "2"
 """Changes whenever an evaluation's measurements change, so that old cache entries are
 ignored."""
 _CACHE_KIND = "spice-sizing"
