@@ -6,7 +6,10 @@ For ``MacroSpec(rows=64, cols=8)`` with the exact and the log multiplier: ``ppa(
 ``macro_design(spec, storage="ff")`` (the weight array synthesized as flip-flops) and of
 ``storage="sram"`` (the hard 8T SRAM macro of :mod:`dcim.macro.sram`), then the storage
 area, its area per stored bit and its share, and the SRAM array's own split (bitcells, row
-periphery, column periphery, control). ``DCIM_BENCH_SRAM_MULTS=exact`` chooses multipliers.
+periphery, column periphery, control). ``DCIM_BENCH_SRAM_MULTS=exact`` chooses multipliers
+(empty for none: only the views). Last, the 64 x 8-word array's analytical views beside
+those from SPICE bitcell figures (``SramTechnology.from_bitcell(bitcell_figures(...))``, the
+8T cell with 64 rows at TT 1.0 V, 25 C and 0 C; cached, kind ``bitcell-char``).
 """
 
 import os
@@ -19,13 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dcim.flow import ppa  # noqa: E402
 from dcim.flow.design import macro_design  # noqa: E402
 from dcim.macro import MacroSpec  # noqa: E402
-from dcim.macro.sram import SramArraySpec, sram_views  # noqa: E402
+from dcim.macro.sram import SramArraySpec, SramTechnology, sram_views  # noqa: E402
 
 __all__ = ["main"]
 
 
 def main():
-    mults = os.environ.get("DCIM_BENCH_SRAM_MULTS", "exact,log").split(",")
+    mults = [mult for mult in os.environ.get("DCIM_BENCH_SRAM_MULTS", "exact,log").split(",")
+             if mult]
     header = (f"{'design':34}  {'storage':7}  {'area um2':>9}  {'storage um2':>11}  "
               f"{'um2/bit':>7}  {'share':>6}  {'arith um2':>9}  {'control um2':>11}  "
               f"{'delay ns':>8}  {'mW':>7}  {'pJ/MAC':>6}  {'s':>5}")
@@ -52,6 +56,39 @@ def main():
           f"{views.write_energy_pj:.3f} pJ/row; compute {views.compute_energy_per_bit_pj * 1e3:.3f}"
           f" fJ/bit/cycle; leakage {views.leakage_per_bit_w * 1e9:.2f} nW/bit, "
           f"{views.leakage_w * 1e6:.1f} uW in all")
+    _spice_views(views)
+
+
+_FIGURES = (("bitcell_area_um2", "bitcell um2", 1.0), ("area_um2", "area um2", 1.0),
+            ("read_delay_ns", "read ns", 1.0), ("write_delay_ns", "write ns", 1.0),
+            ("write_energy_pj", "write pJ/row", 1.0), ("read_energy_pj", "read pJ/row", 1.0),
+            ("compute_energy_per_bit_pj", "compute fJ/bit", 1e3),
+            ("leakage_per_bit_w", "leak nW/bit", 1e9), ("leakage_w", "leak uW", 1e6))
+
+
+def _spice_views(analytical):
+    from dcim.spice import Bitcell8T, Corner
+    from dcim.spice.array_figures import bitcell_figures
+
+    rows = analytical.spec.rows
+    columns = {"analytical": analytical}
+    for temp_c in (25.0, 0.0):
+        started = time.monotonic()
+        figures = bitcell_figures(Bitcell8T(), Corner("TT", 1.0, temp_c), rows=rows)
+        columns[f"spice {temp_c:g} C"] = sram_views(analytical.spec,
+                                                    SramTechnology.from_bitcell(figures))
+        print(f"\nbitcell figures at {temp_c:g} C: {time.monotonic() - started:.1f} s; "
+              f"bitline {figures.bitline_capacitance * 1e15:.2f} fF, read current "
+              f"{figures.read_current * 1e6:.1f} uA, read {figures.read_delay * 1e12:.1f} ps, "
+              f"write {figures.write_delay * 1e12:.1f} ps")
+    header = f"\n{'view':16}" + "".join(f"  {name:>13}" for name in columns) \
+        + f"  {'spice/analyt.':>13}"
+    print(header)
+    print("-" * (len(header) - 1))
+    for field, label, scale in _FIGURES:
+        values = [getattr(views, field) * scale for views in columns.values()]
+        print(f"{label:16}" + "".join(f"  {value:13.4g}" for value in values)
+              + f"  {values[1] / values[0]:13.3f}")
 
 
 if __name__ == "__main__":

@@ -38,14 +38,15 @@ FLOW_VERSION = "8"
 _KIND = re.compile(r"[a-z][a-z0-9-]*")
 _KEY = re.compile(r"[0-9a-f]{16,64}")
 CACHE_KINDS = ("synth", "timing", "power", "liberty", "macro-sim", "nn-model", "nn-check",
-               "spice-sizing", "verilog", "cell-char", "bit-failure", "failed")
+               "spice-sizing", "verilog", "cell-char", "bit-failure", "bitcell-char", "failed")
 """The folders dcim keeps in the cache: flow results, parsed and filtered Liberty files,
 compiled macro simulators, the trained weights of ``dcim.nn.tasks``' networks, the verdicts
 of ``dcim.nn.check_design``, the bitcell evaluations and yield checks of
 ``dcim.spice.sizing``, the Verilog written for specs (``dcim.flow.design``), the cell
 characterizations (NLDM tables) of ``dcim.spice.liberty_char``, the bit-failure estimates
-of ``dcim.spice.bit_failure``, and the kept work folders of failed synthesis runs. Only these
-are listed and cleared: whatever else is in the folder is not dcim's."""
+of ``dcim.spice.bit_failure``, the bitcell figures of ``dcim.spice.array_figures`` (the SPICE
+views of the SRAM array), and the kept work folders of failed synthesis runs. Only these are
+listed and cleared: whatever else is in the folder is not dcim's."""
 
 
 def cache_dir():

@@ -390,19 +390,19 @@ def _sram_group(spec):
     return SramArraySpec.for_columns(spec, column_group(spec))
 
 
-def _array_design(spec):
+def _array_design(spec, technology):
     """The hard SRAM array of a group of macro ``spec``'s columns as a block (see
-    :mod:`dcim.macro.sram`)."""
+    :mod:`dcim.macro.sram`), its views from ``technology``."""
     from ..macro.sram import sram_views
 
     array = _sram_group(spec)
     return FlowDesign(name=array.name, top=array.name,
                       verilog=lambda: _spec_verilog(
                           array, lambda: _amaranth_verilog(array.component(), array.name)),
-                      spec=array, macro=sram_views(array))
+                      spec=array, macro=sram_views(array, technology))
 
 
-def macro_design(spec, *, storage="sram"):
+def macro_design(spec, *, storage="sram", technology=None):
     """Macro ``spec`` as a flow design, its weight array as flip-flops or the SRAM macro.
 
     Parameters
@@ -419,13 +419,20 @@ def macro_design(spec, *, storage="sram"):
         energy every cycle, write energy per written column, and leakage. ``"ff"``: the
         array is synthesized as flip-flops (what a synthesis in one piece,
         ``hierarchical=False``, needs).
+    technology : SramTechnology or None
+        The SRAM array's technology (``storage="sram"`` only): ``None`` for the analytical
+        :data:`~dcim.macro.sram.FREEPDK45`; one made by
+        :meth:`~dcim.macro.sram.SramTechnology.from_bitcell` takes the array's bitcell
+        figures from SPICE. Another technology than the default adds its name to the
+        design's name.
 
     Raises
     ------
     TypeError
-        If ``spec`` is not a :class:`~dcim.macro.MacroSpec`.
+        If ``spec`` is not a :class:`~dcim.macro.MacroSpec` or ``technology`` not an
+        :class:`~dcim.macro.sram.SramTechnology`.
     ValueError
-        For an unknown ``storage``.
+        For an unknown ``storage``, or a ``technology`` with ``storage="ff"``.
     """
     from ..macro import MacroSpec
 
@@ -433,9 +440,19 @@ def macro_design(spec, *, storage="sram"):
         raise TypeError(f"spec must be a MacroSpec, not {spec!r}")
     if storage not in STORAGES:
         raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {storage!r}")
+    from ..macro.sram import FREEPDK45, SramTechnology
+
+    technology = FREEPDK45 if technology is None else technology
+    if not isinstance(technology, SramTechnology):
+        raise TypeError(f"technology must be an SramTechnology, not {technology!r}")
+    if storage == "ff" and technology != FREEPDK45:
+        raise ValueError(f"technology applies to storage 'sram' only, not to {storage!r}")
     design = _macro_design(spec)
     if storage == "ff":
         return design
+    name = f"{spec.name}_sram"
+    if technology != FREEPDK45:
+        name = f"{name}_{technology.name.replace('-', '_').replace('.', 'p')}"
     from dataclasses import replace
 
     from ..macro.blocks import ColumnSpec
@@ -443,10 +460,10 @@ def macro_design(spec, *, storage="sram"):
     # The hard columns take the flip-flop columns' place.
     column = ColumnSpec(spec).name
     return replace(
-        design, name=f"{spec.name}_sram",
+        design, name=name,
         block_verilog=lambda: _spec_verilog(spec, lambda: _sram_top_verilog(spec), "sram-top"),
         blocks=(*(block for block in design.blocks if block.name != column),
-                _array_design(spec)))
+                _array_design(spec, technology)))
 
 
 def _macro_design(spec):
@@ -494,7 +511,7 @@ def resolve_design(design, name=None, *, storage="sram"):
     TypeError
         If ``design`` is none of these.
     ValueError
-        For an unknown ``storage``.
+        For an unknown ``storage``, or a ``technology`` with ``storage="ff"``.
     """
     from ..arith import MultiplierSpec
     from ..eda.verilog import emit_verilog

@@ -39,10 +39,17 @@ The analytical model (FreePDK45 at 1.0 V, 25 C; every constant is a field of
 - **Leakage**: per 6T bit, the slope over bit count of OpenRAM's SPICE-characterized
   leakage of its FreePDK45 SRAMs; the 8T read stack adds leakage in proportion to its
   transistor width; the periphery leaks at the 6T array's leakage per um^2.
+
+:meth:`SramTechnology.from_bitcell` replaces the bitcell's part of this model by SPICE
+figures (:func:`dcim.spice.array_figures.bitcell_figures`): the cell's area, its measured
+bitline capacitance (hence the write and read energies), its read and write delays with the
+bitline load, and its leakage (the periphery's leakage density scaled by the same measured /
+analytical ratio, since it is the same transistors at the same corner). The word lines, the
+decoder, the control and the periphery's area stay analytical.
 """
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from amaranth.hdl import ClockSignal, Instance, Module, Value
 from amaranth.lib import wiring
@@ -50,12 +57,59 @@ from amaranth.lib.wiring import In
 
 from .macro import RegisterArray, array_signature
 
-__all__ = ["FREEPDK45", "PRODUCTS", "SramArraySpec", "SramInstance", "SramTechnology",
-           "SramViews", "array_pins", "check_lef", "column_group", "lef_text", "liberty_text",
-           "openram_area", "openram_organization", "sram_views"]
+__all__ = ["FREEPDK45", "PRODUCTS", "MeasuredBitcell", "SramArraySpec", "SramInstance",
+           "SramTechnology", "SramViews", "array_pins", "check_lef", "column_group", "lef_text",
+           "liberty_text", "openram_area", "openram_organization", "sram_views"]
 
 PRODUCTS = ("none", "nor", "and")
 """The local 1-bit product gate per bit: none, NOR2 (of inverted operands) or AND2."""
+
+
+@dataclass(frozen=True)
+class MeasuredBitcell:
+    """The array's bitcell as SPICE measured it (made by :meth:`SramTechnology.from_bitcell`).
+
+    Members
+    -------
+    source : str
+        What was measured: cell, corner and rows, for the views' notes.
+    rows : int
+        Cells per bitline in the measurement; delays are scaled linearly in the bitline
+        load for arrays of other row counts.
+    area_um2 : float
+        One cell.
+    read_delay_ns, write_delay_ns : float
+        With the bitline load of ``rows`` cells.
+    bitline_c_per_row_f : float
+        Measured bitline capacitance over ``rows``, farads.
+    sense_swing : float
+        Volts.
+    leakage_w : float
+        One cell in hold.
+    temp_c : float
+    """
+
+    source: str
+    rows: int
+    area_um2: float
+    read_delay_ns: float
+    write_delay_ns: float
+    bitline_c_per_row_f: float
+    sense_swing: float
+    leakage_w: float
+    temp_c: float
+
+    def __post_init__(self):
+        for name in ("area_um2", "read_delay_ns", "write_delay_ns", "bitline_c_per_row_f",
+                     "sense_swing", "leakage_w"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} of a measured bitcell must be a positive finite "
+                                 f"number, not {value!r}")
+        if isinstance(self.rows, bool) or not isinstance(self.rows, int) or self.rows < 1:
+            raise ValueError(f"rows of a measured bitcell must be a positive int, not "
+                             f"{self.rows!r}")
 
 
 @dataclass(frozen=True)
@@ -120,6 +174,52 @@ class SramTechnology:
     and2_um2: float = 1.064
     nor2_leakage_w: float = 21.2e-9
     and2_leakage_w: float = 25.8e-9
+    bitcell: MeasuredBitcell | None = None
+    """SPICE figures of the bitcell that replace the analytical ones; ``None`` for none."""
+
+    def __post_init__(self):
+        if self.bitcell is not None and not isinstance(self.bitcell, MeasuredBitcell):
+            raise TypeError(f"bitcell must be a MeasuredBitcell or None, not {self.bitcell!r}")
+
+    @classmethod
+    def from_bitcell(cls, figures, base=None):
+        """The technology ``base`` (default :data:`FREEPDK45`) with SPICE bitcell figures.
+
+        Parameters
+        ----------
+        figures : dcim.spice.array_figures.BitcellFigures
+            From :func:`~dcim.spice.array_figures.bitcell_figures`, best with the array's
+            row count (delays of other row counts are scaled linearly in the bitline load).
+        base : SramTechnology or None
+
+        Raises
+        ------
+        TypeError
+            If ``figures`` lacks a figure or ``base`` is not an :class:`SramTechnology`.
+        ValueError
+            If a figure is not a positive finite number.
+        """
+        base = FREEPDK45 if base is None else base
+        if not isinstance(base, SramTechnology):
+            raise TypeError(f"base must be an SramTechnology, not {base!r}")
+        try:
+            bitcell = MeasuredBitcell(
+                source=(f"{figures.cell} at {figures.process} {figures.vdd:g} V "
+                        f"{figures.temp_c:g} C, {figures.rows} rows"),
+                rows=figures.rows, area_um2=figures.area * 1e12,
+                read_delay_ns=figures.read_delay * 1e9,
+                write_delay_ns=figures.write_delay * 1e9,
+                bitline_c_per_row_f=figures.bitline_capacitance / figures.rows,
+                sense_swing=figures.sense_swing, leakage_w=figures.leakage_power,
+                temp_c=figures.temp_c)
+        except AttributeError as error:
+            raise TypeError(f"figures must be a dcim.spice BitcellFigures, not "
+                            f"{figures!r}") from error
+        # The name keys nothing by itself (synthesis keys on the Liberty text) but tells
+        # the views apart in reports.
+        name = (f"{base.name}-spice-{figures.process.lower()}-{figures.vdd:g}v-"
+                f"{figures.temp_c:g}c")
+        return replace(base, name=name, voltage=figures.vdd, bitcell=bitcell)
 
     @property
     def cell_6t_um2(self):
@@ -404,10 +504,13 @@ def sram_views(spec, technology=FREEPDK45):
         raise TypeError(f"technology must be an SramTechnology, not {technology!r}")
     t = technology
     rows, bits = spec.rows, spec.bits
+    measured = t.bitcell
     cell_width, cell_height = t.cell_8t
+    if measured is not None:
+        cell_height = measured.area_um2 / cell_width
     gate_area = {"none": 0.0, "nor": t.nor2_um2, "and": t.and2_um2}[spec.product]
     gate_leakage = {"none": 0.0, "nor": t.nor2_leakage_w, "and": t.and2_leakage_w}[spec.product]
-    bitcell = t.cell_8t_um2 + gate_area
+    bitcell = cell_width * cell_height + gate_area
     array = bitcell * rows * bits
     row_periphery = t.row_periphery_um2 * rows
     column_periphery = t.column_periphery_um2 * bits
@@ -419,17 +522,26 @@ def sram_views(spec, technology=FREEPDK45):
     wl_c = bits * (2 * t.gate_c_per_um * t.access_width_um + cell_width * t.wire_c_per_um)
     wl_r = t.wire_r_per_um * bits * cell_width
     wl_ns = 0.38 * wl_r * wl_c * 1e9
-    bl_c = rows * (t.drain_c + cell_height * t.wire_c_per_um)
-    # The cell current flows through access and pull-down in series: about half of I_on.
-    cell_current = t.on_current_per_um * t.access_width_um / 2
-    bl_ns = bl_c * 0.1 / cell_current * 1e9
     front_ns = t.fo4_ns * (t.control_stages + _decoder_stages(rows)) + wl_ns
-    write_ns = front_ns + 3 * t.fo4_ns
+    if measured is None:
+        swing = 0.1
+        bl_c = rows * (t.drain_c + cell_height * t.wire_c_per_um)
+        # The cell current flows through access and pull-down in series: about half of I_on.
+        cell_current = t.on_current_per_um * t.access_width_um / 2
+        bl_ns = bl_c * swing / cell_current * 1e9
+        # Write driver and the cell flipping (2 FO4), the compute port following (1 FO4).
+        write_ns = front_ns + 3 * t.fo4_ns
+    else:
+        swing = measured.sense_swing
+        bl_c = rows * measured.bitline_c_per_row_f
+        # The bitline's swing takes a time proportional to its load at the cell's current.
+        bl_ns = measured.read_delay_ns * rows / measured.rows
+        write_ns = front_ns + measured.write_delay_ns * rows / measured.rows + t.fo4_ns
     read_ns = front_ns + bl_ns + 3 * t.fo4_ns
 
     v2 = t.voltage ** 2
     write_pj = (wl_c + bits * bl_c) * v2 * 1e12
-    read_pj = (wl_c + bits * bl_c * 0.1 / t.voltage) * v2 * 1e12
+    read_pj = (wl_c + bits * bl_c * swing / t.voltage) * v2 * 1e12
     rwl_c = t.gate_c_per_um * t.read_width_um + cell_width * t.wire_c_per_um
     node_c = t.drain_c + cell_height * t.wire_c_per_um
     if spec.product != "none":
@@ -438,13 +550,21 @@ def sram_views(spec, technology=FREEPDK45):
     # product of two random bits (1 with probability 1/4) with probability 2 * 1/4 * 3/4.
     compute_pj = 0.5 * v2 * (0.5 * rwl_c + 0.375 * node_c) * 1e12
 
-    leakage_bit = t.leakage_6t_w * (1 + t.read_width_um / t.off_width_6t_um) + gate_leakage
+    cell_leakage = t.leakage_6t_w * (1 + t.read_width_um / t.off_width_6t_um)
     density = t.leakage_6t_w / t.cell_6t_um2
+    notes = ("analytical model of dcim.macro.sram (OpenRAM 1.2.48 FreePDK45 constants)",
+             f"{t.voltage:g} V, 25 C; compute energy at random bits")
+    if measured is not None:
+        density *= measured.leakage_w / cell_leakage
+        cell_leakage = measured.leakage_w
+        notes = (f"bitcell from SPICE ({measured.source}): area, bitline capacitance, read "
+                 f"and write delay, leakage; word lines and periphery analytical "
+                 f"(dcim.macro.sram)", f"{t.voltage:g} V, {measured.temp_c:g} C; compute "
+                 f"energy at random bits")
+    leakage_bit = cell_leakage + gate_leakage
     leakage = (leakage_bit * rows * bits
                + density * (row_periphery + column_periphery + t.control_area_um2))
     flops = spec.addr_width + bits + spec.cols
-    notes = ("analytical model of dcim.macro.sram (OpenRAM 1.2.48 FreePDK45 constants)",
-             f"{t.voltage:g} V, 25 C; compute energy at random bits")
     return SramViews(
         spec=spec, technology=t.name, voltage=t.voltage, bitcell_area_um2=bitcell,
         array_area_um2=array, row_periphery_um2=row_periphery,

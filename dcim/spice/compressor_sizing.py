@@ -18,6 +18,7 @@ objective, Optuna's constrained TPE and the Pareto front are there). Each trial 
   the number of outputs off their rail, feasible when 0.
 """
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from ..checks import check_int, short_repr
@@ -30,9 +31,10 @@ from .simulator import SimulationError
 from .study import Evaluation, EvaluationError, WidthRange, run_study
 
 __all__ = ["FUNCTION_CORNERS", "OBJECTIVES", "CompressorPoint", "CompressorSizingResult",
-           "default_ranges", "evaluate_compressor", "size_compressor", "sized_cell"]
+           "default_ranges", "evaluate_compressor", "least_energy_delay", "size_compressor",
+           "sized_cell"]
 
-SIZING_VERSION = "1"
+SIZING_VERSION = "2"
 """Changes whenever an evaluation's measurements change, so that old cache entries are
 ignored."""
 _CACHE_KIND = "spice-sizing"
@@ -124,7 +126,9 @@ class CompressorPoint:
 
     @property
     def feasible(self):
-        return not any(self.function_errors.values())
+        """Whether the cell computes its function everywhere and every output switches."""
+        return not any(self.function_errors.values()) and math.isfinite(self.delay) \
+            and math.isfinite(self.energy)
 
     def objectives(self):
         """The objectives in the search's units: um^2, ps, fJ."""
@@ -231,7 +235,8 @@ class CompressorSizingResult:
     trials : tuple of CompressorPoint
         Every evaluated trial, in order.
     failed : tuple of (int, dict, str)
-        Trials whose evaluation failed: number, widths, message.
+        Trials whose evaluation failed or that have an infinite delay or energy (an output
+        that never switches): number, widths, message.
     front : tuple of CompressorPoint
         The feasible Pareto front of area, delay and energy, by area.
     """
@@ -319,3 +324,30 @@ def size_compressor(compressor, *, n_trials=30, seed=0, corners=None, delay_corn
                                   n_trials=n_trials, seed=seed, reference=reference,
                                   trials=tuple(trials), failed=tuple(failed),
                                   front=tuple(front))
+
+
+def least_energy_delay(points):
+    """The point of ``points`` with the least energy-delay product, its best compromise.
+
+    A compressor in a multiplier's tree sits on its critical path (delay) and switches on
+    every multiply (energy); area is the third objective of the search and is left to the
+    front. The delay is the worst one at the delay corner, the energy at the energy corner.
+
+    Parameters
+    ----------
+    points : sequence of CompressorPoint
+        A search's front, say; feasible points only.
+
+    Raises
+    ------
+    ValueError
+        If ``points`` is empty or holds an infeasible point.
+    """
+    points = tuple(points)
+    if not points or not all(isinstance(point, CompressorPoint) for point in points):
+        raise ValueError(f"points must be a non-empty sequence of CompressorPoint, not "
+                         f"{short_repr(points)}")
+    infeasible = [point.trial for point in points if not point.feasible]
+    if infeasible:
+        raise ValueError(f"points must all be feasible, not trials {infeasible}")
+    return min(points, key=lambda point: point.delay * point.energy)

@@ -105,7 +105,8 @@ class Evaluation:
     Members
     -------
     objectives : mapping of str to float
-        One finite value per objective of the study, all minimized.
+        One value per objective of the study, all minimized; a non-finite one makes the
+        design infeasible.
     constraints : mapping of str to float
         Finite values; the design is feasible when every one is ``<= 0``.
     figures : mapping
@@ -192,17 +193,24 @@ def _quiet_optuna(optuna):
         optuna.logging.set_verbosity(verbosity)
 
 
-def _check_finite(kind, values, names=None):
+def _check_numbers(kind, values, names=None, *, finite=True):
     values = dict(values)
     if names is not None and set(values) != set(names):
         raise ValueError(f"the evaluation must return the {kind} {sorted(names)}, "
                          f"not {sorted(values)}")
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not math.isfinite(value):
-            raise ValueError(f"the evaluation's {kind[:-1]} {name!r} must be a finite number, "
+                or (finite and not math.isfinite(value)):
+            what = "a finite number" if finite else "a number"
+            raise ValueError(f"the evaluation's {kind[:-1]} {name!r} must be {what}, "
                              f"not {short_repr(value)}")
     return {name: float(value) for name, value in values.items()}
+
+
+def _unmeasured_objectives(values):
+    # A design whose output never switches has an infinite delay: a fact about the design
+    # (it is infeasible), not a defect of the evaluation, so the search goes on without it.
+    return [f"{name} = {value}" for name, value in values.items() if not math.isfinite(value)]
 
 
 def run_study(evaluate: Callable[[dict], Evaluation], ranges, objectives, *, n_trials: int,
@@ -214,7 +222,10 @@ def run_study(evaluate: Callable[[dict], Evaluation], ranges, objectives, *, n_t
     ----------
     evaluate : callable
         ``{name: width in metres} -> Evaluation``; it may raise :class:`EvaluationError` for a
-        design it cannot measure (the trial is recorded as failed).
+        design it cannot measure (the trial is recorded as failed). An objective that is
+        infinite or NaN (a delay of an output that never switches) makes the trial
+        infeasible: it is recorded as failed, with the objective named in its error, and is
+        never on the front.
     ranges : sequence of WidthRange
         The search space, one range per parameter, names unique.
     objectives : sequence of str
@@ -238,7 +249,7 @@ def run_study(evaluate: Callable[[dict], Evaluation], ranges, objectives, *, n_t
     ------
     ValueError, TypeError
         For a bad parameter (named in the message), or an evaluation returning other
-        objectives or non-finite values.
+        objectives, values that are not numbers, or non-finite constraints.
     """
     optuna = _optuna()
     if not callable(evaluate):
@@ -279,8 +290,14 @@ def run_study(evaluate: Callable[[dict], Evaluation], ranges, objectives, *, n_t
             raise
         if not isinstance(evaluation, Evaluation):
             raise TypeError(f"evaluate must return an Evaluation, not {short_repr(evaluation)}")
-        values = _check_finite("objectives", evaluation.objectives, objectives)
-        constraints = _check_finite("constraints", evaluation.constraints)
+        values = _check_numbers("objectives", evaluation.objectives, objectives,
+                                finite=False)
+        constraints = _check_numbers("constraints", evaluation.constraints)
+        unmeasured = _unmeasured_objectives(values)
+        if unmeasured:
+            reason = f"infeasible: objective {', '.join(unmeasured)}"
+            trial.set_user_attr("error", reason)
+            raise EvaluationError(reason)
         _set_constraints(trial, constraints)
         trial.set_user_attr("evaluation", json.dumps(
             {"objectives": values, "constraints": constraints, "figures": evaluation.figures},

@@ -100,7 +100,7 @@ def test_cache_clear_refuses_an_unknown_kind(cache_folder, capsys):
     error = capsys.readouterr().err
     assert code == 2
     assert ("kind must be one of synth, timing, power, liberty, macro-sim, nn-model, nn-check, "
-            "spice-sizing, verilog, cell-char, bit-failure, failed, "
+            "spice-sizing, verilog, cell-char, bit-failure, bitcell-char, failed, "
             "not '../synth'") in error
     assert (cache_folder / "synth").is_dir()
 

@@ -95,7 +95,7 @@ def test_unknown_kinds_are_refused_naming_the_choices(folder, kind):
     outside = folder.parent / "outside"
     outside.mkdir()
     message = ("kind must be one of synth, timing, power, liberty, macro-sim, nn-model, nn-check, "
-               "spice-sizing, verilog, cell-char, bit-failure, failed, "
+               "spice-sizing, verilog, cell-char, bit-failure, bitcell-char, failed, "
                f"not {kind!r}")
     for function in (cache.clear_cache, cache.cache_info, cache.cache_entries):
         with pytest.raises(ValueError, match=message.replace(".", r"\.")):

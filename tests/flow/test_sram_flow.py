@@ -9,7 +9,7 @@ from dcim.flow import analyze_power, check_orfs_export, export_orfs, ppa, synthe
 from dcim.flow.design import macro_design, resolve_design
 from dcim.flow.orfs import config_files
 from dcim.macro import MacroSpec
-from dcim.macro.sram import SramArraySpec, check_lef, sram_views
+from dcim.macro.sram import SramArraySpec, SramTechnology, check_lef, sram_views
 
 SPEC = MacroSpec(rows=2, cols=2, weight_bits=2, act_bits=2)
 ARRAY = SramArraySpec.for_macro(SPEC)
@@ -135,3 +135,29 @@ def test_orfs_export_with_the_array_macro(sram_macro, pdk_root, tmp_path):
     assert len(checks) == 3 and "without warnings" in checks[-1]
     lef = (tmp_path / "sram" / "macros" / f"{ARRAY.name}.lef").read_text()
     assert check_lef(lef, sram_views(ARRAY)) > 0
+
+
+def test_ppa_with_the_spice_views_of_the_array(pdk_root):
+    from dcim.spice import Bitcell8T, Corner
+    from dcim.spice.array_figures import bitcell_figures
+
+    spec = MacroSpec(rows=4, cols=2, weight_bits=2, act_bits=2)
+    array = SramArraySpec.for_macro(spec)
+    technology = SramTechnology.from_bitcell(bitcell_figures(Bitcell8T(), Corner(),
+                                                             rows=array.rows))
+    design = macro_design(spec, technology=technology)
+    views = sram_views(array, technology)
+    assert design.blocks[-1].macro == views and views != sram_views(array)
+    assert design.name.startswith(f"{spec.name}_sram_freepdk45_spice_tt")
+    report = ppa(design, pdk_root=pdk_root)
+    assert report.storage_area_per_bit_um2 == pytest.approx(views.area_um2 / views.bits)
+    assert report.power.checks["macros"][array.name]["leakage_w"] == pytest.approx(
+        views.leakage_w)
+    assert report.delay_ns > 0
+
+
+def test_a_technology_needs_sram_storage():
+    with pytest.raises(ValueError, match="technology applies to storage 'sram' only"):
+        macro_design(SPEC, storage="ff", technology=SramTechnology(name="other"))
+    with pytest.raises(TypeError, match="technology must be an SramTechnology, not 'x'"):
+        macro_design(SPEC, technology="x")

@@ -41,3 +41,17 @@ def test_bad_arguments(keyword, value):
 def test_sequential_cells_are_refused():
     with pytest.raises(ValueError, match="must be a combinational"):
         measure_cell(STANDARD_CELLS["DFF"])
+
+
+def test_energy_and_delay_have_converged_in_the_step(monkeypatch):
+    # A fast cell is where a coarse step shows: a fixed 10 ps step limit measured INV_X1
+    # 4.6 % fast and its energy 1.7 % low against a 0.2 ps one.
+    from dcim.spice import cell_measure
+    from dcim.spice.library import LIBRARY_CELLS
+
+    cell = LIBRARY_CELLS["INV_X1"]
+    measured = measure_cell(cell)
+    monkeypatch.setattr(cell_measure, "_STEPS_PER_SLEW", 100)
+    fine = measure_cell(cell)
+    assert measured.mean_energy == pytest.approx(fine.mean_energy, rel=0.01)
+    assert measured.worst_delay == pytest.approx(fine.worst_delay, rel=0.01)

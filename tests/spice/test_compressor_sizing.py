@@ -1,6 +1,8 @@
+import math
+
 import pytest
 
-from dcim.spice import Corner
+from dcim.spice import Corner, compressor_sizing
 from dcim.spice.compressor_sizing import (
     FUNCTION_CORNERS,
     OBJECTIVES,
@@ -58,3 +60,40 @@ def test_search_front_is_feasible_and_reruns_from_the_cache():
     again = size_compressor("half_adder", **options)
     assert again.simulations == 0
     assert [point.widths for point in again.front] == [point.widths for point in result.front]
+
+
+def test_a_trial_with_an_infinite_delay_is_infeasible_and_the_search_goes_on(monkeypatch):
+    # Stands in for a sizing whose output never switches at the slow corner; before the fix
+    # this aborted the whole search with "must be a finite number, not inf".
+    def evaluate(compressor, widths, **options):
+        weak = widths["driver_nmos"] < 400e-9
+        return compressor_sizing.CompressorPoint(
+            compressor="acci1", widths=dict(widths), cell="CMP_acci1_sized",
+            area=widths["driver_nmos"] * 1e-6, delay=math.inf if weak else 1e-20 / widths[
+                "driver_nmos"], typical_delay=1e-11, energy=1e-15, leakage_power=1e-9,
+            function_errors={"tt_1v00_25c": 0}, simulations=1)
+
+    monkeypatch.setattr(compressor_sizing, "evaluate_compressor", evaluate)
+    result = size_compressor("acci1", n_trials=12, seed=0)
+    weak = [failure for failure in result.failed if failure[1]["driver_nmos"] < 400e-9]
+    assert weak and all(message == "infeasible: objective delay_ps = inf"
+                        for _, _, message in weak)
+    assert len(result.trials) + len(result.failed) == 12
+    assert result.front and all(point.feasible and point.widths["driver_nmos"] >= 400e-9
+                                for point in result.front)
+
+
+def _point(trial, delay, energy, errors=0):
+    return compressor_sizing.CompressorPoint(
+        compressor="acci1", widths=dict(X1), cell="CMP_acci1_X1", area=1e-11, delay=delay,
+        typical_delay=delay, energy=energy, leakage_power=1e-9,
+        function_errors={"tt_1v00_25c": errors}, trial=trial)
+
+
+def test_least_energy_delay_picks_the_smallest_product():
+    points = [_point(0, 2e-10, 1e-14), _point(1, 1e-10, 1.5e-14), _point(2, 3e-10, 0.6e-14)]
+    assert compressor_sizing.least_energy_delay(points).trial == 1
+    with pytest.raises(ValueError, match="points must be a non-empty sequence"):
+        compressor_sizing.least_energy_delay([])
+    with pytest.raises(ValueError, match=r"points must all be feasible, not trials \[3\]"):
+        compressor_sizing.least_energy_delay([_point(3, 1e-10, 1e-14, errors=2)])

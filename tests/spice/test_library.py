@@ -71,6 +71,33 @@ def test_compressor_cells_are_kept_in_synthesis_and_compute_right(build):
     assert cell not in plain.cells
 
 
+# A sizing off the X1 defaults (the inner stages at the X1 drivers' widths, as
+# size_compressor's front has them): it must be this cell that synthesis places.
+SIZED_WIDTHS = {"inner_nmos": 415e-9, "inner_pmos": 630e-9, "driver_nmos": 600e-9,
+                "driver_pmos": 900e-9}
+
+
+@pytest.mark.slow
+def test_a_sized_compressor_cell_reaches_the_netlist_and_computes_right(tmp_path):
+    from dcim.spice.compressor_cells import compressor_cell
+    from dcim.spice.compressor_sizing import sized_cell
+
+    cell = sized_cell("acci1", SIZED_WIDTHS)
+    default = compressor_cell("acci1")
+    assert cell.area > default.area and cell.subcircuit() != default.subcircuit()
+    name = compressor_cell_name("acci1")
+    sized = build_pdk(tmp_path, grid=GRID, cells={name: LIBRARY_CELLS[name] for name in SMALL},
+                      extra_cells={name: cell}, name="sized45")
+    library = sized.pdk.library("typ")
+    assert library.cells[name].area == pytest.approx(cell.area * 1e12, rel=1e-3)
+    report = synthesize(compressor_multiplier(APPROX, ["acci1"]), pdk=sized.pdk)
+    assert report.cells[name] > 0 and f"{name} " in report.netlist
+    module = json.loads(report.netlist_json_path.read_text())["modules"][report.top]
+    a, b = np.meshgrid(np.arange(256), np.arange(256))
+    got = MappedNetlist(module, library).simulate({"a": a.ravel(), "b": b.ravel()})["p"]
+    assert np.array_equal(got, APPROX.model(a.ravel(), b.ravel()))
+
+
 @pytest.mark.slow
 def test_compare_libraries_gives_both_sides(build, pdk_root):
     comparison = compare_libraries(MultiplierSpec(4), build.pdk, pdk_root=pdk_root)

@@ -91,9 +91,36 @@ def test_run_study_rejects_bad_parameters():
         run_study(None, RANGES, objectives, n_trials=1, seed=0)
 
 
-def test_non_finite_objective_is_an_error():
+def test_non_finite_objective_makes_the_trial_infeasible_not_the_search_fail():
     def evaluate(widths):
-        return Evaluation(objectives={"size": math.inf}, constraints={})
+        a = round(widths["a"] * 1e9)
+        # Narrow designs "never switch": their delay is infinite.
+        delay = math.inf if a < 200 else 1e4 / a
+        return Evaluation(objectives={"size": a, "delay": delay}, constraints={})
 
-    with pytest.raises(ValueError, match="objective 'size' must be a finite number, not inf"):
+    result = run_study(evaluate, RANGES, ("size", "delay"), n_trials=12, seed=1,
+                       enqueue=({"a": 90e-9, "b": 90e-9}, {"a": 250e-9, "b": 90e-9}))
+    assert len(result.trials) == 12
+    narrow = [trial for trial in result.trials if trial.widths["a"] < 200e-9]
+    assert narrow
+    for trial in narrow:
+        assert not trial.feasible and trial.evaluation is None
+        assert trial.error == "infeasible: objective delay = inf"
+    assert result.front
+    assert all(point.widths["a"] >= 200e-9 for point in result.front)
+
+
+def test_objective_that_is_not_a_number_is_an_error():
+    def evaluate(widths):
+        return Evaluation(objectives={"size": "small"}, constraints={})
+
+    with pytest.raises(ValueError, match="objective 'size' must be a number, not 'small'"):
+        run_study(evaluate, RANGES, ("size",), n_trials=1, seed=0)
+
+
+def test_non_finite_constraint_is_an_error():
+    def evaluate(widths):
+        return Evaluation(objectives={"size": 1.0}, constraints={"margin": math.nan})
+
+    with pytest.raises(ValueError, match="constraint 'margin' must be a finite number, not nan"):
         run_study(evaluate, RANGES, ("size",), n_trials=1, seed=0)
