@@ -239,9 +239,11 @@ def test_tcl_port_names_are_refused_not_quoted(name):
 
 def test_verilog_is_kept_across_processes_under_the_spec_and_dcims_source(my42, own_cache,
                                                                            monkeypatch):
+    from dcim.arith.multiplier import registries_are_built_in
     from dcim.eda import verilog
     from dcim.flow import design
 
+    assert registries_are_built_in(), "an earlier test left a compressor or kind registered"
     spec = MultiplierSpec(4, kind="exact")
     design._VERILOG_MEMO.clear()  # earlier tests of this process wrote it
     text = resolve_design(spec).verilog()
