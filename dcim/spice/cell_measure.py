@@ -25,7 +25,7 @@ from .cells import Cell
 from .corners import Corner
 from .simulator import run_deck
 
-__all__ = ["DEFAULT_LOAD", "DEFAULT_SLEW", "CellMeasurement", "measure_cell"]
+__all__ = ["DEFAULT_LOAD", "DEFAULT_SLEW", "CellMeasurement", "crossing_time", "measure_cell"]
 
 DEFAULT_LOAD = 2e-15
 """Output load, farads: about two X1 inverter inputs of FreePDK45."""
@@ -90,7 +90,9 @@ def _check_positive(name, value, high, unit):
     return float(value)
 
 
-def _crossing(time, signal, level, start, rising):
+def crossing_time(time, signal, level, start, rising):
+    """When ``signal`` first crosses ``level`` after ``start`` (rising or falling), linearly
+    interpolated between the two samples around it; ``inf`` if it never does."""
     after = time >= start
     t, v = time[after], signal[after]
     above = v >= level
@@ -175,7 +177,7 @@ def measure_cell(cell, corner=None, *, load=DEFAULT_LOAD, slew=DEFAULT_SLEW):
                 if expected[row, before] == expected[row, after]:
                     continue
                 rising = bool(expected[row, after])
-                crossing = _crossing(time, vectors[f"o{copy}_{pin}".lower()], vdd / 2,
+                crossing = crossing_time(time, vectors[f"o{copy}_{pin}".lower()], vdd / 2,
                                      start, rising)
                 delay = crossing - (start + slew / 2)
                 delays.append(delay)

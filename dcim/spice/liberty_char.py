@@ -85,6 +85,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..eda import cache
+from .cell_measure import crossing_time
 from .cells import Cell
 from .corners import Corner
 from .simulator import run_deck
@@ -437,22 +438,13 @@ def timing_deck(cell, corner, grid, copies, subcircuit):
     return "\n".join(lines) + "\n", rise_at, window
 
 
-def _crossing(time, signal, level, start, rising):
-    after = time >= start
-    t, v = time[after], signal[after]
-    above = v >= level
-    index = np.flatnonzero((above[1:] != above[:-1]) & (above[1:] == rising))
-    if not index.size:
-        return math.inf
-    i = index[0]
-    return float(t[i] + (level - v[i]) * (t[i + 1] - t[i]) / (v[i + 1] - v[i]))
 
 
 def _edge(time, signal, start, rising, vdd):
     """Times of the 50 % crossing and the 30-70 % transition of an output edge after start."""
-    middle = _crossing(time, signal, 0.5 * vdd, start, rising)
-    first = _crossing(time, signal, (0.3 if rising else 0.7) * vdd, start, rising)
-    last = _crossing(time, signal, (0.7 if rising else 0.3) * vdd, start, rising)
+    middle = crossing_time(time, signal, 0.5 * vdd, start, rising)
+    first = crossing_time(time, signal, (0.3 if rising else 0.7) * vdd, start, rising)
+    last = crossing_time(time, signal, (0.7 if rising else 0.3) * vdd, start, rising)
     return middle, last - first
 
 
@@ -501,7 +493,7 @@ def _screen(cell, corner, grid, subcircuit, arcs):
             for edge_start, input_rises in ((rise_at, True), (rise_at + window, False)):
                 for pin, direction in changes.items():
                     rising = (direction > 0) == input_rises
-                    middle = _crossing(time_axis, vectors[f"o{index}_{pin}".lower()],
+                    middle = crossing_time(time_axis, vectors[f"o{index}_{pin}".lower()],
                                        vdd / 2, edge_start, rising)
                     key = (toggled, pin, rising)
                     if key not in worst or middle - edge_start > worst[key][0]:
@@ -749,11 +741,11 @@ def _constraints(cell, corner, grid, subcircuit, data):
             q = vectors[f"o{index}_{q_pin}".lower()]
             settled = (float(np.interp(edge + 0.45 * period, time_axis, q)) > vdd / 2) == new
             if kind == "setup":
-                delay = _crossing(time_axis, q, vdd / 2, edge, bool(new)) - (edge + ramp / 2)
+                delay = crossing_time(time_axis, q, vdd / 2, edge, bool(new)) - (edge + ramp / 2)
                 found[(kind, new)].append((offset, settled, delay))
             else:
                 # No 50 % crossing away from the captured value late in the cycle.
-                away = _crossing(time_axis, q, vdd / 2, edge + window, not new)
+                away = crossing_time(time_axis, q, vdd / 2, edge + window, not new)
                 found[(kind, new)].append((offset, settled and not math.isfinite(away), 0.0))
         return found
 
