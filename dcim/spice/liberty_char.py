@@ -438,8 +438,6 @@ def timing_deck(cell, corner, grid, copies, subcircuit):
     return "\n".join(lines) + "\n", rise_at, window
 
 
-
-
 def _edge(time, signal, start, rising, vdd):
     """Times of the 50 % crossing and the 30-70 % transition of an output edge after start."""
     middle = crossing_time(time, signal, 0.5 * vdd, start, rising)
