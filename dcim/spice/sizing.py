@@ -647,9 +647,10 @@ def verify_yield(point, *, margins=("hold_snm", "read_snm"), constraints=None, s
         stored = cache.load(_CACHE_KIND, key)
         if stored is None:
             batch = _BATCHES[margin]
+            # Clipped inside the margins' range: the sampler's widest presample reaches it.
             limit_state = mismatch_limit_state(
                 functools.partial(batch, cell, worst.corner), cell.transistors,
-                model=constraints.mismatch)
+                model=constraints.mismatch, shift_limit=0.45 * worst.corner.vdd)
             estimate = importance_sampling(limit_state, len(cell.transistors), seed=seed,
                                            target_rse=target_rse,
                                            max_simulations=max_simulations)

@@ -101,3 +101,24 @@ def test_the_limit_state_adapter_checks_its_arguments():
         mismatch_limit_state(np.sum, CELL, model=1.2)
     with pytest.raises(ValueError, match="threshold must be a finite number"):
         mismatch_limit_state(np.sum, CELL, threshold=math.nan)
+
+
+def test_limit_state_clips_shifts_to_the_limit_given():
+    seen = []
+
+    def margin(shifts):
+        seen.append(np.asarray(shifts))
+        return np.zeros(len(shifts))
+
+    transistors = CELL
+    far = np.full((2, len(transistors)), 40.0)  # some 40 sigma out: volts of shift
+    mismatch_limit_state(margin, transistors)(far)
+    assert np.abs(seen[-1]).max() > 0.45
+    mismatch_limit_state(margin, transistors, shift_limit=0.45)(far)
+    assert np.abs(seen[-1]).max() == pytest.approx(0.45)
+    near = np.full((1, len(transistors)), 0.5)
+    mismatch_limit_state(margin, transistors, shift_limit=0.45)(near)
+    assert np.array_equal(seen[-1], MismatchModel().vt_shifts(transistors, near))
+    for bad in (0.0, -1.0, float("nan"), True, "0.4"):
+        with pytest.raises(ValueError, match="shift_limit must be a positive number of volts"):
+            mismatch_limit_state(margin, transistors, shift_limit=bad)
