@@ -46,7 +46,7 @@ from ..eda import cache
 from .bitcell import BITCELLS, Bitcell6T, Bitcell8T
 from .corners import PROCESSES, Corner
 from .margins import hold_snm_batch, read_snm_batch, write_margin_batch
-from .variation import MismatchModel
+from .variation import MismatchModel, mismatch_limit_state
 from .yield_estimation import equivalent_sigma, find_shift_point, importance_sampling
 
 __all__ = ["BIT_FAILURE_VERSION", "MODES", "BitFailure", "FailureCriteria", "ModeFailure",
@@ -381,16 +381,10 @@ def _binomial_rse(failures, samples):
 
 
 def _cell_limit_state(cell, corner, mode, criteria, mismatch):
-    sigmas = mismatch.sigmas(cell.transistors)
-    limit = _SHIFT_LIMIT * corner.vdd
-    margin = _MARGINS[mode]
-    threshold = criteria.minimum(mode)
-
-    def limit_state(z):
-        shifts = np.clip(np.asarray(z, dtype=float) * sigmas, -limit, limit)
-        return margin(cell, corner, shifts) - threshold
-
-    return limit_state
+    return mismatch_limit_state(functools.partial(_MARGINS[mode], cell, corner),
+                                cell.transistors, model=mismatch,
+                                threshold=criteria.minimum(mode),
+                                shift_limit=_SHIFT_LIMIT * corner.vdd)
 
 
 @functools.cache
