@@ -13,8 +13,8 @@ so that one ngspice run measures many table entries (long decks are split into c
 :data:`MAX_COPIES_PER_DECK` copies); :func:`~dcim.spice.simulator.run_deck` runs it, and the
 measurements are read from each copy's waveforms. Results are cached by content (kind
 ``"cell-char"`` of :mod:`dcim.eda.cache`): the key holds the whole netlist the simulator sees
-(parasitics included), the corner, the model cards' text, the grid and
-:data:`CHARACTERIZATION_VERSION`.
+(parasitics included), the corner, the model cards' text, the grid, the simulator's
+options and step limit, and :data:`CHARACTERIZATION_VERSION`.
 
 Conventions (those of Nangate45, so the two libraries compare directly)
 ---------------------------------------------------------------------
