@@ -30,7 +30,14 @@ from .bit_failure import (
 )
 from .bitcell import BITCELLS, Bitcell, Bitcell6T, Bitcell8T, Transistor
 from .characterize import CellReport, characterize
-from .corners import PROCESSES, Corner, ModelsNotFoundError, model_folder, standard_corners
+from .corners import (
+    PROCESSES,
+    Corner,
+    ModelsNotFoundError,
+    model_folder,
+    resolve_corner,
+    standard_corners,
+)
 from .liberty_char import CharacterizedCell, TableGrid, TimingArc, characterize_cell
 from .liberty_writer import liberty_text, write_liberty
 from .library import (
@@ -63,6 +70,7 @@ __all__ = ["BITCELLS", "DEFAULT_A_VT_MV_UM", "LIBRARY_CELLS", "PROCESSES", "BitF
            "characterize", "characterize_cell", "compare_libraries", "compressor_multiplier",
            "equivalent_sigma", "failure_probability", "find_ngspice_library", "find_shift_point",
            "hold_snm_batch", "importance_sampling", "liberty_text", "mismatch_limit_state",
-           "model_folder", "monte_carlo", "read_snm_batch", "run_deck", "standard_corners",
+           "model_folder", "monte_carlo", "read_snm_batch", "resolve_corner", "run_deck",
+           "standard_corners",
            "write_liberty",
            "write_margin_batch"]

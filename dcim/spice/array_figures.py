@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 from ..checks import check_int
 from ..eda import cache
 from .bitcell import Bitcell6T, Bitcell8T
-from .characterize import _corner_of, characterize
+from .characterize import characterize
+from .corners import resolve_corner
 from .sizing import bitcell_area
 
 __all__ = ["FIGURES_VERSION", "BitcellFigures", "bitcell_figures"]
@@ -114,7 +115,7 @@ def bitcell_figures(cell=None, corner="TT", *, rows=64, vdd=None, temp_c=None,
     cell = Bitcell8T() if cell is None else cell
     if not isinstance(cell, Bitcell6T | Bitcell8T):
         raise ValueError(f"cell must be a Bitcell6T or Bitcell8T, not {cell!r}")
-    corner = _corner_of(corner, vdd, temp_c)
+    corner = resolve_corner(corner, vdd, temp_c)
     rows = check_int("rows", rows, 1, 1024)
     key = cache.cache_key(step="bitcell-figures", version=FIGURES_VERSION,
                           netlist=cell.subcircuit(), corner=asdict(corner), rows=rows,

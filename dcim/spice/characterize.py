@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .bitcell import Bitcell
-from .corners import Corner
+from .corners import Corner, resolve_corner
 from .margins import hold_snm_batch, read_snm_batch, write_margin_batch
 from .simulator import run_deck
 
@@ -73,15 +73,6 @@ class CellReport:
     def as_dict(self):
         """Return the report as plain data (the corner as its process, vdd and temp_c)."""
         return asdict(self)
-
-
-def _corner_of(corner, vdd, temp_c):
-    if isinstance(corner, str):
-        corner = Corner(corner)
-    elif not isinstance(corner, Corner):
-        raise ValueError(f"corner must be a process name or a dcim.spice.Corner, not {corner!r}")
-    return Corner(corner.process, corner.vdd if vdd is None else vdd,
-                  corner.temp_c if temp_c is None else temp_c)
 
 
 def _static_currents(cell, corner):
@@ -217,7 +208,7 @@ def characterize(cell, corner="TT", *, vdd=None, temp_c=None, rows=64, sense_swi
     if not isinstance(cell, Bitcell):
         raise ValueError(f"cell must be a dcim.spice bitcell (Bitcell6T, Bitcell8T), "
                          f"not {cell!r}")
-    corner = _corner_of(corner, vdd, temp_c)
+    corner = resolve_corner(corner, vdd, temp_c)
     if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= 1024:
         raise ValueError(f"rows must be an integer from 1 to 1024, not {rows!r}")
     if isinstance(sense_swing, bool) or not isinstance(sense_swing, int | float) \

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["PROCESSES", "Corner", "ModelsNotFoundError", "model_folder", "standard_corners"]
+__all__ = ["PROCESSES", "Corner", "ModelsNotFoundError", "model_folder", "resolve_corner",
+           "standard_corners"]
 
 MODELS_VARIABLE = "DCIM_SPICE_MODELS"
 _DESCRIPTION = Path(__file__).with_name("corners.toml")
@@ -114,6 +115,25 @@ class Corner:
         nmos, pmos = self.model_cards()
         # Quoted: the path may hold spaces. The cards set tnom = 27 C themselves.
         return [f'.include "{nmos}"', f'.include "{pmos}"', f".temp {self.temp_c:g}"]
+
+
+def resolve_corner(corner, vdd=None, temp_c=None):
+    """The :class:`Corner` that a ``corner=..., vdd=..., temp_c=...`` call means.
+
+    ``corner`` is a process name (``"SS"``, at its nominal supply and temperature) or a
+    :class:`Corner`; ``vdd`` and ``temp_c``, when given, replace its supply and temperature.
+
+    Raises
+    ------
+    ValueError
+        If ``corner`` is neither, or the resulting corner is invalid.
+    """
+    if isinstance(corner, str):
+        corner = Corner(corner)
+    elif not isinstance(corner, Corner):
+        raise ValueError(f"corner must be a process name or a dcim.spice.Corner, not {corner!r}")
+    return Corner(corner.process, corner.vdd if vdd is None else vdd,
+                  corner.temp_c if temp_c is None else temp_c)
 
 
 def standard_corners(processes=("TT", "FF", "SS")):

@@ -1,6 +1,13 @@
 import pytest
 
-from dcim.spice import PROCESSES, Corner, ModelsNotFoundError, model_folder, standard_corners
+from dcim.spice import (
+    PROCESSES,
+    Corner,
+    ModelsNotFoundError,
+    model_folder,
+    resolve_corner,
+    standard_corners,
+)
 
 
 def test_processes_from_the_description():
@@ -48,3 +55,13 @@ def test_model_folder_from_configuration(monkeypatch, tmp_path):
     monkeypatch.setenv("DCIM_SPICE_MODELS", str(tmp_path))
     with pytest.raises(ModelsNotFoundError, match="DCIM_SPICE_MODELS=.*run scripts/setup.sh"):
         model_folder()
+
+
+def test_resolve_corner_takes_a_process_name_or_a_corner_and_overrides():
+    assert resolve_corner("SS") == Corner("SS")
+    assert resolve_corner("FF", vdd=0.9) == Corner("FF", 0.9, 25.0)
+    assert resolve_corner(Corner("TT", 1.1, 0.0), temp_c=100) == Corner("TT", 1.1, 100.0)
+    with pytest.raises(ValueError, match="corner must be"):
+        resolve_corner(1.0)
+    with pytest.raises(ValueError, match="vdd"):
+        resolve_corner("TT", vdd=5.0)
