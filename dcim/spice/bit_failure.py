@@ -45,7 +45,12 @@ from ..checks import check_int, short_repr
 from ..eda import cache
 from .bitcell import BITCELLS, Bitcell6T, Bitcell8T
 from .corners import PROCESSES, Corner
-from .margins import hold_snm_batch, read_snm_batch, write_margin_batch
+from .margins import (
+    hold_snm_batch,
+    read_snm_batch,
+    sampler_shift_limit,
+    write_margin_batch,
+)
 from .variation import MismatchModel, mismatch_limit_state
 from .yield_estimation import equivalent_sigma, find_shift_point, importance_sampling
 
@@ -63,9 +68,6 @@ MODES = ("hold", "read", "write")
 _MARGINS = {"hold": hold_snm_batch, "read": read_snm_batch, "write": write_margin_batch}
 _SAME_REGION = math.cos(math.radians(25))
 """Shift points closer in angle than this belong to one failure region (as in the search)."""
-_SHIFT_LIMIT = 0.45
-"""Threshold shifts are clipped to this fraction of the supply, inside the margins' limit of
-half of it: only samples some 20 sigma out reach it, whose weight is nil."""
 _DESCENT = 400
 """Evaluations for the search's rays and HLRF iterations, besides its presampling."""
 
@@ -384,7 +386,7 @@ def _cell_limit_state(cell, corner, mode, criteria, mismatch):
     return mismatch_limit_state(functools.partial(_MARGINS[mode], cell, corner),
                                 cell.transistors, model=mismatch,
                                 threshold=criteria.minimum(mode),
-                                shift_limit=_SHIFT_LIMIT * corner.vdd)
+                                shift_limit=sampler_shift_limit(corner))
 
 
 @functools.cache

@@ -32,7 +32,20 @@ import numpy as np
 from .corners import Corner
 from .simulator import SimulationError, run_deck
 
-__all__ = ["butterfly_snm", "hold_snm_batch", "read_snm_batch", "write_margin_batch"]
+__all__ = ["MAX_SHIFT_FRACTION", "butterfly_snm", "hold_snm_batch", "read_snm_batch",
+           "sampler_shift_limit", "write_margin_batch"]
+
+MAX_SHIFT_FRACTION = 0.5
+"""The batches refuse threshold shifts beyond this fraction of the supply."""
+_SAMPLER_SHIFT_FRACTION = 0.45
+
+
+def sampler_shift_limit(corner):
+    """Volts to clip a yield sampler's threshold shifts to at ``corner`` (for
+    :func:`~dcim.spice.variation.mismatch_limit_state`'s ``shift_limit``): 0.45 of the supply,
+    inside the :data:`MAX_SHIFT_FRACTION` the batches accept. Only samples some 20 sigma out
+    (an importance sampler's widening presample) reach it, and their weight is nil."""
+    return _SAMPLER_SHIFT_FRACTION * corner.vdd
 
 # DC sweep steps over 0..VDD. ngspice's time is almost all in the sweep's points (each one
 # evaluates every transistor of the deck), so the sweep is coarse, 20 mV at 1 V, and the curves
@@ -81,8 +94,9 @@ def _check_batch(cell, corner, vt_shifts):
     if shifts.ndim != 2 or shifts.shape[1] != count or shifts.shape[0] == 0:
         raise ValueError(f"vt_shifts must be an array of shape (n_samples, {count}), one column "
                          f"per transistor {cell.transistor_names}, not {shifts.shape}")
-    if not np.all(np.isfinite(shifts)) or np.max(np.abs(shifts)) > 0.5 * corner.vdd:
-        raise ValueError(f"vt_shifts must be finite and within +-{0.5 * corner.vdd:g} V, "
+    largest = MAX_SHIFT_FRACTION * corner.vdd
+    if not np.all(np.isfinite(shifts)) or np.max(np.abs(shifts)) > largest:
+        raise ValueError(f"vt_shifts must be finite and within +-{largest:g} V, "
                          f"not up to {float(np.max(np.abs(shifts))):g} V")
     return shifts
 

@@ -51,7 +51,12 @@ from ..eda import cache
 from .bitcell import BITCELLS, Bitcell, Bitcell6T, Bitcell8T
 from .characterize import characterize
 from .corners import Corner
-from .margins import hold_snm_batch, read_snm_batch, write_margin_batch
+from .margins import (
+    hold_snm_batch,
+    read_snm_batch,
+    sampler_shift_limit,
+    write_margin_batch,
+)
 from .simulator import SimulationError
 from .study import Evaluation, EvaluationError, WidthRange, run_study
 from .variation import MismatchModel, mismatch_limit_state
@@ -647,10 +652,9 @@ def verify_yield(point, *, margins=("hold_snm", "read_snm"), constraints=None, s
         stored = cache.load(_CACHE_KIND, key)
         if stored is None:
             batch = _BATCHES[margin]
-            # Clipped inside the margins' range: the sampler's widest presample reaches it.
             limit_state = mismatch_limit_state(
                 functools.partial(batch, cell, worst.corner), cell.transistors,
-                model=constraints.mismatch, shift_limit=0.45 * worst.corner.vdd)
+                model=constraints.mismatch, shift_limit=sampler_shift_limit(worst.corner))
             estimate = importance_sampling(limit_state, len(cell.transistors), seed=seed,
                                            target_rse=target_rse,
                                            max_simulations=max_simulations)
