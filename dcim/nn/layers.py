@@ -179,9 +179,10 @@ class DCiMLayer(nn.Module):
                                                act_bits=act_bits, act_signed=act_signed)
         act_scale = self._check_scale(act_scale)
         self.register_buffer("act_scale", torch.tensor(act_scale, dtype=torch.float32))
-        self.faults = self._check_faults(faults)
         self._prepared = None
         self._prepared_key = None
+        self._prepared_source = None
+        self.faults = faults
         self.noise_seed = self.design.seed if isinstance(self.design, AnalogCiM) else None
         self._noise = None
 
@@ -206,11 +207,20 @@ class DCiMLayer(nn.Module):
                              f"not {short_repr(act_scale)}")
         return float(act_scale)
 
+    @property
+    def faults(self):
+        """The stored weights' bit errors (:class:`~dcim.nn.WeightFaults`), or ``None``."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults):
+        self._faults = self._check_faults(faults)
+        self._prepared_key = None
+
     def set_faults(self, faults):
         """Store the weights with other bit errors (``None`` for none): the next call
-        quantizes them again and draws the new faults."""
-        self.faults = self._check_faults(faults)
-        self._prepared_key = None
+        quantizes them again and draws the new faults. The same as assigning ``faults``."""
+        self.faults = faults
 
     @staticmethod
     def _check_faults(faults):
@@ -252,10 +262,16 @@ class DCiMLayer(nn.Module):
         return torch.clamp(weight / view, -q, q)
 
     def _prepared_weights(self):
-        """``(w_int, [PreparedWeights per group])``, rebuilt only when the weights change."""
+        """``(w_int, [PreparedWeights per group], scale)``, rebuilt only when the weights change.
+
+        Whether they changed is judged on their values, against a copy kept with the prepared
+        weights: ``weight._version`` misses writes through ``weight.data``, which has a version
+        counter of its own. The comparison costs one pass over the weights per call, little
+        beside the emulated products.
+        """
         weight = self.weight
-        key = (weight._version, weight.data_ptr(), weight.device, weight.dtype)
-        if self._prepared_key != key:
+        key = (weight.device, weight.dtype, tuple(weight.shape))
+        if self._prepared_key != key or not torch.equal(self._prepared_source, weight.detach()):
             scale = self.weight_scale()
             w_int = torch.round(self._quantize_weight(weight.detach(), scale)).to(torch.int64)
             if self.faults is not None:
@@ -268,6 +284,7 @@ class DCiMLayer(nn.Module):
                                             sign_magnitude=self.quantization.sign_magnitude,
                                             device=weight.device) for matrix in groups]
             self._prepared = (w_int, prepared, scale)
+            self._prepared_source = weight.detach().clone()
             self._prepared_key = key
         return self._prepared
 
@@ -350,7 +367,6 @@ class DCiMLayer(nn.Module):
             from .faults import WeightFaults
 
             self.faults = WeightFaults(**state["faults"])
-        self._prepared_key = None
 
     def _describe(self):
         q = self.quantization

@@ -197,6 +197,28 @@ def test_the_prepared_weights_are_rebuilt_only_when_the_weights_change():
         layer.weight.mul_(-1)
     assert layer._prepared_weights() is not prepared
     assert torch.equal(layer(x), linear_reference(layer, x))
+    # A write through .data leaves weight._version as it was; the values still tell.
+    prepared = layer._prepared
+    layer.weight.data.mul_(0.5)
+    assert layer._prepared_weights() is not prepared
+    assert torch.equal(layer(x), linear_reference(layer, x))
+
+
+def test_assigned_faults_are_checked_and_used_like_set_faults():
+    layer = DCiMLinear.from_float(nn.Linear(16, 8), EXACT_S8, act_scale=0.5, act_signed=True)
+    x = torch.randn(3, 16)
+    clean = layer(x)
+    layer.faults = WeightFaults(rate=0.2, seed=3)
+    faulted = layer(x)
+    assert not torch.equal(faulted, clean)
+    twin = DCiMLinear.from_float(nn.Linear(16, 8), EXACT_S8, act_scale=0.5, act_signed=True)
+    twin.load_state_dict(layer.state_dict())
+    assert torch.equal(twin(x), faulted)
+    layer.faults = None
+    assert torch.equal(layer(x), clean)
+    with pytest.raises(TypeError, match="faults must be a WeightFaults or None, not 0.2"):
+        layer.faults = 0.2
+    assert layer.faults is None and torch.equal(layer(x), clean)
 
 
 def test_training_mode_gives_the_same_values_and_straight_through_gradients():
