@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from ..checks import check_int
 from ..eda import cache
 from .bitcell import Bitcell6T, Bitcell8T
-from .characterize import characterize
+from .characterize import characterize, measurement_settings
 from .corners import resolve_corner
 from .sizing import bitcell_area
 
@@ -119,7 +119,7 @@ def bitcell_figures(cell=None, corner="TT", *, rows=64, vdd=None, temp_c=None,
     rows = check_int("rows", rows, 1, 1024)
     key = cache.cache_key(step="bitcell-figures", version=FIGURES_VERSION,
                           netlist=cell.subcircuit(), corner=asdict(corner), rows=rows,
-                          sense_swing=float(sense_swing),
+                          sense_swing=float(sense_swing), settings=measurement_settings(),
                           models=sorted(cache.text_digest(card.read_text())
                                         for card in corner.model_cards()))
     stored = cache.load(_CACHE_KIND, key)

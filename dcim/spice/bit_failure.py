@@ -51,6 +51,7 @@ from .margins import (
     sampler_shift_limit,
     write_margin_batch,
 )
+from .margins import measurement_settings as margins_settings
 from .variation import MismatchModel, mismatch_limit_state
 from .yield_estimation import equivalent_sigma, find_shift_point, importance_sampling
 
@@ -465,6 +466,7 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
     key = cache.cache_key(step="bit-failure", version=BIT_FAILURE_VERSION, kind=kind,
                           cell=asdict(cell), corner=asdict(corner), criteria=asdict(criteria),
                           mismatch=mismatch.name, settings=settings, budgets=budgets, seed=seed,
+                          measurement=margins_settings(),
                           models=sorted(_file_digest(card) for card in corner.model_cards()))
     stored = cache.load(_CACHE_KIND, key)
     if stored is not None:

@@ -23,9 +23,10 @@ import numpy as np
 
 from .cells import Cell
 from .corners import Corner
-from .simulator import run_deck
+from .simulator import run_deck, simulator_identity
 
-__all__ = ["DEFAULT_LOAD", "DEFAULT_SLEW", "CellMeasurement", "crossing_time", "measure_cell"]
+__all__ = ["DEFAULT_LOAD", "DEFAULT_SLEW", "CellMeasurement", "crossing_time", "measure_cell",
+           "measurement_settings"]
 
 DEFAULT_LOAD = 2e-15
 """Output load, farads: about two X1 inverter inputs of FreePDK45."""
@@ -45,6 +46,15 @@ _WINDOW = 300e-12
 # 10 ps, 1.911 fJ at 2 ps), and with these steps both agree within 0.3 % at 1 ps.
 _STEPS_PER_SLEW = 10
 _MAX_STEP = 10e-12
+
+
+def measurement_settings():
+    """The settings a measurement depends on beyond the cell, corner, load and slew (the
+    stimulus timing and time steps) and the ngspice build, for the cache keys of results built
+    on :func:`measure_cell`: a change to any of them gives new keys."""
+    return {"simulator": simulator_identity(), "supply_ramp": _SUPPLY_RAMP,
+            "rise_at": _RISE_AT, "window": _WINDOW, "steps_per_slew": _STEPS_PER_SLEW,
+            "max_step": _MAX_STEP}
 
 
 @dataclass(frozen=True)

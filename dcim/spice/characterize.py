@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import margins
 from .bitcell import Bitcell
 from .corners import Corner, resolve_corner
 from .margins import hold_snm_batch, read_snm_batch, write_margin_batch
 from .simulator import run_deck
 
-__all__ = ["CellReport", "characterize"]
+__all__ = ["CellReport", "characterize", "measurement_settings"]
 
 # Bitline wire per row: about 0.2 fF/um of minimum-width metal over the 1.345 um of OpenRAM's
 # FreePDK45 cell_1rw; a stated estimate, since no extracted bitline is at hand.
@@ -26,6 +27,15 @@ WIRE_CAPACITANCE_PER_ROW = 0.27e-15
 WRITE_DRIVER_WIDTH = 1.0e-6
 _EDGE = 20e-12
 _START = 20e-12
+
+
+def measurement_settings():
+    """The settings a :class:`CellReport` depends on beyond the cell, corner, rows and sense
+    swing (the bitline wire, write driver and edges, and the margins' own settings with the
+    ngspice build), for the cache keys of results built on :func:`characterize`."""
+    return {"wire_capacitance_per_row": WIRE_CAPACITANCE_PER_ROW,
+            "write_driver_width": WRITE_DRIVER_WIDTH, "edge": _EDGE, "start": _START,
+            "margins": margins.measurement_settings()}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from ..checks import check_int, short_repr
 from ..eda import cache
 from .cell_check import check_function
-from .cell_measure import DEFAULT_LOAD, DEFAULT_SLEW, measure_cell
+from .cell_measure import DEFAULT_LOAD, DEFAULT_SLEW, measure_cell, measurement_settings
 from .compressor_cells import compressor_cell
 from .corners import Corner
 from .simulator import SimulationError
@@ -198,6 +198,7 @@ def evaluate_compressor(compressor, widths, *, corners=None, delay_corner=None,
                           netlist=cell.subcircuit(), corners=[asdict(c) for c in corners],
                           delay_corner=asdict(delay_corner),
                           energy_corner=asdict(energy_corner), load=load, slew=slew,
+                          measurement=measurement_settings(),
                           models=_models_digest((*corners, delay_corner, energy_corner)))
     stored = cache.load(_CACHE_KIND, key)
     if stored is not None:

@@ -30,10 +30,10 @@ few reruns rather than the whole batch, and only a single sample that fails alon
 import numpy as np
 
 from .corners import Corner
-from .simulator import SimulationError, run_deck
+from .simulator import SimulationError, run_deck, simulator_identity
 
 __all__ = ["MAX_SHIFT_FRACTION", "butterfly_snm", "hold_snm_batch", "read_snm_batch",
-           "sampler_shift_limit", "write_margin_batch"]
+           "measurement_settings", "sampler_shift_limit", "write_margin_batch"]
 
 MAX_SHIFT_FRACTION = 0.5
 """The batches refuse threshold shifts beyond this fraction of the supply."""
@@ -84,6 +84,19 @@ _WRITE_WINDOW = 0.03
 _WRITE_FINE_RAMP = 6e-9
 _WRITE_FINE_STEPS = 60
 _ROTATED_POINTS = 2001
+
+
+def measurement_settings():
+    """The settings the margins depend on beyond the cell and the corner (sweep and ramp steps,
+    solver options, samples per deck, the shift clip) and the ngspice build, for the cache keys
+    of results built on these batches: a change to any of them gives new keys."""
+    return {"simulator": simulator_identity(), "sweep_steps": _SWEEP_STEPS,
+            "refined_steps": _REFINED_STEPS, "sweep_options": _SWEEP_OPTIONS,
+            "deck_samples": dict(_DECK_SAMPLES), "max_shift_fraction": MAX_SHIFT_FRACTION,
+            "sampler_shift_fraction": _SAMPLER_SHIFT_FRACTION,
+            "write": (_WRITE_RAMP_START, _WRITE_RAMP, _WRITE_STEPS, _WRITE_DROP, _WRITE_WINDOW,
+                      _WRITE_FINE_RAMP, _WRITE_FINE_STEPS),
+            "rotated_points": _ROTATED_POINTS}
 
 
 def _check_batch(cell, corner, vt_shifts):

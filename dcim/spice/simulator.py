@@ -13,6 +13,7 @@ import contextlib
 import ctypes.util
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,8 @@ import numpy as np
 
 from ..eda.tools import ToolNotFoundError
 
-__all__ = ["SimulationError", "find_ngspice_library", "informational_messages", "run_deck"]
+__all__ = ["SimulationError", "find_ngspice_library", "informational_messages", "run_deck",
+           "simulator_identity"]
 
 LIBRARY_VARIABLE = "NGSPICE_LIBRARY_PATH"
 _INSTALL_HINT = ("install it with `apt-get install ngspice libngspice0` and dcim's spice extra "
@@ -31,6 +33,7 @@ _DEBIAN_LIBRARY = Path("/usr/lib/x86_64-linux-gnu/libngspice.so.0")
 _RELAXED_OPTIONS = ".options method=gear itl1=1000 itl2=1000 itl4=200 reltol=2e-3 gmin=1e-11"
 
 _shared = None
+_identity = None
 
 
 class SimulationError(RuntimeError):
@@ -96,6 +99,30 @@ def _ngspice():
         logging.getLogger("PySpice.Spice.NgSpice.Shared.NgSpiceShared").addFilter(_QuietFilter())
         _shared = NgSpiceShared.new_instance()
     return _shared
+
+
+def simulator_identity():
+    """Return which ngspice build runs the decks, for the cache keys of simulated results.
+
+    ngspice's own ``version -f`` banner gives the release and the build date, e.g.
+    ``"ngspice-39, built Sun Feb  5 13:44:35 UTC 2023"``; a result simulated by another build
+    (a Debian update, a library from ``$NGSPICE_LIBRARY_PATH``) then gets another key and is
+    simulated again rather than read back.
+
+    Raises
+    ------
+    ToolNotFoundError
+        If ngspice's shared library is not installed; the message says how to install it.
+    """
+    global _identity
+    if _identity is None:
+        banner = _ngspice().exec_command("version -f")
+        release = re.search(r"\b(ngspice-\S+)", banner)
+        built = re.search(r"Creation Date:\s*(.+)", banner)
+        if release is None:
+            raise RuntimeError(f"ngspice's `version -f` printed no release: {banner[:200]!r}")
+        _identity = release.group(1) + (f", built {built.group(1).strip()}" if built else "")
+    return _identity
 
 
 # Words that mark a line of ngspice's stderr as a real failure; anything else there (its

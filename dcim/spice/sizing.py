@@ -50,6 +50,7 @@ from ..checks import check_int, short_repr
 from ..eda import cache
 from .bitcell import BITCELLS, Bitcell, Bitcell6T, Bitcell8T
 from .characterize import characterize
+from .characterize import measurement_settings as characterize_settings
 from .corners import Corner
 from .margins import (
     hold_snm_batch,
@@ -57,6 +58,7 @@ from .margins import (
     sampler_shift_limit,
     write_margin_batch,
 )
+from .margins import measurement_settings as margins_settings
 from .simulator import SimulationError
 from .study import Evaluation, EvaluationError, WidthRange, run_study
 from .variation import MismatchModel, mismatch_limit_state
@@ -429,6 +431,7 @@ def evaluate_bitcell(cell, *, corners=None, constraints=None, objective_corner=N
                           cell=asdict(cell), corners=[asdict(corner) for corner in corners],
                           mismatch=constraints.mismatch.name, step_sigma=constraints.step_sigma,
                           objective_corner=asdict(objective_corner), rows=rows,
+                          measurement=characterize_settings(),
                           models=_models_digest((*corners, objective_corner)))
     stored = cache.load(_CACHE_KIND, key)
     if stored is not None:
@@ -648,6 +651,7 @@ def verify_yield(point, *, margins=("hold_snm", "read_snm"), constraints=None, s
                               corner=asdict(worst.corner), mismatch=constraints.mismatch.name,
                               seed=seed, target_rse=target_rse,
                               max_simulations=max_simulations,
+                              measurement=margins_settings(),
                               models=_models_digest((worst.corner,)))
         stored = cache.load(_CACHE_KIND, key)
         if stored is None:

@@ -59,3 +59,19 @@ def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match="bitcell must be a MeasuredBitcell or None, not 2"):
         SramTechnology(bitcell=2)
     assert FREEPDK45.bitcell is None
+
+
+def test_other_ngspice_or_measurement_settings_are_not_read_from_the_cache(nominal, monkeypatch):
+    from dcim.spice import array_figures, margins, simulator
+
+    runs, simulate = [], array_figures.characterize
+    monkeypatch.setattr(array_figures, "characterize",
+                        lambda *args, **kwargs: runs.append(args) or simulate(*args, **kwargs))
+    assert bitcell_figures(Bitcell8T(), Corner(), rows=64) == nominal and runs == []
+    # Another ngspice build: the entry is not this build's, so the cell is simulated again.
+    monkeypatch.setattr(simulator, "_identity", "ngspice-99, built elsewhere")
+    assert bitcell_figures(Bitcell8T(), Corner(), rows=64) == nominal and len(runs) == 1
+    # Another margin setting (more points per deck change a batch's figures by microvolts).
+    monkeypatch.setattr(margins, "_DECK_SAMPLES", {"_butterfly_deck": 50, "_write_deck": 10})
+    bitcell_figures(Bitcell8T(), Corner(), rows=64)
+    assert len(runs) == 2

@@ -54,3 +54,13 @@ def test_informational_messages_tell_notes_from_errors():
     assert not informational_messages("Note: Starting dynamic gmin stepping\n"
                                       "Error: gmin stepping failed")
     assert not informational_messages("doAnalyses: TRAN:  Timestep too small")
+
+
+def test_simulator_identity_names_the_ngspice_build(monkeypatch):
+    from dcim.spice import simulator
+
+    identity = simulator.simulator_identity()
+    assert identity.startswith("ngspice-") and ", built " in identity
+    # Read from ngspice's own banner once, then kept.
+    monkeypatch.setattr(simulator, "_ngspice", lambda: pytest.fail("ngspice asked again"))
+    assert simulator.simulator_identity() == identity
