@@ -72,8 +72,9 @@ result is within 400 ps / 5 / 49, about 1.6 ps, of the boundary. A setup offset 
 the new data is captured with a clock-to-output delay within 10 % of the delay at the
 widest offset; a hold offset (a data change *after* the edge) passes when the captured value
 is kept without a glitch past half the supply. The constraint is the smallest offset from
-which on every larger one passes (on each round's points). Both are measured at one slew (the
-grid's middle one) and load, so the Liberty file states them as scalars.
+which on every larger one passes (on each round's points). Both are tables over the clock's
+and the data's slews (:func:`constraint_slews`: the grid's smallest, middle and largest), at
+the grid's second load; each of the nine points is its own three rounds.
 """
 
 import hashlib
@@ -88,14 +89,14 @@ from ..eda import cache
 from .cell_measure import crossing_time
 from .cells import Cell
 from .corners import Corner
-from .simulator import run_deck
+from .simulator import run_deck, simulator_identity
 
 __all__ = ["CHARACTERIZATION_VERSION", "CONSTRAINT_OFFSETS", "MAX_COPIES_PER_DECK",
            "NET_WIRE_CAPACITANCE", "SCREEN_ABOVE", "TERMINAL_CAPACITANCE", "CharacterizedCell",
            "Constraint", "TableGrid", "TimingArc", "arc_patterns", "characterize_cell",
-           "parasitic_subcircuit", "timing_deck"]
+           "constraint_slews", "parasitic_subcircuit", "timing_deck"]
 
-CHARACTERIZATION_VERSION = "3"
+CHARACTERIZATION_VERSION = "4"
 """Changes whenever the decks or the measurements change, so old cache entries are ignored."""
 
 NET_WIRE_CAPACITANCE = 0.1e-15
@@ -219,7 +220,7 @@ class TimingArc:
 
 @dataclass(frozen=True)
 class Constraint:
-    """A flip-flop's setup or hold constraint of its data pin, seconds.
+    """A flip-flop's setup or hold constraint tables of its data pin, seconds.
 
     Members
     -------
@@ -227,15 +228,33 @@ class Constraint:
         The clock and the data pin.
     timing_type : str
         ``"setup_rising"`` or ``"hold_rising"``.
-    rise, fall : float
-        For a rising and for a falling data transition.
+    rise, fall : tuple of tuple of float
+        For a rising and for a falling data transition: a row per slew of ``related_slews``
+        (the clock's), a column per slew of ``constrained_slews`` (the data's).
+    related_slews, constrained_slews : tuple of float
+        The tables' indices, 30-70 % transition times.
     """
 
     related_pin: str
     pin: str
     timing_type: str
-    rise: float
-    fall: float
+    rise: tuple
+    fall: tuple
+    related_slews: tuple
+    constrained_slews: tuple
+
+    def at(self, related_slew, constrained_slew, *, rising=True):
+        """The constraint at table indices ``related_slew`` and ``constrained_slew``
+        (``KeyError`` for a slew the table does not hold)."""
+        for name, slews, slew in (("related_slew", self.related_slews, related_slew),
+                                  ("constrained_slew", self.constrained_slews,
+                                   constrained_slew)):
+            if slew not in slews:
+                raise KeyError(f"{name} {slew!r} is not an index of the {self.timing_type} "
+                               f"table of {self.pin}: {slews}")
+        table = self.rise if rising else self.fall
+        return table[self.related_slews.index(related_slew)][
+            self.constrained_slews.index(constrained_slew)]
 
 
 @dataclass(frozen=True)
@@ -321,7 +340,9 @@ class CharacterizedCell:
         data["leakage"] = tuple(tuple(pair) for pair in data["leakage"])
         data["arcs"] = tuple(TimingArc(**{key: _tupled(value) for key, value in arc.items()})
                              for arc in data["arcs"])
-        data["constraints"] = tuple(Constraint(**item) for item in data["constraints"])
+        data["constraints"] = tuple(Constraint(**{key: _tupled(value)
+                                                    for key, value in item.items()})
+                                    for item in data["constraints"])
         return cls(**data)
 
 
@@ -711,29 +732,54 @@ def _flip_flop(cell, corner, grid, subcircuit):
     return arcs, capacitance, constraints, (("", float(np.mean(samples))),)
 
 
+def constraint_slews(grid):
+    """The slews (seconds) of a flip-flop's setup and hold tables: the grid's smallest, middle
+    and largest, for both the clock and the data pin."""
+    return tuple(dict.fromkeys((grid.slews[0], grid.slews[len(grid.slews) // 2],
+                                grid.slews[-1])))
+
+
 def _constraints(cell, corner, grid, subcircuit, data):
-    """Setup and hold of ``data`` against ``cell.clock``, by bisection in parallel rounds."""
-    vdd = corner.vdd
-    slew = grid.slews[len(grid.slews) // 2]
+    """Setup and hold tables of ``data`` against ``cell.clock`` over :func:`constraint_slews`
+    (rows: the clock's slew; columns: the data's), each point by bisection in parallel rounds."""
+    slews = constraint_slews(grid)
     load = grid.loads[min(1, len(grid.loads) - 1)]
-    window = _window_for(slew, load)
+    found = {(clock_slew, data_slew): _constraint_point(cell, corner, subcircuit, data,
+                                                        clock_slew, data_slew, load)
+             for clock_slew in slews for data_slew in slews}
+
+    def table(key):
+        return tuple(tuple(found[(clock_slew, data_slew)][key] for data_slew in slews)
+                     for clock_slew in slews)
+
+    return tuple(Constraint(cell.clock, data, f"{kind}_rising", table((kind, 1)),
+                            table((kind, 0)), slews, slews) for kind in ("setup", "hold"))
+
+
+def _constraint_point(cell, corner, subcircuit, data, clock_slew, data_slew, load):
+    """``{(kind, new): offset}``: the setup and hold of a rising (1) and falling (0) data
+    edge at one clock slew, data slew and output load."""
+    vdd = corner.vdd
+    window = _window_for(max(clock_slew, data_slew), load)
     period = 2 * window
-    ramp = slew / _SLEW_FRACTION
+    clock_ramp, data_ramp = clock_slew / _SLEW_FRACTION, data_slew / _SLEW_FRACTION
     edges = [_SETTLE + k * period for k in range(2)]
     q_pin = next(pin for pin, function in cell.functions if function == "IQ")
-    clock = _clock(edges, ramp, period, vdd)
+    clock = _clock(edges, clock_ramp, period, vdd)
     edge = edges[1]
+    clock_middle = edge + clock_ramp / 2
 
     def case(kind, new, offset):
-        # Setup: D's 50 % point moves to `new` `offset` before the clock's (which is ramp / 2
-        # after the edge starts); it must be captured. Hold: D is `new` well before edge 1
-        # and moves away `offset` after the clock's 50 % point; the captured `new` must be
-        # kept. Both ramps are equal, so a start time is a 50 % time less ramp / 2.
+        # Setup: D's 50 % point moves to `new` `offset` before the clock's; it must be
+        # captured. Hold: D is `new` well before edge 1 and its 50 % point moves away
+        # `offset` after the clock's; the captured `new` must be kept. A ramp's start is its
+        # 50 % time less half the ramp.
         if kind == "setup":
-            changes = [(edge - offset, new)]
+            changes = [(clock_middle - offset - data_ramp / 2, new)]
         else:
-            changes = [(edges[0] + period * 0.75, new), (edge + offset, 1 - new)]
-        return clock, _steps(changes, ramp, vdd, 1 - new), load
+            changes = [(edges[0] + period * 0.75, new),
+                       (clock_middle + offset - data_ramp / 2, 1 - new)]
+        return clock, _steps(changes, data_ramp, vdd, 1 - new), load
 
     def measure(points):
         """``{(kind, new): [(offset, captured, clock-to-Q delay)]}`` for the points given."""
@@ -748,7 +794,7 @@ def _constraints(cell, corner, grid, subcircuit, data):
             q = vectors[f"o{index}_{q_pin}".lower()]
             settled = (float(np.interp(edge + 0.45 * period, time_axis, q)) > vdd / 2) == new
             if kind == "setup":
-                delay = crossing_time(time_axis, q, vdd / 2, edge, bool(new)) - (edge + ramp / 2)
+                delay = crossing_time(time_axis, q, vdd / 2, edge, bool(new)) - clock_middle
                 found[(kind, new)].append((offset, settled, delay))
             else:
                 # No 50 % crossing away from the captured value late in the cycle.
@@ -769,7 +815,8 @@ def _constraints(cell, corner, grid, subcircuit, data):
                        for _, ok, delay in rows]
             if not passing[-1]:
                 raise RuntimeError(f"cell {cell.name}: the {key[0]} sweep fails even at "
-                                   f"{rows[-1][0]:g} s; widen CONSTRAINT_OFFSETS")
+                                   f"{rows[-1][0]:g} s (clock slew {clock_slew:g} s, data "
+                                   f"slew {data_slew:g} s); widen CONSTRAINT_OFFSETS")
             boundary = len(passing) - 1
             while boundary > 0 and passing[boundary - 1]:
                 boundary -= 1
@@ -782,11 +829,7 @@ def _constraints(cell, corner, grid, subcircuit, data):
         rows_of = {key: sorted([(brackets[key][0], False, math.inf), *rows,
                                 (brackets[key][1], True, 0.0)])
                    for key, rows in measure(refine).items()}
-    found = {key: float(hi) for key, (_, hi) in brackets.items()}
-    return (Constraint(cell.clock, data, "setup_rising", found[("setup", 1)],
-                       found[("setup", 0)]),
-            Constraint(cell.clock, data, "hold_rising", found[("hold", 1)],
-                       found[("hold", 0)]))
+    return {key: float(hi) for key, (_, hi) in brackets.items()}
 
 
 # --- the public step ------------------------------------------------------------------------
@@ -846,7 +889,7 @@ def characterize_cell(cell, corner=None, *, grid=None, name=None, cache_results=
     key = cache.cache_key(step="cell-char", version=CHARACTERIZATION_VERSION,
                           netlist=subcircuit, name=name, corner=asdict(corner),
                           models=_models_digest(corner), grid=asdict(grid),
-                          simulator=(_OPTIONS, _MAX_STEP),
+                          simulator=(simulator_identity(), _OPTIONS, _MAX_STEP),
                           functions=cell.functions, flip_flop=cell.flip_flop and
                           asdict(cell.flip_flop))
     if cache_results:

@@ -50,13 +50,30 @@ def _numbers(values, scale):
 
 
 def _table(kind, template, grid, rows, scale, indent):
+    """An NLDM table over a grid's slews (index 1) and loads (index 2)."""
+    return _indexed_table(kind, template, (grid.slews, _TIME), (grid.loads, _CAPACITANCE), rows,
+                          scale, indent)
+
+
+def _indexed_table(kind, template, index_1, index_2, rows, scale, indent):
     pad = "  " * indent
-    lines = [f"{pad}{kind} ({template}) {{",
-             f'{pad}  index_1 ("{_numbers(grid.slews, _TIME)}");',
-             f'{pad}  index_2 ("{_numbers(grid.loads, _CAPACITANCE)}");']
+    lines = [f"{pad}{kind} ({template}) {{", f'{pad}  index_1 ("{_numbers(*index_1)}");',
+             f'{pad}  index_2 ("{_numbers(*index_2)}");']
     body = ", \\\n".join(f'{pad}    "{_numbers(row, scale)}"' for row in rows)
     lines += [f"{pad}  values ( \\\n{body});", f"{pad}}}"]
     return lines
+
+
+def _constraint_template_name(constraint):
+    return f"constraint_{len(constraint.related_slews)}x{len(constraint.constrained_slews)}_" \
+        + "_".join(f"{slew / _TIME:.6g}".replace(".", "p")
+                   for slew in (*constraint.related_slews, *constraint.constrained_slews))
+
+
+def _constraint_table(kind, template, constraint, rows):
+    """A setup or hold table over the clock's (index 1) and the data's slews (index 2)."""
+    return _indexed_table(kind, template, (constraint.related_slews, _TIME),
+                          (constraint.constrained_slews, _TIME), rows, _TIME, 4)
 
 
 def _template_name(grid):
@@ -87,12 +104,13 @@ def _cell(cell):
         for constraint in cell.constraints:
             if constraint.pin != pin:
                 continue
+            template = _constraint_template_name(constraint)
             lines += ["      timing () {", f'        related_pin : "{constraint.related_pin}";',
                       f"        timing_type : {constraint.timing_type};",
-                      "        rise_constraint (scalar) {",
-                      f'          values ("{constraint.rise / _TIME:.6g}");', "        }",
-                      "        fall_constraint (scalar) {",
-                      f'          values ("{constraint.fall / _TIME:.6g}");', "        }",
+                      *_constraint_table("rise_constraint", template, constraint,
+                                         constraint.rise),
+                      *_constraint_table("fall_constraint", template, constraint,
+                                         constraint.fall),
                       "      }"]
         lines.append("    }")
     for pin, function in cell.functions:
@@ -205,6 +223,15 @@ def liberty_text(library_name, characterized_cells, corner, *, wire_loads=(),
                       "    variable_2 : total_output_net_capacitance;",
                       f'    index_1 ("{_numbers(grid.slews, _TIME)}");',
                       f'    index_2 ("{_numbers(grid.loads, _CAPACITANCE)}");', "  }"]
+    constraints = {_constraint_template_name(constraint): constraint
+                   for cell in cells for constraint in cell.constraints}
+    for template, constraint in constraints.items():
+        # Setup and hold tables: the clock's (related pin's) slew, then the data's.
+        lines += [f"  lu_table_template ({template}) {{",
+                  "    variable_1 : related_pin_transition;",
+                  "    variable_2 : constrained_pin_transition;",
+                  f'    index_1 ("{_numbers(constraint.related_slews, _TIME)}");',
+                  f'    index_2 ("{_numbers(constraint.constrained_slews, _TIME)}");', "  }"]
     for cell in cells:
         lines += _cell(cell)
     lines.append("}")

@@ -8,6 +8,7 @@ from dcim.spice.liberty_char import (
     TableGrid,
     arc_patterns,
     characterize_cell,
+    constraint_slews,
     parasitic_subcircuit,
 )
 
@@ -83,11 +84,24 @@ def test_flip_flop_arcs_and_constraints():
         assert 10e-12 < arc.cell_rise[0][0] < 200e-12 and 10e-12 < arc.cell_fall[0][0] < 200e-12
     setup, hold = flop.constraints
     assert (setup.timing_type, hold.timing_type) == ("setup_rising", "hold_rising")
-    # A transmission-gate master: data must arrive a little before the edge, and may change
-    # right after it.
-    assert -50e-12 <= setup.rise <= 150e-12 and -50e-12 <= setup.fall <= 150e-12
-    assert -100e-12 <= hold.rise <= 100e-12 and -100e-12 <= hold.fall <= 100e-12
-    assert setup.rise + hold.rise > -20e-12
+    assert setup.related_slews == setup.constrained_slews == constraint_slews(GRID) == GRID.slews
+    fast, slow = GRID.slews
+    for rising in (True, False):
+        for clock_slew in GRID.slews:
+            for data_slew in GRID.slews:
+                # A transmission-gate master: data must arrive a little before the edge, and
+                # may change right after it.
+                setup_time = setup.at(clock_slew, data_slew, rising=rising)
+                hold_time = hold.at(clock_slew, data_slew, rising=rising)
+                assert -50e-12 <= setup_time <= 150e-12 and -100e-12 <= hold_time <= 100e-12
+                assert setup_time + hold_time > -20e-12
+        # Slow data reaches the master's threshold later than its 50 % point says: more
+        # setup. A slow clock closes the master later: more hold (the bisection resolves
+        # about 1.6 ps, the trends are ten times that).
+        assert setup.at(fast, slow, rising=rising) > setup.at(fast, fast, rising=rising) + 5e-12
+        assert hold.at(slow, fast, rising=rising) > hold.at(fast, fast, rising=rising) + 5e-12
+    with pytest.raises(KeyError, match="related_slew 3e-11 is not an index"):
+        setup.at(30e-12, fast)
 
 
 @pytest.mark.parametrize(("keywords", "message"), [

@@ -79,6 +79,14 @@ def test_opensta_times_a_netlist_with_it(liberty, cells):
     output = result.stdout + result.stderr
     assert result.returncode == 0 and "Error" not in output, output
     assert "u2/S (FA_X1)" in output and "library setup time" in output
+    # OpenSTA reads the setup table: its setup time lies within the table's values.
+    setup = -float(next(line.split()[0] for line in output.splitlines()
+                        if line.strip().endswith("library setup time")))
+    flop = next(cell for cell in cells if cell.constraints)
+    table = [value * 1e9 for constraint in flop.constraints
+             if constraint.timing_type == "setup_rising"
+             for rows in (constraint.rise, constraint.fall) for row in rows for value in row]
+    assert min(table) - 1e-4 <= setup <= max(table) + 1e-4, (setup, table)
     arrival = float(next(line.split()[0] for line in output.splitlines()
                          if line.strip().endswith("data arrival time")))
     # Two gates between a port and the output: tens of picoseconds at 1.1 V.
@@ -92,6 +100,7 @@ def test_text_states_units_thresholds_and_tables(cells):
                  "slew_lower_threshold_pct_rise : 30;", "nom_voltage : 1.1;",
                  "lu_table_template (delay_2x2)", "ff (IQ, IQN) {",
                  "timing_type : setup_rising;", "timing_sense : negative_unate;",
+                 "variable_1 : related_pin_transition;", "rise_constraint (constraint_2x2_",
                  'when : "!A1 & A2";'):
         assert line in text
 
