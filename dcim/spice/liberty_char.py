@@ -756,6 +756,26 @@ def _constraints(cell, corner, grid, subcircuit, data):
                             table((kind, 0)), slews, slews) for kind in ("setup", "hold"))
 
 
+def _constraint_data(kind, new, offset, edges, period, clock_ramp, data_ramp, vdd):
+    """The data pin's pwl points of one setup or hold case against the clock edge
+    ``edges[1]``.
+
+    Setup: D's 50 % point moves to ``new`` ``offset`` before the clock's; it must be captured.
+    Hold: D moves to ``new`` as soon as the clock has fallen after ``edges[0]``, and its 50 %
+    point moves away ``offset`` after the clock's; the captured ``new`` must be kept. A ramp's
+    start is its 50 % time less half the ramp. With a period of at least five of the longest
+    ramps (see _window_for), the hold case's two ramps stay apart over all of
+    CONSTRAINT_OFFSETS.
+    """
+    clock_middle = edges[1] + clock_ramp / 2
+    if kind == "setup":
+        changes = [(clock_middle - offset - data_ramp / 2, new)]
+    else:
+        changes = [(edges[0] + period / 2 + clock_ramp, new),
+                   (clock_middle + offset - data_ramp / 2, 1 - new)]
+    return _steps(changes, data_ramp, vdd, 1 - new)
+
+
 def _constraint_point(cell, corner, subcircuit, data, clock_slew, data_slew, load):
     """``{(kind, new): offset}``: the setup and hold of a rising (1) and falling (0) data
     edge at one clock slew, data slew and output load."""
@@ -770,16 +790,8 @@ def _constraint_point(cell, corner, subcircuit, data, clock_slew, data_slew, loa
     clock_middle = edge + clock_ramp / 2
 
     def case(kind, new, offset):
-        # Setup: D's 50 % point moves to `new` `offset` before the clock's; it must be
-        # captured. Hold: D is `new` well before edge 1 and its 50 % point moves away
-        # `offset` after the clock's; the captured `new` must be kept. A ramp's start is its
-        # 50 % time less half the ramp.
-        if kind == "setup":
-            changes = [(clock_middle - offset - data_ramp / 2, new)]
-        else:
-            changes = [(edges[0] + period * 0.75, new),
-                       (clock_middle + offset - data_ramp / 2, 1 - new)]
-        return clock, _steps(changes, data_ramp, vdd, 1 - new), load
+        return clock, _constraint_data(kind, new, offset, edges, period, clock_ramp,
+                                       data_ramp, vdd), load
 
     def measure(points):
         """``{(kind, new): [(offset, captured, clock-to-Q delay)]}`` for the points given."""

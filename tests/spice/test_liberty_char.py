@@ -126,3 +126,27 @@ def test_bad_arguments_are_refused():
         characterize_cell(STANDARD_CELLS["INV"], grid=(1e-12, 1e-15))
     with pytest.raises(ValueError, match="name must be a cell name"):
         characterize_cell(STANDARD_CELLS["INV"], name="INV X1")
+
+
+@pytest.mark.parametrize("clock_slew", [1e-12, 80e-12, 200e-12, 1e-9])
+@pytest.mark.parametrize("data_slew", [1e-12, 80e-12, 200e-12, 1e-9])
+def test_setup_and_hold_stimuli_keep_time_moving_forward(clock_slew, data_slew):
+    # ngspice aborts a deck whose pwl goes back in time ("breakpoint in the past"); the
+    # default grid's 200 ps slews once did that to the hold case's two data ramps.
+    from dcim.spice import liberty_char
+
+    load = TableGrid().loads[1]
+    period = 2 * liberty_char._window_for(max(clock_slew, data_slew), load)
+    edges = [liberty_char._SETTLE + k * period for k in range(2)]
+    clock_ramp = clock_slew / liberty_char._SLEW_FRACTION
+    data_ramp = data_slew / liberty_char._SLEW_FRACTION
+    for kind in ("setup", "hold"):
+        for new in (0, 1):
+            for offset in np.linspace(*liberty_char.CONSTRAINT_OFFSETS, 9):
+                points = liberty_char._constraint_data(kind, new, offset, edges, period,
+                                                       clock_ramp, data_ramp, 1.1)
+                times = [time for time, _ in points]
+                assert all(later > earlier for earlier, later in zip(times, times[1:])), \
+                    (kind, offset, times)
+                # The edge the case is about is the second clock edge's, not the first's.
+                assert times[1] > edges[0] + clock_ramp
