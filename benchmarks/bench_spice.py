@@ -6,7 +6,9 @@ For the 6T and 8T cells of :mod:`dcim.spice`: ``characterize`` at TT/FF/SS x 0.9
 0/25/100 C with ``rows`` cells per bitline (``DCIM_BENCH_SPICE_ROWS``, default 64), one table
 line per corner; then the samples per second of ``hold_snm_batch``, ``read_snm_batch`` and
 ``write_margin_batch`` on Gaussian threshold shifts (sigma 30 mV, seed 0), wall time beside
-the process's CPU time (ngspice runs inside the process as a shared library).
+the process's CPU time (ngspice runs inside the process as a shared library), and
+``write_margin_batch(method="static")`` on the write row's samples with its difference from
+the transient margins.
 ``DCIM_BENCH_SPICE_PROCESSES=TT`` chooses the processes; ``DCIM_BENCH_SPICE_PARTS=monte-carlo``
 (or ``corners``) runs only one of the two parts (default ``monte-carlo,corners``).
 """
@@ -69,11 +71,27 @@ def _throughput():
             wall, cpu = time.monotonic(), time.process_time()
             margins = function(cell, Corner(), shifts)
             wall, cpu = time.monotonic() - wall, time.process_time() - cpu
-            finite = margins[np.isfinite(margins)]
-            print(f"{name:20}  {cell.kind:6}  {samples:7}  {wall:6.1f}  {cpu:6.1f}  "
-                  f"{samples / wall:14.0f}  {samples / cpu:13.0f}  {finite.mean() * 1e3:7.1f}  "
-                  f"{finite.std() * 1e3:6.1f}", flush=True)
+            _throughput_line(name, cell, samples, wall, cpu, margins)
+            if function is write_margin_batch:
+                # The DC method on the very same samples, and how far it is from the ramp's.
+                wall, cpu = time.monotonic(), time.process_time()
+                static = write_margin_batch(cell, Corner(), shifts, method="static")
+                wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+                _throughput_line("  method='static'", cell, samples, wall, cpu, static)
+                both = np.isfinite(margins) & np.isfinite(static)
+                difference = (static - margins)[both] * 1e3
+                print(f"{'':20}  static - transient: {difference.mean():.2f} mV mean, "
+                      f"{difference.min():.2f} to {difference.max():.2f} mV; "
+                      f"{int(np.sum(np.isfinite(margins) != np.isfinite(static)))} samples "
+                      f"writable by one method only", flush=True)
     print()
+
+
+def _throughput_line(name, cell, samples, wall, cpu, margins):
+    finite = margins[np.isfinite(margins)]
+    print(f"{name:20}  {cell.kind:6}  {samples:7}  {wall:6.1f}  {cpu:6.1f}  "
+          f"{samples / wall:14.0f}  {samples / cpu:13.0f}  {finite.mean() * 1e3:7.1f}  "
+          f"{finite.std() * 1e3:6.1f}", flush=True)
 
 
 def main():
