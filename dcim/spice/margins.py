@@ -213,22 +213,34 @@ def butterfly_snm(sweep, q_curve, qb_curve):
 
 def _butterfly_deck(cell, corner, shifts, *, read):
     vdd = corner.vdd
-    lines = [f"* {cell.name} butterfly, {'read' if read else 'hold'}, {corner.name}",
-             *corner.deck_header(),
-             *_sources(cell, vdd, word_line=vdd if read and not cell.single_ended_read else 0.0,
-                       read_word_line=vdd if read else 0.0),
-             "vin in 0 0"]
+    sources = _sources(cell, vdd, word_line=vdd if read and not cell.single_ended_read else 0.0,
+                       read_word_line=vdd if read else 0.0)
+    return butterfly_snm(*_butterfly_curves(cell, corner, shifts, sources,
+                                            "read" if read else "hold"))
+
+
+def _butterfly_curves(cell, corner, shifts, sources, name, bitlines=None):
+    """One DC run of the samples' broken storage loops under ``sources``: the refined
+    ``(sweep, q_curve, qb_curve)`` of :func:`butterfly_snm`. With ``bitlines``, each sample's
+    ``bl`` is its own source at ``bitlines[n]`` volts (``br`` stays on the sources' ``bl``)."""
+    vdd = corner.vdd
+    lines = [f"* {cell.name} butterfly, {name}, {corner.name}", *corner.deck_header(),
+             *sources, "vin in 0 0"]
     saved = []
     for sample, row in enumerate(shifts):
         prefix = f"c{sample}_"
-        lines += cell.netlist(prefix, _nodes(cell), row, gate_nodes={"q": "in", "qb": "in"})
+        nodes = _nodes(cell)
+        if bitlines is not None:
+            lines.append(f"vwbl{sample} {prefix}bl 0 {bitlines[sample]:.9g}")
+            nodes = _nodes(cell, bl=f"{prefix}bl")
+        lines += cell.netlist(prefix, nodes, row, gate_nodes={"q": "in", "qb": "in"})
         saved.append(f".save v({prefix}q) v({prefix}qb)")
     lines += [*saved, _SWEEP_OPTIONS, f".dc vin 0 {vdd:g} {vdd / _SWEEP_STEPS:g}", ".end"]
-    vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-{'read' if read else 'hold'}")
+    vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-{name}")
     sweep = vectors["v-sweep"]
     q_curve = np.stack([vectors[f"c{sample}_q"] for sample in range(len(shifts))])
     qb_curve = np.stack([vectors[f"c{sample}_qb"] for sample in range(len(shifts))])
-    return butterfly_snm(*_refined(sweep, q_curve, qb_curve))
+    return _refined(sweep, q_curve, qb_curve)
 
 
 def _refined(sweep, *curves):
@@ -312,23 +324,12 @@ def write_margin_batch(cell, corner, vt_shifts, *, method="transient"):
 def _write_lobes(cell, corner, shifts, bitlines):
     """The signed ``q = 1`` lobe (square side, volts) of each sample's write-biased butterfly
     with its own ``bl`` at ``bitlines[n]`` volts."""
-    vdd = corner.vdd
-    lines = [f"* {cell.name} write butterfly, {corner.name}", *corner.deck_header(),
-             *_sources(cell, vdd, word_line=vdd, read_word_line=0.0), "vin in 0 0"]
-    saved = []
-    for sample, (row, bitline) in enumerate(zip(shifts, bitlines, strict=True)):
-        prefix = f"c{sample}_"
-        lines.append(f"vwbl{sample} {prefix}bl 0 {bitline:.9g}")
-        # br stays on the VDD-held node "bl" of _sources; this sample's bl is its own.
-        lines += cell.netlist(prefix, _nodes(cell, bl=f"{prefix}bl"), row,
-                              gate_nodes={"q": "in", "qb": "in"})
-        saved.append(f".save v({prefix}q) v({prefix}qb)")
-    lines += [*saved, _SWEEP_OPTIONS, f".dc vin 0 {vdd:g} {vdd / _SWEEP_STEPS:g}", ".end"]
-    vectors = run_deck("\n".join(lines) + "\n", name=f"{cell.kind}-static-write")
-    sweep = vectors["v-sweep"]
-    q_curve = np.stack([vectors[f"c{sample}_q"] for sample in range(len(shifts))])
-    qb_curve = np.stack([vectors[f"c{sample}_qb"] for sample in range(len(shifts))])
-    gaps = _rotated_gaps(*_refined(sweep, q_curve, qb_curve))
+    if len(bitlines) != len(shifts):
+        raise ValueError(f"bitlines must hold one voltage per sample ({len(shifts)}), "
+                         f"not {len(bitlines)}")
+    sources = _sources(cell, corner.vdd, word_line=corner.vdd, read_word_line=0.0)
+    gaps = _rotated_gaps(*_butterfly_curves(cell, corner, shifts, sources, "static-write",
+                                            bitlines))
     return np.array([_one_lobe(grid, gap) for grid, gap in gaps]) / np.sqrt(2.0)
 
 
