@@ -74,7 +74,8 @@ widest offset; a hold offset (a data change *after* the edge) passes when the ca
 is kept without a glitch past half the supply. The constraint is the smallest offset from
 which on every larger one passes (on each round's points). Both are tables over the clock's
 and the data's slews (:func:`constraint_slews`: the grid's smallest, middle and largest), at
-the grid's second load; each of the nine points is its own three rounds.
+the grid's second load; each point (nine, on a grid of three slews or more) is its own three
+rounds.
 """
 
 import hashlib
