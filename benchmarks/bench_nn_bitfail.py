@@ -4,7 +4,8 @@
 
 The digits and MNIST-1D CNNs (training seed 0) on the exact signed 8-bit multiplier, with
 every stored weight bit failing at the bit-error rate (:func:`~dcim.nn.bit_error_rate`, half
-the union-bound failure probability) of the OpenRAM 6T and 8T cells at each corner of
+the bit's failure probability, the modes' union estimated together) of the OpenRAM 6T and 8T
+cells at each corner of
 ``bit_failure_corners()``, as ``python -m benchmarks bitfail`` estimates them (read from its
 cache, estimated now if missing, with the same settings). Five seeded fault draws per rate:
 the mean accuracy, its spread (standard deviation) and the worst draw; then the same for a

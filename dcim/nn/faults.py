@@ -65,7 +65,7 @@ def _format_rate(rate):
     return text if float(text) == rate else repr(rate)
 
 
-def bit_error_rate(bit_failure, *, bound="union"):
+def bit_error_rate(bit_failure, *, bound="estimate"):
     """The probability that a stored bit reads back wrong, from a cell's failure probability.
 
     A cell that fails (:class:`dcim.spice.BitFailure`) fails in one of two mirror-image
@@ -80,8 +80,11 @@ def bit_error_rate(bit_failure, *, bound="union"):
     ----------
     bit_failure : dcim.spice.BitFailure
     bound : str
-        ``"union"``: the union bound of the modes (:attr:`~dcim.spice.BitFailure.probability`,
-        the pessimistic default), or ``"lower"``: the largest mode's probability.
+        ``"estimate"``: the bit's failure probability
+        (:attr:`~dcim.spice.BitFailure.probability`, the estimate of the union of the modes
+        where they were estimated together, else their union bound); ``"union"``: the union
+        bound of the modes (:attr:`~dcim.spice.BitFailure.union_bound`, the pessimistic
+        side); ``"lower"``: the largest mode's probability (the optimistic side).
 
     Returns
     -------
@@ -100,10 +103,11 @@ def bit_error_rate(bit_failure, *, bound="union"):
     if not isinstance(bit_failure, BitFailure):
         raise TypeError(f"bit_failure must be a dcim.spice.BitFailure, not "
                         f"{short_repr(bit_failure)}")
-    if bound not in ("union", "lower"):
-        raise ValueError(f"bound must be 'union' or 'lower', not {short_repr(bound)}")
-    probability = bit_failure.probability if bound == "union" else bit_failure.lower_bound
-    return probability / 2
+    probabilities = {"estimate": bit_failure.probability, "union": bit_failure.union_bound,
+                     "lower": bit_failure.lower_bound}
+    if bound not in probabilities:
+        raise ValueError(f"bound must be one of {tuple(probabilities)}, not {short_repr(bound)}")
+    return probabilities[bound] / 2
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ class WeightFaults:
         return {"rate": self.rate, "seed": self.seed}
 
     @classmethod
-    def from_bit_failure(cls, bit_failure, *, seed=0, bound="union"):
+    def from_bit_failure(cls, bit_failure, *, seed=0, bound="estimate"):
         """Faults at the bit-error rate of a SPICE estimate: :func:`bit_error_rate`.
 
         ``WeightFaults.from_bit_failure(bit_failure_probability(Bitcell6T(), corner))``

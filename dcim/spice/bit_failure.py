@@ -22,11 +22,14 @@ written. Here each is a margin of :mod:`dcim.spice.margins` below the minimum th
   probability that the write limit state does not contain, so the write mode's probability
   is twice that of writing a 0 (the union bound of the two writes: cells failing both need
   weak transistors on both sides, far less likely still).
-- The bit's total is the union bound ``p_hold + p_read + p_write``, an upper bound, exact
+- The bit's total. The union bound ``p_hold + p_read + p_write`` is an upper bound, exact
   when the modes' failure regions do not overlap. They may well overlap: a 6T cell whose
   hold SNM fails has lost its read SNM too, and an 8T cell's read SNM is its hold SNM (its
   read port does not disturb the storage nodes). :attr:`BitFailure.lower_bound`, the largest
-  mode's probability, is a lower bound; the truth lies between.
+  mode's probability, is a lower bound. :func:`estimate_combined_failure` estimates the
+  union itself, where two modes or more have failures seen: it samples the mixture of all
+  their shift points (and a defensive share of the nominal distribution) and counts a
+  sample failed where any mode fails. That is :attr:`BitFailure.probability`.
 
 Results are cached by content (kind ``bit-failure`` of :mod:`dcim.eda.cache`): the cell,
 corner, criteria, mismatch model, estimator settings, seed, the model cards' text and
@@ -37,7 +40,7 @@ corner, criteria, mismatch model, estimator settings, seed, the model cards' tex
 import functools
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -57,15 +60,17 @@ from .yield_estimation import equivalent_sigma, find_shift_point, importance_sam
 
 __all__ = ["BIT_FAILURE_VERSION", "MODES", "BitFailure", "FailureCriteria", "ModeFailure",
            "bit_failure_corners", "bit_failure_probability", "bit_failure_table",
-           "estimate_mode_failure", "mirror_permutation"]
+           "estimate_combined_failure", "estimate_mode_failure", "mirror_permutation"]
 
-BIT_FAILURE_VERSION = "1"
+BIT_FAILURE_VERSION = "2"
 """Changes whenever an estimate's method or its margins change, so that old cache entries are
 ignored."""
 _CACHE_KIND = "bit-failure"
 
 MODES = ("hold", "read", "write")
 """The failure modes of a bit, in the order of :class:`BitFailure`'s members."""
+_TWINS = ("write",)
+"""Modes whose limit state holds one of two mirror-image events (the module's text)."""
 _MARGINS = {"hold": hold_snm_batch, "read": read_snm_batch, "write": write_margin_batch}
 _SAME_REGION = math.cos(math.radians(25))
 """Shift points closer in angle than this belong to one failure region (as in the search)."""
@@ -148,6 +153,9 @@ class ModeFailure:
         Means of the importance-sampling mixture (mirror images included; 0 for MC).
     seconds : float
         Wall time of the estimate (of the run that made it, for a cached one).
+    shift_points : tuple of tuple of float
+        The importance-sampling mixture's means in standard-normal coordinates (``regions``
+        of them; empty for MC): :func:`estimate_combined_failure` samples around them again.
     """
 
     mode: str
@@ -159,6 +167,12 @@ class ModeFailure:
     shift_sigma: float | None = None
     regions: int = 0
     seconds: float = 0.0
+    shift_points: tuple = ()
+
+    def __post_init__(self):
+        # Read back from JSON the points are lists; keep them hashable and comparable.
+        object.__setattr__(self, "shift_points", tuple(
+            tuple(float(value) for value in point) for point in self.shift_points))
 
     @property
     def sigma(self):
@@ -179,6 +193,9 @@ class BitFailure:
     mismatch : str
         The mismatch model's name.
     hold, read, write : ModeFailure
+    combined : ModeFailure or None
+        The estimate of the bit failing in any mode (``mode="bit"``), by
+        :func:`estimate_combined_failure`; ``None`` where only the modes were estimated.
     cached : bool
         Whether the result came from the cache.
     """
@@ -190,6 +207,7 @@ class BitFailure:
     hold: ModeFailure
     read: ModeFailure
     write: ModeFailure
+    combined: ModeFailure | None = None
     cached: bool = False
 
     @property
@@ -199,8 +217,29 @@ class BitFailure:
 
     @property
     def probability(self):
-        """The union bound ``p_hold + p_read + p_write`` (at most 1): an upper bound of the
-        bit's failure probability (see the module's description)."""
+        """The bit's failure probability: the :attr:`combined` estimate, or without one the
+        :attr:`union_bound`."""
+        if self.combined is not None:
+            return self.combined.probability
+        return self.union_bound
+
+    @property
+    def relative_standard_error(self):
+        """The :attr:`combined` estimate's relative standard error; without one, that of the
+        union bound (the modes' errors added in quadrature, weighted by their
+        probabilities; ``inf`` for a bound of 0)."""
+        if self.combined is not None:
+            return self.combined.relative_standard_error
+        seen = [mode for mode in self.modes if mode.probability > 0]
+        if not seen:
+            return math.inf
+        return math.sqrt(sum((mode.probability * mode.relative_standard_error) ** 2
+                             for mode in seen)) / sum(mode.probability for mode in seen)
+
+    @property
+    def union_bound(self):
+        """``p_hold + p_read + p_write`` (at most 1): an upper bound of the bit's failure
+        probability (see the module's description)."""
         return min(1.0, sum(mode.probability for mode in self.modes))
 
     @property
@@ -215,22 +254,31 @@ class BitFailure:
 
     @property
     def simulations(self):
-        return sum(mode.simulations for mode in self.modes)
+        """Margin evaluations of the modes and of the combined estimate."""
+        total = sum(mode.simulations for mode in self.modes)
+        return total + (self.combined.simulations if self.combined is not None else 0)
 
     @property
     def converged(self):
+        """Whether :attr:`probability` reached its target relative standard error: the
+        combined estimate's, or without one every mode's."""
+        if self.combined is not None:
+            return self.combined.converged
         return all(mode.converged for mode in self.modes)
 
     def as_dict(self):
         """Plain JSON data, from which :meth:`from_dict` rebuilds the result."""
+        combined = None if self.combined is None else asdict(self.combined)
         return {"cell": self.cell, "corner": asdict(self.corner),
                 "criteria": asdict(self.criteria), "mismatch": self.mismatch,
-                **{mode.mode: asdict(mode) for mode in self.modes}}
+                **{mode.mode: asdict(mode) for mode in self.modes}, "combined": combined}
 
     @classmethod
     def from_dict(cls, data, *, cached=False):
+        combined = data.get("combined")
         return cls(cell=data["cell"], corner=Corner(**data["corner"]),
                    criteria=FailureCriteria(**data["criteria"]), mismatch=data["mismatch"],
+                   combined=None if combined is None else ModeFailure(**combined),
                    cached=cached, **{mode: ModeFailure(**data[mode]) for mode in MODES})
 
 
@@ -368,7 +416,8 @@ def estimate_mode_failure(limit_state, dimension, *, mirror=None, mirrored_twin=
                        relative_standard_error=estimate.relative_standard_error,
                        simulations=spent + estimate.simulations, method="IS",
                        converged=estimate.converged, shift_sigma=found.sigma,
-                       regions=len(means), seconds=time.perf_counter() - start)
+                       regions=len(means), seconds=time.perf_counter() - start,
+                       shift_points=tuple(tuple(point) for point in means))
 
 
 def _apart(point, other):
@@ -381,6 +430,130 @@ def _binomial_rse(failures, samples):
         return math.inf
     probability = failures / samples
     return math.sqrt((1.0 - probability) / (samples * probability))
+
+
+def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None, twins=(),
+                              target_rse=0.1, max_samples=400, batch_size=100,
+                              defensive_share=0.1, seed=0):
+    """Estimate the probability that any of several failure modes occurs, from their own
+    estimates: mixture importance sampling on the smallest of their limit states.
+
+    The union bound double-counts cells that fail in more than one mode (a 6T cell that
+    cannot hold its value cannot be read either); this estimates the union itself. Each mode
+    with a failure seen is an *event* of its estimated probability; a mode in ``twins`` (the
+    write of a 0) is two, itself and its mirror image (the write of a 1, whose limit state
+    is the mode's on mirrored samples), each of half its probability. The proposal is the
+    mixture of unit normals around every event's shift points, each point's share the
+    event's probability over its number of points, and the nominal distribution, whose share
+    is the probability of the events estimated by plain Monte Carlo (they have no points) and
+    at least ``defensive_share`` of the whole: it bounds every weight and samples failures
+    where no point was found. A sample fails where any event's limit state is at most 0;
+    the events are evaluated most probable first, each only on the samples none before it
+    failed. Modes in which no failure was seen (probability 0: beyond the search's reach)
+    are left out. With a single mode seen, its estimate is the answer, and nothing is
+    simulated.
+
+    Parameters
+    ----------
+    limit_states : dict of str to callable
+        Each mode's limit state, ``(n, dimension)`` standard-normal samples to ``n`` margins.
+    failures : dict of str to ModeFailure
+        Each mode's estimate (:func:`estimate_mode_failure`), with the same keys.
+    dimension : int
+    mirror : array of int or None
+        The mirror permutation (:func:`mirror_permutation`); needed for ``twins``.
+    twins : collection of str
+        The modes whose estimate counts their mirror image too (``mirrored_twin``).
+    target_rse : float
+        The relative standard error at which sampling stops, in (0, 1].
+    max_samples : int
+        The most samples; each is evaluated on one to all events' limit states.
+    batch_size : int
+    defensive_share : float
+        The nominal distribution's least share of the mixture, in (0, 1).
+    seed : int or numpy.random.SeedSequence
+
+    Returns
+    -------
+    ModeFailure
+        ``mode="bit"``; its ``simulations`` count margin evaluations, every event's.
+
+    Raises
+    ------
+    ValueError
+        For a bad parameter, naming it and its value.
+    """
+    start = time.perf_counter()
+    if not isinstance(limit_states, dict) or not isinstance(failures, dict) \
+            or sorted(limit_states) != sorted(failures):
+        raise ValueError(f"limit_states and failures must be dicts with the same modes, not "
+                         f"{short_repr(limit_states)} and {short_repr(failures)}")
+    if not all(isinstance(failure, ModeFailure) for failure in failures.values()):
+        raise ValueError(f"failures must hold ModeFailure values, not {short_repr(failures)}")
+    dimension = check_int("dimension", dimension, 1, 10_000)
+    twins = tuple(twins)
+    if not set(twins) <= set(failures):
+        raise ValueError(f"twins must be modes of {sorted(failures)}, not {short_repr(twins)}")
+    if twins and mirror is None:
+        raise ValueError("twins need the mirror permutation: give mirror as well")
+    if (isinstance(defensive_share, bool) or not isinstance(defensive_share, int | float)
+            or not 0 < defensive_share < 1):
+        raise ValueError(f"defensive_share must be a number in (0, 1), not "
+                         f"{short_repr(defensive_share)}")
+    max_samples = check_int("max_samples", max_samples, 1)
+    seen = [failures[mode] for mode in failures if failures[mode].probability > 0]
+    if not seen:
+        return ModeFailure(mode="bit", probability=0.0, relative_standard_error=math.inf,
+                           simulations=0, method="IS", converged=False, shift_sigma=math.inf,
+                           seconds=time.perf_counter() - start)
+    if len(seen) == 1:
+        return replace(seen[0], mode="bit", simulations=0,
+                       seconds=time.perf_counter() - start)
+    events = []  # (probability, limit state, points)
+    for failure in seen:
+        limit_state, points = limit_states[failure.mode], np.array(failure.shift_points)
+        if failure.mode not in twins:
+            events.append((failure.probability, limit_state, points))
+            continue
+        image = np.asarray(mirror)
+        events.append((failure.probability / 2, limit_state, points))
+        events.append((failure.probability / 2,
+                       lambda z, own=limit_state, image=image: own(z[:, image]),
+                       points[:, image] if len(points) else points))
+    events.sort(key=lambda event: -event[0])
+    total = sum(probability for probability, _, _ in events)
+    nominal = max(defensive_share * total,
+                  sum(probability for probability, _, points in events if not len(points)))
+    means, shares = [np.zeros(dimension)], [nominal]
+    for probability, _, points in events:
+        for point in points:
+            means.append(point)
+            shares.append(probability / len(points))
+    evaluations = 0
+
+    def any_failure(z):
+        nonlocal evaluations
+        margins = np.full(len(z), np.inf)
+        working = np.arange(len(z))
+        for _, limit_state, _ in events:
+            if not working.size:
+                break
+            event_margins = np.asarray(limit_state(z[working]), dtype=float)
+            evaluations += working.size
+            margins[working] = np.minimum(margins[working], event_margins)
+            working = working[event_margins > 0]
+        return margins
+
+    estimate = importance_sampling(any_failure, dimension, target_rse=target_rse,
+                                   max_simulations=max_samples, batch_size=batch_size,
+                                   min_failures=10, shift=np.array(means), shares=shares,
+                                   seed=np.random.default_rng(seed))
+    return ModeFailure(mode="bit", probability=min(1.0, estimate.probability),
+                       relative_standard_error=estimate.relative_standard_error,
+                       simulations=evaluations, method="IS", converged=estimate.converged,
+                       regions=len(means),
+                       seconds=time.perf_counter() - start,
+                       shift_points=tuple(tuple(point) for point in means))
 
 
 def _cell_limit_state(cell, corner, mode, criteria, mismatch):
@@ -403,7 +576,7 @@ def _check_cell(cell):
 
 def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, target_rse=0.1,
                             max_simulations=2000, presample_size=200, max_presample_sigma=4.0,
-                            seed=0):
+                            combined_samples=400, seed=0):
     """Estimate the failure probability of one bit of ``cell`` at ``corner``, per mode.
 
     Parameters
@@ -418,17 +591,22 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
         Each mode's target relative standard error, in (0, 1].
     max_simulations : int or dict of str to int
         Each mode's budget of margin evaluations (presample, search and sampling), at least
-        ``2 * presample_size + 2``; a dict gives each mode of :data:`MODES` its own. A DC
-        margin evaluates about 50 to 100 samples a second, the write margin (two transients)
-        5 to 10, so a write budget is best a fraction of the others.
+        ``2 * presample_size + 2``; a dict gives each mode of :data:`MODES` its own. Every
+        margin evaluates some 100 samples a second on one core here (BENCHMARKS.md
+        ``spice``).
     presample_size : int
         The presample that chooses the method, and the search's batch.
     max_presample_sigma : float
         The search's largest presampling scale, 1 to 10 sigma (see
         :func:`~dcim.spice.find_shift_point`): 4 keeps its samples' largest shifts near
         16 sigma, inside the margins' range of half the supply.
+    combined_samples : int
+        The most samples of the combined estimate (:func:`estimate_combined_failure`, run
+        where failures of two modes or more were seen; each sample costs one to four margin
+        evaluations), at least 1.
     seed : int
-        Each mode draws from its own stream of ``SeedSequence((seed, mode index))``.
+        Each mode draws from its own stream of ``SeedSequence((seed, mode index))``, the
+        combined estimate from ``SeedSequence((seed, 3))``.
 
     Returns
     -------
@@ -461,29 +639,35 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
         raise ValueError(f"max_presample_sigma must be a number from 3 to 10 sigma (the "
                          f"search starts at 3), not {short_repr(max_presample_sigma)}")
     seed = check_int("seed", seed, 0)
+    combined_samples = check_int("combined_samples", combined_samples, 1)
     settings = {"target_rse": float(target_rse), "presample_size": presample_size,
                 "max_presample_sigma": float(max_presample_sigma)}
     key = cache.cache_key(step="bit-failure", version=BIT_FAILURE_VERSION, kind=kind,
                           cell=asdict(cell), corner=asdict(corner), criteria=asdict(criteria),
-                          mismatch=mismatch.name, settings=settings, budgets=budgets, seed=seed,
+                          mismatch=mismatch.name, settings=settings, budgets=budgets,
+                          combined_samples=combined_samples, seed=seed,
                           measurement=margins_settings(),
                           models=sorted(_file_digest(card) for card in corner.model_cards()))
     stored = cache.load(_CACHE_KIND, key)
     if stored is not None:
         return BitFailure.from_dict(stored, cached=True)
     mirror = mirror_permutation(cell.transistor_names)
-    modes = {}
+    modes, limit_states = {}, {}
     for index, mode in enumerate(MODES):
-        limit_state = _cell_limit_state(cell, corner, mode, criteria, mismatch)
+        limit_states[mode] = _cell_limit_state(cell, corner, mode, criteria, mismatch)
         # The SNMs are the smaller of two lobes, symmetric under the mirror; the write
         # margin writes a 0 only, and writing a 1 is its mirror image (the module's text).
-        symmetric = mode != "write"
+        symmetric = mode not in _TWINS
         modes[mode] = estimate_mode_failure(
-            limit_state, len(cell.transistors), mirror=mirror if symmetric else None,
+            limit_states[mode], len(cell.transistors), mirror=mirror if symmetric else None,
             mirrored_twin=not symmetric, mode=mode, seed=np.random.SeedSequence((seed, index)),
             max_simulations=budgets[mode], **settings)
+    combined = estimate_combined_failure(
+        limit_states, modes, len(cell.transistors), mirror=mirror, twins=_TWINS,
+        target_rse=target_rse, max_samples=combined_samples,
+        seed=np.random.SeedSequence((seed, len(MODES))))
     result = BitFailure(cell=cell.name, corner=corner, criteria=criteria,
-                        mismatch=mismatch.name, **modes)
+                        mismatch=mismatch.name, combined=combined, **modes)
     cache.store(_CACHE_KIND, key, result.as_dict())
     return result
 
@@ -501,10 +685,10 @@ def _check_budgets(max_simulations, least):
 
 def bit_failure_corners():
     """The default corners of :func:`bit_failure_table`, nominal (TT, 1.0 V, 25 C) first:
-    every process at 1.0 V and 25 C, TT at 0.7 to 1.1 V in steps of 0.1 V, and TT at 0 and
+    every process at 1.0 V and 25 C, TT at 0.6 to 1.1 V in steps of 0.1 V, and TT at 0 and
     100 C."""
     corners = [Corner(process, 1.0, 25.0) for process in PROCESSES]
-    corners += [Corner("TT", vdd, 25.0) for vdd in (0.7, 0.8, 0.9, 1.1)]
+    corners += [Corner("TT", vdd, 25.0) for vdd in (0.6, 0.7, 0.8, 0.9, 1.1)]
     corners += [Corner("TT", 1.0, temp_c) for temp_c in (0.0, 100.0)]
     return tuple(corners)
 

@@ -333,15 +333,17 @@ def find_shift_point(limit_state, dimension, *, max_simulations=2_000, presample
 def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulations=5_000,
                         batch_size=200, min_failures=10, shift=None, search_simulations=None,
                         presample_size=200, presample_sigma=3.0, max_presample_sigma=None,
-                        regions=2, seed=None):
+                        regions=2, shares=None, seed=None):
     """Estimate the failure probability of ``limit_state`` by mean-shift importance sampling.
 
     Samples ``z ~ N(shift, I)`` in batches of ``batch_size``; the estimate is the mean of
     ``1[g(z) <= 0] w(z)`` with ``w(z) = exp(-z . shift + |shift|^2 / 2)``, its relative
     standard error the sample standard deviation of those terms over ``sqrt(n)`` and the mean.
     With several shift points, ``z`` comes from the mixture ``sum_j a_j N(shift_j, I)``,
-    ``a_j`` in proportion to ``exp(-|shift_j|^2 / 2)``, and ``w = phi(z) / q(z)``. The shifts
-    are the points of :func:`find_shift_point` unless given.
+    ``a_j`` in proportion to ``exp(-|shift_j|^2 / 2)`` unless ``shares`` gives them, and
+    ``w = phi(z) / q(z)``. The shifts are the points of :func:`find_shift_point` unless given.
+    A shift of zeros is a defensive share of the nominal distribution: it bounds every weight
+    by one over its share, and finds failures no point was found for.
 
     Parameters
     ----------
@@ -355,6 +357,9 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
         The search's share of ``max_simulations``; ``None`` for half of it.
     presample_size, presample_sigma, max_presample_sigma, regions
         As for :func:`find_shift_point`.
+    shares : array-like of float or None
+        The mixture's share of each given shift (positive, normalized here); ``None`` for
+        shares in proportion to ``exp(-|shift_j|^2 / 2)``. Only with ``shift``.
 
     Returns
     -------
@@ -369,6 +374,8 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
     evaluate = _CountedLimitState(limit_state, dimension)
     target_rse, max_simulations, batch_size, min_failures = _check_stopping(
         target_rse, max_simulations, batch_size, min_failures)
+    if shift is None and shares is not None:
+        raise ValueError("shares needs the shifts they belong to: give shift as well")
     rng = np.random.default_rng(seed)
     if shift is None:
         search_budget = (max_simulations // 2 if search_simulations is None else
@@ -391,6 +398,7 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                                  failures=0, converged=False, shift=None, shift_sigma=math.inf,
                                  unexplained_failures=unexplained)
         means = np.array(found.points)
+        log_shares = _proportional_log_shares(means)
     else:
         means = np.asarray(shift, dtype=float)
         means = means[np.newaxis] if means.ndim == 1 else means
@@ -398,10 +406,19 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                 or not np.all(np.isfinite(means))):
             raise ValueError(f"shift must be {dimension} finite numbers or rows of them, not "
                              f"{short_repr(shift)}")
-        means = means[np.argsort(np.linalg.norm(means, axis=1), kind="stable")]
+        if shares is None:
+            log_shares = _proportional_log_shares(means)
+        else:
+            shares = np.asarray(shares, dtype=float)
+            if (shares.shape != (len(means),) or not np.all(np.isfinite(shares))
+                    or not np.all(shares > 0)):
+                raise ValueError(f"shares must be {len(means)} positive numbers, one per "
+                                 f"shift, not {short_repr(shares.tolist())}")
+            log_shares = np.log(shares / shares.sum())
+        order = np.argsort(np.linalg.norm(means, axis=1), kind="stable")
+        means, log_shares = means[order], log_shares[order]
         searched, unexplained = 0, 0
     offsets = -0.5 * np.einsum("ij,ij->i", means, means)
-    log_shares = offsets - _log_sum_exp(offsets[np.newaxis])[0]
     total = total_squares = 0.0
     failures = 0
     relative_error = math.inf
@@ -431,6 +448,12 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
                          shift_sigma=float(np.linalg.norm(means[0])),
                          unexplained_failures=unexplained,
                          shifts=tuple(tuple(float(value) for value in mean) for mean in means))
+
+
+def _proportional_log_shares(means):
+    # A linear failure region at distance |m| holds about exp(-|m|^2 / 2) of the probability.
+    offsets = -0.5 * np.einsum("ij,ij->i", means, means)
+    return offsets - _log_sum_exp(offsets[np.newaxis])[0]
 
 
 class _CountedLimitState:

@@ -22,12 +22,15 @@ from dcim.spice import BitFailure, Corner, FailureCriteria, ModeFailure
 EXACT_S8 = MultiplierSpec(8, signed=True, kind="exact")
 
 
-def estimate(hold, read, write):
+def estimate(hold, read, write, combined=None):
     modes = {name: ModeFailure(mode=name, probability=p, relative_standard_error=0.1,
                                simulations=100, method="IS", converged=True)
              for name, p in (("hold", hold), ("read", read), ("write", write))}
+    if combined is not None:
+        combined = ModeFailure(mode="bit", probability=combined, relative_standard_error=0.1,
+                               simulations=100, method="IS", converged=True)
     return BitFailure(cell="sram6t", corner=Corner(), criteria=FailureCriteria(),
-                      mismatch="pelgrom_avt1.2", **modes)
+                      mismatch="pelgrom_avt1.2", combined=combined, **modes)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +86,15 @@ def test_a_bit_failure_becomes_half_its_probability():
     assert (faults.rate, faults.seed) == (bit_error_rate(failure), 3)
     with pytest.raises(TypeError, match="bit_failure must be a dcim.spice.BitFailure, not 0.1"):
         bit_error_rate(0.1)
-    with pytest.raises(ValueError, match="bound must be 'union' or 'lower', not 'upper'"):
+    with pytest.raises(ValueError, match=r"bound must be one of \('estimate', 'union', "
+                                         r"'lower'\), not 'upper'"):
         bit_error_rate(failure, bound="upper")
+    # With a combined estimate, that is the rate; the bounds stay the modes'.
+    together = estimate(1e-9, 4e-4, 1e-4, combined=4.5e-4)
+    assert bit_error_rate(together) == pytest.approx(2.25e-4)
+    assert bit_error_rate(together, bound="union") == pytest.approx(2.500005e-4)
+    assert bit_error_rate(together, bound="lower") == pytest.approx(2e-4)
+    assert WeightFaults.from_bit_failure(together).rate == bit_error_rate(together)
 
 
 def test_an_estimate_is_a_rate(converted):

@@ -13,6 +13,7 @@ from dcim.spice.bit_failure import (
     bit_failure_corners,
     bit_failure_probability,
     bit_failure_table,
+    estimate_combined_failure,
     estimate_mode_failure,
     mirror_permutation,
 )
@@ -94,6 +95,112 @@ def test_an_unreachable_mode_is_an_unconverged_zero():
     assert found.simulations <= 2000
 
 
+def half_space(beta, direction):
+    """``beta - a . z`` for the unit ``a`` along ``direction``: ``P = Phi(-beta)``."""
+    unit = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+    return lambda z: beta - z @ unit
+
+
+def estimated(limit_states, twins=(), seed=0):
+    """Each mode's own estimate, as bit_failure_probability makes them."""
+    return {mode: estimate_mode_failure(limit_state, 6, mirrored_twin=mode in twins,
+                                        target_rse=0.05, max_simulations=6_000,
+                                        presample_size=100, seed=seed, mode=mode)
+            for mode, limit_state in limit_states.items()}
+
+
+def assert_within(estimate, truth):
+    assert estimate.converged
+    assert abs(estimate.probability / truth - 1) < 3 * estimate.relative_standard_error
+
+
+def test_nested_regions_are_counted_once():
+    # The hold region lies inside the read region (as a 6T cell that cannot hold cannot be
+    # read): the union is the read region alone, the union bound is 0.5 sigma's worth more.
+    limit_states = {"hold": half_space(4.0, [1, 0, 0, 0, 0, 0]),
+                    "read": half_space(3.5, [1, 0, 0, 0, 0, 0])}
+    failures = estimated(limit_states)
+    union_bound = sum(failure.probability for failure in failures.values())
+    combined = estimate_combined_failure(limit_states, failures, 6, target_rse=0.05,
+                                         max_samples=20_000, seed=1)
+    assert combined.mode == "bit" and combined.method == "IS"
+    assert_within(combined, failure_probability(3.5))
+    assert combined.probability < union_bound / (1 + 4 * combined.relative_standard_error)
+    # Each sample is evaluated on the read limit state (the more probable) first, and on the
+    # hold one only where read did not fail.
+    assert combined.regions == 3  # the nominal share and each mode's point
+
+
+def test_separate_regions_add_up():
+    limit_states = {"hold": half_space(4.0, [0, 1, 0, 0, 0, 0]),
+                    "read": half_space(3.8, [1, 0, 0, 0, 0, 0])}
+    failures = estimated(limit_states)
+    combined = estimate_combined_failure(limit_states, failures, 6, target_rse=0.05,
+                                         max_samples=20_000, seed=2)
+    truth = 1 - (1 - failure_probability(4.0)) * (1 - failure_probability(3.8))
+    assert_within(combined, truth)
+
+
+def test_a_twin_mode_counts_its_mirror_image():
+    # The write of a 0 fails along one direction, that of a 1 along its mirror image; the
+    # read region is elsewhere.
+    write_direction = [0.2, -1.0, 0.5, 0.0, 0.3, -0.2]
+    limit_states = {"read": half_space(4.2, [0, 0, 0, 1, 1, 0]),
+                    "write": half_space(4.0, write_direction)}
+    failures = estimated(limit_states, twins=("write",))
+    combined = estimate_combined_failure(limit_states, failures, 6, mirror=MIRROR,
+                                         twins=("write",), target_rse=0.05,
+                                         max_samples=30_000, seed=3)
+    # The read half-space is nearly independent of the writes: add it by inclusion-exclusion.
+    writes = two_region_reference(4.0, write_direction)
+    read = failure_probability(4.2)
+    assert_within(combined, writes + read - writes * read)
+    assert combined.regions == 4
+
+
+def test_a_common_mode_is_sampled_from_the_nominal_share():
+    limit_states = {"hold": half_space(1.5, [1, 0, 0, 0, 0, 0]),
+                    "read": half_space(3.0, [0, 0, 1, 0, 0, 0])}
+    failures = estimated(limit_states)
+    assert (failures["hold"].method, failures["read"].method) == ("MC", "IS")
+    combined = estimate_combined_failure(limit_states, failures, 6, target_rse=0.05,
+                                         max_samples=20_000, seed=4)
+    truth = 1 - (1 - failure_probability(1.5)) * (1 - failure_probability(3.0))
+    assert_within(combined, truth)
+
+
+def test_one_mode_seen_is_its_own_estimate():
+    limit_states = {"hold": half_space(40.0, [1, 0, 0, 0, 0, 0]),
+                    "read": half_space(3.5, [1, 0, 0, 0, 0, 0])}
+    failures = estimated(limit_states)
+    assert failures["hold"].probability == 0.0
+    combined = estimate_combined_failure(limit_states, failures, 6)
+    assert (combined.mode, combined.simulations) == ("bit", 0)
+    assert combined.probability == failures["read"].probability
+    assert combined.relative_standard_error == failures["read"].relative_standard_error
+    none = estimate_combined_failure({"hold": limit_states["hold"]},
+                                     {"hold": failures["hold"]}, 6)
+    assert (none.probability, none.converged, none.simulations) == (0.0, False, 0)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"failures": {}}, "limit_states and failures must be dicts with the same modes"),
+    ({"failures": {"read": 0.1}}, "failures must hold ModeFailure values"),
+    ({"twins": ("write",)}, r"twins must be modes of \['read'\], not \('write',\)"),
+    ({"twins": ("read",)}, "twins need the mirror permutation: give mirror as well"),
+    ({"defensive_share": 1.0}, r"defensive_share must be a number in \(0, 1\), not 1.0"),
+    ({"max_samples": 0}, "max_samples must be at least 1, not 0"),
+])
+def test_bad_combined_options_are_refused(options, message):
+    read = ModeFailure(mode="read", probability=1e-4, relative_standard_error=0.1,
+                       simulations=10, method="IS", converged=True, shift_sigma=3.7,
+                       regions=1, shift_points=((3.7, 0, 0, 0, 0, 0),))
+    arguments = {"limit_states": {"read": half_space(3.7, [1, 0, 0, 0, 0, 0])},
+                 "failures": {"read": read}, "dimension": 6} | options
+    with pytest.raises(ValueError, match=message):
+        estimate_combined_failure(**arguments)
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"hold_snm_min": 0.6}, "hold_snm_min must be a number of volts from -0.5 to 0.5, not 0.6"),
     ({"read_snm_min": math.nan}, "read_snm_min must be a number of volts .* not nan"),
@@ -140,7 +247,8 @@ def test_bad_tables_are_refused():
 def test_default_corners():
     names = [corner.name for corner in bit_failure_corners()]
     assert names[0] == "tt_1v00_25c"
-    assert {"ff_1v00_25c", "ss_1v00_25c", "fs_1v00_25c", "sf_1v00_25c", "tt_0v70_25c",
+    assert {"ff_1v00_25c", "ss_1v00_25c", "fs_1v00_25c", "sf_1v00_25c", "tt_0v60_25c",
+            "tt_0v70_25c",
             "tt_1v10_25c", "tt_1v00_0c", "tt_1v00_100c"} <= set(names)
 
 
@@ -159,8 +267,14 @@ def test_a_small_real_cell_run_is_cached(tmp_path, monkeypatch):
                                                                    strict=True))
     assert first.read.probability > 0
     assert 2.0 < first.read.shift_sigma < 5.0
-    assert first.lower_bound <= first.probability <= 1.0
-    assert first.probability == pytest.approx(sum(mode.probability for mode in first.modes))
+    assert first.union_bound == pytest.approx(sum(mode.probability for mode in first.modes))
+    assert first.combined is not None and first.combined.mode == "bit"
+    assert first.probability == first.combined.probability
+    # The union lies between the largest mode and the sum of the modes, up to sampling noise.
+    spread = 4 * first.relative_standard_error * first.probability
+    assert first.lower_bound - spread <= first.probability <= first.union_bound + spread
+    assert first.simulations == sum(mode.simulations for mode in first.modes) \
+        + first.combined.simulations
     assert len(cache.cache_entries("bit-failure")) == 1
 
     class EstimateRanError(Exception):

@@ -158,6 +158,37 @@ def test_given_shifts_make_a_mixture():
                                                  rel=3 * estimate.relative_standard_error)
 
 
+def test_given_shares_weight_the_mixture():
+    # Two regions of unequal probability, 3 and 5 sigma out, and a defensive share at the
+    # origin: the mixture's shares follow the regions' probabilities and the estimate is
+    # unbiased whatever they are.
+    def two_unequal(z):
+        return np.minimum(3.0 - z[:, 0], 5.0 + z[:, 0])
+
+    exact = failure_probability(3.0) + failure_probability(5.0)
+    means = [[3.0, 0.0], [-5.0, 0.0], [0.0, 0.0]]
+    for shares in ([0.8, 0.1, 0.1], [1.0, 1.0, 1.0]):
+        estimate = importance_sampling(two_unequal, 2, shift=means, shares=shares,
+                                       target_rse=0.03, max_simulations=50_000, seed=1)
+        assert estimate.converged
+        assert estimate.probability == pytest.approx(exact,
+                                                     rel=3 * estimate.relative_standard_error)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"shift": [[3.0, 0.0], [0.0, 0.0]], "shares": [1.0]},
+     r"shares must be 2 positive numbers, one per shift, not \[1.0\]"),
+    ({"shift": [[3.0, 0.0], [0.0, 0.0]], "shares": [1.0, 0.0]},
+     r"shares must be 2 positive numbers, one per shift, not \[1.0, 0.0\]"),
+    ({"shares": [1.0]}, "shares needs the shifts they belong to: give shift as well"),
+])
+def test_bad_shares_are_refused(options, message):
+    counted = Counting(linear(3.0, [1.0, 0.0]))
+    with pytest.raises(ValueError, match=message):
+        importance_sampling(counted, 2, seed=0, **options)
+    assert not counted.batches
+
+
 def test_monte_carlo_stops_at_its_budget():
     estimate = monte_carlo(linear(6.0, [1.0]), 1, max_simulations=25_000, batch_size=10_000,
                            seed=0)
