@@ -860,20 +860,25 @@ def half_adder(nmos_width=_X1_NMOS, pmos_width=_X1_PMOS):
 
 def dff(nmos_width=_X1_NMOS, pmos_width=_X1_PMOS):
     """DFF: positive-edge master-slave flip-flop of transmission gates, with clocked-inverter
-    feedback (24 transistors). The master follows ``D`` while ``CK`` is low, the slave
-    while it is high; ``Q`` and ``QN`` are buffered off the slave's loop."""
+    feedback (26 transistors). ``D`` is buffered by an inverter, as in Nangate45's DFF_X1,
+    so that its pin is one small gate and not the master's node (which the transmission gate
+    would otherwise load it with while the clock is low). The master follows ``D`` while
+    ``CK`` is low, the slave while it is high; ``Q`` and ``QN`` are buffered off the slave's
+    loop."""
     inner = (_INNER_NMOS, _INNER_PMOS)
     return Cell("DFF", ("D", "CK"), (("Q", "IQ"), ("QN", "IQN")), (
         StaticStage("ckn", "cn", "CK", *inner),
         StaticStage("ckp", "cp", "cn", *inner),
-        TransmissionGate("tgm", "D", "m", "cn", "cp", *inner),
+        StaticStage("ind", "db", "D", *inner),
+        TransmissionGate("tgm", "db", "m", "cn", "cp", *inner),
         StaticStage("invm", "mb", "m", *inner),
         ClockedInverter("fbm", "mb", "m", "cp", "cn", *inner),
         TransmissionGate("tgs", "mb", "s", "cp", "cn", *inner),
         StaticStage("invs", "sb", "s", *inner),
         ClockedInverter("fbs", "sb", "s", "cn", "cp", *inner),
-        StaticStage("outq", "Q", "s", nmos_width, pmos_width),
-        StaticStage("outqn", "QN", "sb", nmos_width, pmos_width),
+        # The input inverter leaves the slave holding D at s: Q is taken off its other node.
+        StaticStage("outq", "Q", "sb", nmos_width, pmos_width),
+        StaticStage("outqn", "QN", "s", nmos_width, pmos_width),
     ), flip_flop=FlipFlop("CK", "D"), clock="CK",
         description="transmission-gate master-slave, clocked-inverter feedback")
 

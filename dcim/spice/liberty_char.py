@@ -34,9 +34,8 @@ Conventions (those of Nangate45, so the two libraries compare directly)
   tabulated (Liberty would put it on the input pin; a mapped netlist's power is dominated by
   the output transitions).
 - Input capacitance: the charge an input's source delivers while it rises, over ``VDD``,
-  averaged over the arcs of that pin at the grid's smallest load. A flip-flop's data pin
-  drives its master's transmission gate, so it is charged with the master's node while the
-  clock is low (about 4 fF, where Nangate45's buffered D input is 1.1 fF).
+  averaged over the arcs of that pin at the grid's smallest load. A flip-flop's data pin is
+  its input inverter's gate.
 - A flip-flop's clock-to-output energy (the supply energy of a clock edge that changes the
   state, split evenly between Q and QN) includes its clock buffers at that edge; clock edges
   that change nothing are not tabulated, so an idle flip-flop's clock power is missing.

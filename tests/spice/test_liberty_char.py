@@ -78,6 +78,9 @@ def test_flip_flop_arcs_and_constraints():
     # The grid of the writer's and the library's tests, so the session's cache serves them.
     flop = characterize_cell(STANDARD_CELLS["DFF"], TYPICAL, grid=GRID, name="DFF_X1")
     assert flop.flip_flop == ("CK", "D") and flop.clock == "CK"
+    # D is buffered: one small inverter's gate (Nangate45's DFF_X1: 1.1 fF), not the
+    # master's node behind its transmission gate (4.0 fF unbuffered).
+    assert 0.3e-15 < flop.pin_capacitance["D"] < 1.5e-15
     for pin in ("Q", "QN"):
         arc = flop.arc("CK", pin)
         assert arc.timing_type == "rising_edge"
