@@ -11,8 +11,9 @@ Printed, in three tables:
    characterization's wall time (0 when read from the cache) and the worst X1 delay at the
    grid's second slew and load; then the total.
 2. ``compare_libraries(MultiplierSpec(8), ...)`` (mul8u_exact): area, delay, power (uniformly
-   random operands, dcim.flow's default) and energy per multiply on our library and on
-   Nangate45's typical corner, and the ratios.
+   random operands, dcim.flow's default) and energy per multiply on our library, on
+   Nangate45's typical corner, and on Nangate45 restricted to the cells our library has
+   (``same_cells=True``: the characterizations compared cell for cell), and the ratios.
 3. For ``exact42`` and ``acci1`` (8-bit approximate trees using them): the multiplier mapped
    from gates on our library, the same with its compressors as instances of their cells
    (``compressor_multiplier``), and the gate version on Nangate45; for ``acci1`` also with
@@ -97,12 +98,12 @@ def _library(folder):
 
 
 def _row(label, library, area, delay, power, energy):
-    print(f"{label:<30} {library:<10} {area:9.1f} {delay:9.3f} {power * 1e3:9.4f} "
+    print(f"{label:<30} {library:<23} {area:9.1f} {delay:9.3f} {power * 1e3:9.4f} "
           f"{energy:9.4f}")
 
 
 def _header():
-    header = (f"{'design':<30} {'library':<10} {'area um2':>9} {'delay ns':>9} "
+    header = (f"{'design':<30} {'library':<23} {'area um2':>9} {'delay ns':>9} "
               f"{'power mW':>9} {'pJ/mul':>9}")
     print(header)
     print("-" * len(header))
@@ -110,13 +111,16 @@ def _header():
 
 def _comparison(build):
     comparison = compare_libraries(MultiplierSpec(8), build.pdk)
+    same = compare_libraries(MultiplierSpec(8), build.pdk, same_cells=True)
     _header()
-    for figures in (comparison.ours, comparison.reference):
+    for figures in (comparison.ours, comparison.reference, same.reference):
         _row(figures.design, figures.library, figures.area_um2, figures.delay_ns,
              figures.power_w, figures.energy_per_op_pj)
-    print(f"{'ratio ours / Nangate45':<41} {comparison.area_ratio:9.3f} "
-          f"{comparison.delay_ratio:9.3f} {comparison.power_ratio:9.3f} "
-          f"{comparison.energy_ratio:9.3f}\n")
+    for label, ratios in (("ratio ours / Nangate45", comparison),
+                          ("ratio ours / same cells", same)):
+        print(f"{label:<54} {ratios.area_ratio:9.3f} {ratios.delay_ratio:9.3f} "
+              f"{ratios.power_ratio:9.3f} {ratios.energy_ratio:9.3f}")
+    print()
 
 
 def _compressor_multipliers(build, folder):

@@ -18,9 +18,10 @@ multiplier mapped from gates.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..checks import short_repr
 from .cells import (
     CELL_GENERATORS,
     Cell,
@@ -281,8 +282,13 @@ class LibraryComparison:
 
 
 def compare_libraries(design, pdk, *, reference="nangate45", corner="typ",
-                      reference_corner="typ", clock_ns=None, pdk_root=None):
+                      reference_corner="typ", clock_ns=None, pdk_root=None, same_cells=False):
     """Synthesize, time and estimate the power of ``design`` on two libraries.
+
+    With ``same_cells``, synthesis on the reference may use only the cells whose names our
+    library has too (the rest become ``dont_use``): a cell-for-cell comparison of the two
+    characterizations, apart from what the reference's richer set (more drive strengths,
+    complex gates) buys the design.
 
     Parameters
     ----------
@@ -299,20 +305,39 @@ def compare_libraries(design, pdk, *, reference="nangate45", corner="typ",
         As for :func:`dcim.flow.ppa`.
     pdk_root : path-like or None
         The reference's PDK root (``$DCIM_PDK_ROOT`` when ``None``).
+    same_cells : bool
+        Restrict the reference to the cells of ours, by name.
 
     Returns
     -------
     LibraryComparison
+
+    Raises
+    ------
+    ValueError
+        If ``same_cells`` is not a bool, or the libraries share no cell.
     """
+    from ..flow.liberty import read_liberty
     from ..flow.pdk import load_pdk
     from ..flow.ppa import ppa
 
+    if not isinstance(same_cells, bool):
+        raise ValueError(f"same_cells must be True or False, not {short_repr(same_cells)}")
     ours_pdk = load_pdk(pdk)
     reference_pdk = load_pdk(reference, pdk_root)
+    if same_cells:
+        our_cells = set(read_liberty(ours_pdk.liberty(corner)).cells)
+        their_cells = set(read_liberty(reference_pdk.liberty(reference_corner)).cells)
+        if not our_cells & their_cells:
+            raise ValueError(f"same_cells: library {ours_pdk.name!r} shares no cell name with "
+                             f"{reference_pdk.name!r}")
+        reference_pdk = replace(reference_pdk, dont_use=tuple(
+            reference_pdk.dont_use) + tuple(sorted(their_cells - our_cells)))
     ours = ppa(design, corner, clock_ns, pdk=ours_pdk, metrics=False)
     theirs = ppa(design, reference_corner, clock_ns, pdk=reference_pdk, metrics=False)
+    reference_name = f"{reference_pdk.name} (same cells)" if same_cells else reference_pdk.name
     return LibraryComparison(PpaFigures.from_report(ours, ours_pdk.name),
-                             PpaFigures.from_report(theirs, reference_pdk.name))
+                             PpaFigures.from_report(theirs, reference_name))
 
 
 # --- multipliers whose compressors are library cells --------------------------------------

@@ -105,6 +105,14 @@ def test_compare_libraries_gives_both_sides(build, pdk_root):
     assert comparison.reference.library == "nangate45"
     for ratio in (comparison.area_ratio, comparison.delay_ratio, comparison.power_ratio):
         assert 0.2 < ratio < 5
+    # Cell for cell: Nangate45 keeps only the cells whose names the small library has.
+    same = compare_libraries(MultiplierSpec(4), build.pdk, pdk_root=pdk_root, same_cells=True)
+    assert same.reference.library == "nangate45 (same cells)"
+    assert set(same.reference.cells) <= set(SMALL)
+    assert not set(comparison.reference.cells) <= set(SMALL)
+    assert same.ours == comparison.ours
+    with pytest.raises(ValueError, match="same_cells must be True or False, not 'yes'"):
+        compare_libraries(MultiplierSpec(4), build.pdk, pdk_root=pdk_root, same_cells="yes")
 
 
 def test_bad_requests_are_refused(tmp_path):
