@@ -62,7 +62,7 @@ __all__ = ["BIT_FAILURE_VERSION", "MODES", "BitFailure", "FailureCriteria", "Mod
            "bit_failure_corners", "bit_failure_probability", "bit_failure_table",
            "estimate_combined_failure", "estimate_mode_failure", "mirror_permutation"]
 
-BIT_FAILURE_VERSION = "2"
+BIT_FAILURE_VERSION = "3"
 """Changes whenever an estimate's method or its margins change, so that old cache entries are
 ignored."""
 _CACHE_KIND = "bit-failure"
@@ -74,6 +74,9 @@ _TWINS = ("write",)
 _MARGINS = {"hold": hold_snm_batch, "read": read_snm_batch, "write": write_margin_batch}
 _SAME_REGION = math.cos(math.radians(25))
 """Shift points closer in angle than this belong to one failure region (as in the search)."""
+_NEGLIGIBLE_SHARE = 0.01
+"""A mode whose probability is below this share of the target relative error of the modes'
+total is left out of the combined estimate."""
 _DESCENT = 400
 """Evaluations for the search's rays and HLRF iterations, besides its presampling."""
 
@@ -450,8 +453,9 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
     where no point was found. A sample fails where any event's limit state is at most 0;
     the events are evaluated most probable first, each only on the samples none before it
     failed. Modes in which no failure was seen (probability 0: beyond the search's reach)
-    are left out. With a single mode seen, its estimate is the answer, and nothing is
-    simulated.
+    are left out, and so are modes below a hundredth of ``target_rse`` of the modes' total
+    (they cannot move the union by more than that). With a single mode left, its estimate is
+    the answer, and nothing is simulated.
 
     Parameters
     ----------
@@ -501,7 +505,15 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
         raise ValueError(f"defensive_share must be a number in (0, 1), not "
                          f"{short_repr(defensive_share)}")
     max_samples = check_int("max_samples", max_samples, 1)
-    seen = [failures[mode] for mode in failures if failures[mode].probability > 0]
+    if (isinstance(target_rse, bool) or not isinstance(target_rse, int | float)
+            or not 0 < target_rse <= 1):
+        raise ValueError(f"target_rse must be a number in (0, 1], not {short_repr(target_rse)}")
+    total = sum(failure.probability for failure in failures.values())
+    # A mode this much less likely than the rest changes their union by less than a hundredth
+    # of the target error: sampling it too would only spend simulations.
+    negligible = _NEGLIGIBLE_SHARE * target_rse * total
+    seen = [failures[mode] for mode in failures
+            if failures[mode].probability > 0 and failures[mode].probability >= negligible]
     if not seen:
         return ModeFailure(mode="bit", probability=0.0, relative_standard_error=math.inf,
                            simulations=0, method="IS", converged=False, shift_sigma=math.inf,

@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -178,6 +179,10 @@ def test_one_mode_seen_is_its_own_estimate():
     assert (combined.mode, combined.simulations) == ("bit", 0)
     assert combined.probability == failures["read"].probability
     assert combined.relative_standard_error == failures["read"].relative_standard_error
+    # A mode too rare to move the union is left out like an unseen one.
+    rare = estimate_combined_failure(limit_states, failures | {"hold": replace(
+        failures["read"], mode="hold", probability=1e-4 * failures["read"].probability)}, 6)
+    assert rare.simulations == 0 and rare.probability == failures["read"].probability
     none = estimate_combined_failure({"hold": limit_states["hold"]},
                                      {"hold": failures["hold"]}, 6)
     assert (none.probability, none.converged, none.simulations) == (0.0, False, 0)
@@ -190,6 +195,7 @@ def test_one_mode_seen_is_its_own_estimate():
     ({"twins": ("read",)}, "twins need the mirror permutation: give mirror as well"),
     ({"defensive_share": 1.0}, r"defensive_share must be a number in \(0, 1\), not 1.0"),
     ({"max_samples": 0}, "max_samples must be at least 1, not 0"),
+    ({"target_rse": 2}, r"target_rse must be a number in \(0, 1\], not 2"),
 ])
 def test_bad_combined_options_are_refused(options, message):
     read = ModeFailure(mode="read", probability=1e-4, relative_standard_error=0.1,
