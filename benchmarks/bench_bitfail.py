@@ -29,8 +29,8 @@ from dcim.spice import BITCELLS, bit_failure_table  # noqa: E402
 
 __all__ = ["BUDGETS", "COMBINED_SAMPLES", "OPTIONS", "main"]
 
-BUDGETS = {"hold": 300, "read": 600, "write": 600}
-COMBINED_SAMPLES = 600
+BUDGETS = {"hold": 600, "read": 1200, "write": 1500}
+COMBINED_SAMPLES = 2000
 OPTIONS = {"max_simulations": BUDGETS, "combined_samples": COMBINED_SAMPLES,
            "presample_size": 30, "target_rse": 0.1, "seed": 0}
 """What both benchmarks pass to :func:`~dcim.spice.bit_failure_table`: ``nn_bitfail`` reads the

@@ -84,7 +84,8 @@ def bit_error_rate(bit_failure, *, bound="estimate"):
         (:attr:`~dcim.spice.BitFailure.probability`, the estimate of the union of the modes
         where they were estimated together, else their union bound); ``"union"``: the union
         bound of the modes (:attr:`~dcim.spice.BitFailure.union_bound`, the pessimistic
-        side); ``"lower"``: the largest mode's probability (the optimistic side).
+        side); ``"lower"``: the largest single event's probability
+        (:attr:`~dcim.spice.BitFailure.lower_bound`, the optimistic side).
 
     Returns
     -------

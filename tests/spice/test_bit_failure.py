@@ -218,6 +218,22 @@ def test_bad_criteria_are_refused(options, message):
         FailureCriteria(**options)
 
 
+def test_the_bounds_count_the_two_writes_as_two_events():
+    def mode(name, probability):
+        return ModeFailure(mode=name, probability=probability, relative_standard_error=0.1,
+                           simulations=100, method="IS", converged=True)
+
+    failure = BitFailure(cell="sram6t", corner=Corner(), criteria=FailureCriteria(),
+                         mismatch="pelgrom_avt1.2", hold=mode("hold", 1e-5),
+                         read=mode("read", 1e-4), write=mode("write", 4e-4))
+    assert failure.union_bound == pytest.approx(5.1e-4)
+    # The write mode's 4e-4 is the union bound of writing a 0 and writing a 1, 2e-4 each.
+    assert failure.lower_bound == pytest.approx(2e-4)
+    assert failure.combined is None and failure.probability == failure.union_bound
+    reads = replace(failure, write=mode("write", 1e-4))
+    assert reads.lower_bound == pytest.approx(1e-4)
+
+
 def test_criteria_defaults_and_name():
     criteria = FailureCriteria()
     assert (criteria.minimum("hold"), criteria.minimum("read"),
