@@ -3,7 +3,7 @@ multiplier whose 4:2 compressors are library cells.
 
     python -m benchmarks liberty
 
-Printed, in three tables:
+Printed, in four tables:
 
 1. ``build_pdk`` of every cell of ``dcim.spice.library.LIBRARY_CELLS`` plus the cells of the
    ``exact42`` and ``acci1`` compressors (default widths), at TT 1.1 V 25 C (Nangate45's
@@ -14,7 +14,10 @@ Printed, in three tables:
    random operands, dcim.flow's default) and energy per multiply on our library, on
    Nangate45's typical corner, and on Nangate45 restricted to the cells our library has
    (``same_cells=True``: the characterizations compared cell for cell), and the ratios.
-3. For ``exact42`` and ``acci1`` (8-bit approximate trees using them): the multiplier mapped
+3. ``check_critical_path(MultiplierSpec(8), build)``: mul8u_exact's worst path on our
+   library, each cell's delay by OpenSTA (our tables) and by ngspice (the same cells'
+   transistors, the report's loads and slews), and the whole path's.
+4. For ``exact42`` and ``acci1`` (8-bit approximate trees using them): the multiplier mapped
    from gates on our library, the same with its compressors as instances of their cells
    (``compressor_multiplier``), and the gate version on Nangate45; for ``acci1`` also with
    a larger hand-picked sizing of its cell (``SIZED``), in a second library, and with the
@@ -50,6 +53,7 @@ from dcim.spice.library import (  # noqa: E402
     compressor_cells,
     compressor_multiplier,
 )
+from dcim.spice.path_check import check_critical_path  # noqa: E402
 
 __all__ = ["main"]
 
@@ -123,6 +127,24 @@ def _comparison(build):
     print()
 
 
+def _path_check(build):
+    check = check_critical_path(MultiplierSpec(8), build)
+    header = (f"{'instance':<9} {'cell':<10} {'arc':<9} {'edge':<4} {'load fF':>7} "
+              f"{'STA ps':>7} {'SPICE ps':>8} {'ratio':>6}")
+    print(header)
+    print("-" * len(header))
+    for stage in check.stages:
+        arc = f"{stage.input_pin}->{stage.output_pin}"
+        print(f"{stage.instance:<9} {stage.cell:<10} {arc:<9} "
+              f"{'rise' if stage.rising else 'fall':<4} {stage.load * 1e15:7.2f} "
+              f"{stage.sta_delay * 1e12:7.1f} {stage.spice_delay * 1e12:8.1f} "
+              f"{stage.sta_delay / stage.spice_delay:6.3f}")
+    print(f"\n{check.design} {check.startpoint} -> {check.endpoint}: OpenSTA "
+          f"{check.sta_delay * 1e12:.1f} ps, ngspice {check.spice_delay * 1e12:.1f} ps, ratio "
+          f"{check.ratio:.3f} ({len(check.stages)} cells, {check.copies} copies, "
+          f"{check.seconds:.1f} s of ngspice)\n")
+
+
 def _compressor_multipliers(build, folder):
     _header()
     for compressor in COMPRESSORS:
@@ -187,6 +209,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="dcim-bench-liberty-") as folder:
         build = _library(folder)
         _comparison(build)
+        _path_check(build)
         _compressor_multipliers(build, folder)
 
 

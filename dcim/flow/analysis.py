@@ -48,9 +48,11 @@ from .block_timing import LOAD_SUFFIX, load_netlist
 from .liberty import unateness
 from .pdk import load_pdk
 from .sta import (
+    PATH_FIELDS_TCL,
     constraints,
     link_inputs,
     parse_checks,
+    parse_path_points,
     parse_power,
     run_sta,
     setup_script,
@@ -58,7 +60,8 @@ from .sta import (
 )
 
 __all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "TimingViolationWarning",
-           "analyze_power", "analyze_timing", "check_power_options", "macro_libraries",
+           "analyze_power", "analyze_timing", "check_power_options", "critical_path_points",
+           "macro_libraries",
            "timing_and_block_activity", "uniform_operands", "warn_if_violated"]
 
 ACTIVITY_MODELS = ("inputs", "global")
@@ -210,6 +213,41 @@ def _prepare(synthesis, pdk, period_ns, workdir, netlist=None):
     return setup_script(liberty="cells.lib", netlist="netlist.v", top=synthesis.top,
                         sdc="constraint.sdc", wire_load=pdk.wire_load,
                         macro_libraries=tuple(macros))
+
+
+def critical_path_points(synthesis, clock_ns=None, *, pdk=None, pdk_root=None):
+    """The pins of a synthesized design's worst path, with their slews, arrivals and loads.
+
+    The whole netlist is timed as :func:`analyze_timing` times it (by block not being
+    offered: the points name the netlist's own instances).
+
+    Parameters
+    ----------
+    synthesis : SynthesisReport
+    clock_ns : float or None
+        As for :func:`analyze_timing`.
+    pdk, pdk_root :
+        Override the PDK recorded in ``synthesis``.
+
+    Returns
+    -------
+    tuple of PathPoint
+        From the startpoint to the endpoint (:class:`dcim.flow.sta.PathPoint`).
+
+    Raises
+    ------
+    ToolNotFoundError, ToolError
+        If OpenSTA is missing or fails (the log is kept).
+    ValueError
+        If the design has no timed path.
+    """
+    clock_ns = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
+    pdk = _pdk_of(synthesis, pdk, pdk_root)
+    with tempfile.TemporaryDirectory(prefix="dcim-sta-path-") as workdir:
+        setup = _prepare(synthesis, pdk, clock_ns, workdir)
+        output = run_sta(setup + "\n" + PATH_FIELDS_TCL, workdir=workdir,
+                         log_name="critical-path")
+    return parse_path_points(output)
 
 
 def macro_libraries(synthesis):

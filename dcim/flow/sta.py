@@ -20,8 +20,8 @@ from pathlib import Path
 
 from ..eda import cache, tools
 
-__all__ = ["STA_ERROR_MARK", "TimingPath", "constraints", "link_inputs", "run_sta",
-           "tcl_port", "tcl_word"]
+__all__ = ["PATH_FIELDS_TCL", "STA_ERROR_MARK", "PathPoint", "TimingPath", "constraints",
+           "link_inputs", "parse_path_points", "run_sta", "tcl_port", "tcl_word"]
 
 STA_ERROR_MARK = "DCIM-STA-ERROR:"
 CLOCK_NAME = "core_clock"
@@ -202,6 +202,71 @@ def parse_checks(text):
         points.append((match[3], _float(match[1]), _float(match[2])))
     return TimingPath(start[1], end[1], _float(arrival[1]), _float(required[1]),
                       _float(slack[1]), tuple(points))
+
+
+PATH_FIELDS_TCL = ("set_cmd_units -time ns -capacitance fF\n"
+                   "report_checks -path_delay max -format full -digits 4 "
+                   "-fields {capacitance slew input_pins nets fanout}\n")
+"""The Tcl of the worst path's report with each pin's slew and each net's load, in ns and fF,
+for :func:`parse_path_points`."""
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """One pin of a timing path, as :func:`parse_path_points` reads it.
+
+    Members
+    -------
+    pin : str
+        ``instance/pin``, or a port's name.
+    cell : str
+        The instance's cell, or ``"in"`` / ``"out"`` for a port.
+    rising : bool
+        The transition at the pin.
+    slew_ns, arrival_ns : float
+    load_ff : float or None
+        For a driving pin (an output or an input port): the capacitance of the net it drives,
+        pins and wire; ``None`` for a driven pin.
+    """
+
+    pin: str
+    cell: str
+    rising: bool
+    slew_ns: float
+    arrival_ns: float
+    load_ff: float | None = None
+
+
+_PIN_LINE = re.compile(rf"^\s*{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}\s+([v^])\s+(\S+)\s+\((\S+)\)\s*$")
+_NET_LINE = re.compile(rf"^\s*\d+\s+{_NUMBER}\s+\S+\s+\(net\)\s*$")
+
+
+def parse_path_points(text):
+    """The pins of the worst path in the output of :data:`PATH_FIELDS_TCL`, start to end.
+
+    Raises
+    ------
+    ValueError
+        If the report holds no path, or a net line follows no pin.
+    """
+    if "Startpoint:" not in text or "data arrival time" not in text:
+        raise ValueError(f"OpenSTA's report holds no timing path:\n{text[-2000:]}")
+    body = text[text.index("Startpoint:"):text.index("data arrival time")]
+    points = []
+    for line in body.splitlines():
+        pin = _PIN_LINE.match(line)
+        if pin:
+            points.append(PathPoint(pin[5], pin[6], pin[4] == "^", _float(pin[1]),
+                                    _float(pin[3])))
+            continue
+        net = _NET_LINE.match(line)
+        if net:
+            if not points:
+                raise ValueError(f"a net line precedes every pin in OpenSTA's report: {line!r}")
+            last = points[-1]
+            points[-1] = PathPoint(last.pin, last.cell, last.rising, last.slew_ns,
+                                   last.arrival_ns, _float(net[1]))
+    return tuple(points)
 
 
 def parse_power(text):

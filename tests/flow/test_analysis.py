@@ -10,7 +10,8 @@ from dcim.flow import (
     analyze_timing,
     synthesize,
 )
-from dcim.flow.analysis import timing_and_block_activity
+from dcim.flow.analysis import critical_path_points, timing_and_block_activity
+from dcim.flow.sta import parse_path_points
 
 
 def test_timing_of_a_combinational_design(mul4):
@@ -21,6 +22,28 @@ def test_timing_of_a_combinational_design(mul4):
     assert timing.startpoint.startswith(("a[", "b[")) and timing.endpoint.startswith("p[")
     assert timing.slack_ns == pytest.approx(timing.clock_ns - timing.critical_path_ns, abs=1e-3)
     assert analyze_timing(mul4).cached
+
+
+def test_the_critical_path_points_follow_the_timing_report(mul4):
+    timing = analyze_timing(mul4)
+    points = critical_path_points(mul4)
+    assert (points[0].cell, points[-1].cell) == ("in", "out")
+    assert (points[0].pin, points[-1].pin) == (timing.startpoint, timing.endpoint)
+    assert points[-1].arrival_ns == pytest.approx(timing.critical_path_ns, abs=1e-4)
+    arrivals = [point.arrival_ns for point in points]
+    assert arrivals == sorted(arrivals)
+    # Each cell appears as an input pin, then its output pin, which alone carries a load.
+    cells = points[1:-1]
+    for driven, driving in zip(cells[::2], cells[1::2], strict=True):
+        assert driven.pin.rpartition("/")[0] == driving.pin.rpartition("/")[0]
+        assert driven.load_ff is None and 0.1 < driving.load_ff < 100
+    assert points[0].load_ff > 0 and points[-1].load_ff is None
+    assert all(0 < point.slew_ns < 1 for point in points)
+
+
+def test_a_report_without_a_path_is_refused():
+    with pytest.raises(ValueError, match="OpenSTA's report holds no timing path"):
+        parse_path_points("No paths found.")
 
 
 def test_corners_order_delays(pdk_root):

@@ -17,6 +17,7 @@ from dcim.spice.library import (
     compressor_cells,
     compressor_multiplier,
 )
+from dcim.spice.path_check import check_critical_path, sensitizing_ties
 
 GRID = TableGrid(slews=(10e-12, 80e-12), loads=(1e-15, 8e-15))
 # What synthesis of a small multiplier needs, and the PDK's tie, buffer and output-load cells.
@@ -113,6 +114,46 @@ def test_compare_libraries_gives_both_sides(build, pdk_root):
     assert same.ours == comparison.ours
     with pytest.raises(ValueError, match="same_cells must be True or False, not 'yes'"):
         compare_libraries(MultiplierSpec(4), build.pdk, pdk_root=pdk_root, same_cells="yes")
+
+
+def test_ties_sensitize_a_cell_the_way_asked(build):
+    cells = {cell.name: cell for cell in build.cells}
+    nand = cells["NAND2_X1"]
+    assert sensitizing_ties(nand, "A1", "ZN", input_rising=True, output_rising=False) \
+        == [{"A2": True}]
+    assert sensitizing_ties(nand, "A1", "ZN", input_rising=True, output_rising=True) == []
+    xor = cells["XOR2_X1"]
+    assert sensitizing_ties(xor, "A", "Z", input_rising=True, output_rising=True) \
+        == [{"B": False}]
+    assert sensitizing_ties(xor, "A", "Z", input_rising=False, output_rising=True) \
+        == [{"B": True}]
+    assert sensitizing_ties(cells["INV_X1"], "A", "ZN", input_rising=False,
+                            output_rising=True) == [{}]
+    aoi = cells["AOI21_X1"]  # ZN = !(A | B1 & B2)
+    assert sensitizing_ties(aoi, "B1", "ZN", input_rising=True, output_rising=False) \
+        == [{"A": False, "B2": True}]
+    with pytest.raises(ValueError, match="input_pin 'C' is not an input of NAND2_X1"):
+        sensitizing_ties(nand, "C", "ZN", input_rising=True, output_rising=False)
+    with pytest.raises(ValueError, match="output_pin 'Z' is not an output of NAND2_X1"):
+        sensitizing_ties(nand, "A1", "Z", input_rising=True, output_rising=False)
+
+
+@pytest.mark.slow
+def test_static_timing_on_our_library_agrees_with_ngspice_on_the_critical_path(build):
+    check = check_critical_path(MultiplierSpec(4), build)
+    assert check.library == "small45" and check.stages
+    assert check.startpoint.startswith(("a[", "b[")) and check.endpoint.startswith("p[")
+    assert {stage.cell for stage in check.stages} <= set(SMALL)
+    assert sum(stage.sta_delay for stage in check.stages) == pytest.approx(check.sta_delay,
+                                                                          rel=1e-3)
+    assert sum(stage.spice_delay for stage in check.stages) == pytest.approx(
+        check.spice_delay, rel=1e-9)
+    # The tables interpolate a 2 x 2 grid here, and a non-unate arc's table is its slower
+    # input edge's, so static timing may only err a little, and on the slow side.
+    assert 0.95 < check.ratio < 1.3
+    assert all(stage.spice_delay > 0 for stage in check.stages)
+    with pytest.raises(ValueError, match="build must be a LibraryBuild"):
+        check_critical_path(MultiplierSpec(4), build.pdk)
 
 
 def test_bad_requests_are_refused(tmp_path):
