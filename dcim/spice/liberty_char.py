@@ -96,7 +96,7 @@ __all__ = ["CHARACTERIZATION_VERSION", "CONSTRAINT_OFFSETS", "MAX_COPIES_PER_DEC
            "Constraint", "TableGrid", "TimingArc", "arc_patterns", "characterize_cell",
            "constraint_slews", "parasitic_subcircuit", "timing_deck"]
 
-CHARACTERIZATION_VERSION = "4"
+CHARACTERIZATION_VERSION = "5"
 """Changes whenever the decks or the measurements change, so old cache entries are ignored."""
 
 NET_WIRE_CAPACITANCE = 0.1e-15
@@ -204,6 +204,12 @@ class TimingArc:
         Seconds, indexed ``[slew][load]`` like the grid.
     rise_energy, fall_energy : tuple of tuple of float
         Internal energy per output transition, joules (see the module's conventions).
+    when : str
+        A Liberty condition on the other inputs under which the arc applies (``"!B"``), or
+        ``""`` for always. An input that moves its output one way under some states of the
+        others and the other way under the rest (an XOR's) has two arcs, a positive- and a
+        negative-unate one, each with its condition, as Nangate45 writes them: a single
+        non-unate arc would time both output edges by the slower input edge's tables.
     """
 
     related_pin: str
@@ -216,6 +222,7 @@ class TimingArc:
     fall_transition: tuple
     rise_energy: tuple
     fall_energy: tuple
+    when: str = ""
 
 
 @dataclass(frozen=True)
@@ -316,12 +323,18 @@ class CharacterizedCell:
         """Mean leakage over the input states, watts."""
         return float(np.mean([power for _, power in self.leakage]))
 
-    def arc(self, related_pin, pin):
-        """The arc from ``related_pin`` to ``pin``; ``KeyError`` if the cell has none."""
-        for arc in self.arcs:
-            if arc.related_pin == related_pin and arc.pin == pin:
-                return arc
-        raise KeyError(f"cell {self.name} has no arc {related_pin} -> {pin}")
+    def arc(self, related_pin, pin, when=None):
+        """The arc from ``related_pin`` to ``pin``, under condition ``when`` where the pair
+        has several (see :class:`TimingArc`); ``KeyError`` if there is no such arc."""
+        found = [arc for arc in self.arcs if arc.related_pin == related_pin
+                 and arc.pin == pin and (when is None or arc.when == when)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise KeyError(f"cell {self.name} has no arc {related_pin} -> {pin}"
+                           + ("" if when is None else f" when {when!r}"))
+        raise KeyError(f"cell {self.name} has {len(found)} arcs {related_pin} -> {pin}: give "
+                       f"when, one of {[arc.when for arc in found]}")
 
     def as_dict(self):
         data = asdict(self)
@@ -503,7 +516,8 @@ def _when(cell, pattern):
 
 
 def _screen(cell, corner, grid, subcircuit, arcs):
-    """The patterns worth a whole table: per input, output and output edge, the slowest.
+    """The patterns worth a whole table: per input, output, sense and output edge, the
+    slowest.
 
     One deck runs every transition at the grid's middle slew and load.
     """
@@ -523,28 +537,55 @@ def _screen(cell, corner, grid, subcircuit, arcs):
                     rising = (direction > 0) == input_rises
                     middle = crossing_time(time_axis, vectors[f"o{index}_{pin}".lower()],
                                        vdd / 2, edge_start, rising)
-                    key = (toggled, pin, rising)
+                    key = (toggled, pin, direction, rising)
                     if key not in worst or middle - edge_start > worst[key][0]:
                         worst[key] = (middle - edge_start, pattern)
-    kept = {(toggled, pattern) for (toggled, _, _), (_, pattern) in worst.items()}
+    kept = {(toggled, pattern) for (toggled, _, _, _), (_, pattern) in worst.items()}
     return [arc for arc in arcs if (arc[0], arc[1]) in kept]
+
+
+def _conditions(cell, arcs):
+    """Per (input, output, direction): the Liberty condition on the other inputs under
+    which the input moves the output that way; ``""`` where it always does."""
+    count = len(cell.inputs)
+    minterms = {}
+    for toggled, pattern, changes in arcs:
+        side = " & ".join(pin if pattern >> (count - 1 - index) & 1 else f"!{pin}"
+                          for index, pin in enumerate(cell.inputs) if index != toggled)
+        for pin, direction in changes.items():
+            minterms.setdefault((cell.inputs[toggled], pin, direction), []).append(side)
+    conditions = {}
+    for (related, pin, direction), sides in minterms.items():
+        if (related, pin, -direction) not in minterms:
+            conditions[(related, pin, direction)] = ""
+        elif len(sides) == 1:
+            conditions[(related, pin, direction)] = sides[0]
+        else:
+            conditions[(related, pin, direction)] = " | ".join(f"({side})" for side in sides)
+    return conditions
 
 
 def _combinational(cell, corner, grid, subcircuit):
     vdd = corner.vdd
     arcs = arc_patterns(cell)
+    conditions = _conditions(cell, arcs)
     if len(arcs) > SCREEN_ABOVE:
         arcs = _screen(cell, corner, grid, subcircuit, arcs)
     points = grid.points
     copies = [(toggled, pattern, slew, load) for toggled, pattern, _ in arcs
               for slew, load in points]
-    # (input, output) -> {"rise"/"fall" -> table name -> array over the grid}
+    # (input, output, condition) -> table name -> array over the grid
     shape = (len(grid.slews), len(grid.loads))
     tables, senses = {}, {}
     charges = {pin: [] for pin in cell.inputs}
+
+    def arc_key(toggled, pin, direction):
+        related = cell.inputs[toggled]
+        return related, pin, conditions[(related, pin, direction)]
+
     for toggled, _, changes in arcs:
         for pin, direction in changes.items():
-            key = (cell.inputs[toggled], pin)
+            key = arc_key(toggled, pin, direction)
             senses.setdefault(key, []).append(direction)
             tables.setdefault(key, {name: np.full(shape, -math.inf) for name in (
                 "cell_rise", "cell_fall", "rise_transition", "fall_transition",
@@ -577,7 +618,7 @@ def _combinational(cell, corner, grid, subcircuit):
                             f"{cell.inputs[toggled]} {'rose' if input_rises else 'fell'} "
                             f"(pattern {pattern}, slew {slew:g} s, load {load:g} F); the "
                             f"window of {window:g} s is too short or the cell is broken")
-                    table = tables[(cell.inputs[toggled], pin)]
+                    table = tables[arc_key(toggled, pin, direction)]
                     edge = "rise" if rising else "fall"
                     internal = energy - (load * vdd ** 2 if rising else 0.0)
                     table[f"cell_{edge}"][i, j] = max(table[f"cell_{edge}"][i, j], delay)
@@ -586,12 +627,13 @@ def _combinational(cell, corner, grid, subcircuit):
                     table[f"{edge}_energy"][i, j] = max(table[f"{edge}_energy"][i, j],
                                                         internal)
     result = []
-    for (related, pin), table in tables.items():
+    for (related, pin, when), table in tables.items():
         # A positive- or negative-unate arc's output moves one way per input edge, so both
         # output edges are always seen; a cell where one never is would leave -inf here.
         if any(np.isinf(values).any() for values in table.values()):
             raise RuntimeError(f"cell {cell.name}: arc {related} -> {pin} lacks an output edge")
-        result.append(TimingArc(related, pin, _sense(senses[(related, pin)]), "combinational",
+        result.append(TimingArc(related, pin, _sense(senses[(related, pin, when)]),
+                                "combinational", when=when,
                                 **{name: _tables(values) for name, values in table.items()}))
     capacitance = {pin: float(np.mean(values)) if values else 0.0
                    for pin, values in charges.items()}

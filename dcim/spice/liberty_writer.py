@@ -121,6 +121,7 @@ def _cell(cell):
             if arc.pin != pin:
                 continue
             lines += ["      timing () {", f'        related_pin : "{arc.related_pin}";',
+                      *([f'        when : "{arc.when}";'] if arc.when else []),
                       f"        timing_sense : {arc.timing_sense};",
                       f"        timing_type : {arc.timing_type};"]
             for kind in ("cell_rise", "cell_fall", "rise_transition", "fall_transition"):
@@ -129,7 +130,8 @@ def _cell(cell):
         for arc in cell.arcs:
             if arc.pin != pin:
                 continue
-            lines += ["      internal_power () {", f'        related_pin : "{arc.related_pin}";']
+            lines += ["      internal_power () {", f'        related_pin : "{arc.related_pin}";',
+                      *([f'        when : "{arc.when}";'] if arc.when else [])]
             lines += _table("rise_power", energy, cell.grid, arc.rise_energy, _ENERGY, 4)
             lines += _table("fall_power", energy, cell.grid, arc.fall_energy, _ENERGY, 4)
             lines += ["      }"]

@@ -73,6 +73,33 @@ def test_senses_follow_the_function():
                for direction in changes.values())
 
 
+def test_an_xor_has_one_unate_arc_per_state_of_its_other_input():
+    xor = characterize_cell(STANDARD_CELLS["XOR2"], TYPICAL, grid=GRID, name="XOR2_X1")
+    assert {(arc.related_pin, arc.when, arc.timing_sense) for arc in xor.arcs} == {
+        ("A", "!B", "positive_unate"), ("A", "B", "negative_unate"),
+        ("B", "!A", "positive_unate"), ("B", "A", "negative_unate")}
+    with pytest.raises(KeyError, match=r"has 2 arcs A -> Z: give when, one of"):
+        xor.arc("A", "Z")
+    # The two states' tables differ: one table for both would time the faster by the slower.
+    follow, invert = xor.arc("A", "Z", when="!B"), xor.arc("A", "Z", when="B")
+    assert follow.cell_rise != invert.cell_rise
+    with pytest.raises(KeyError, match="has no arc A -> Z when 'A'"):
+        xor.arc("A", "Z", when="A")
+    # A unate input keeps its one unconditional arc, as the inverter's.
+    nand = characterize_cell(STANDARD_CELLS["NAND2"], TYPICAL, grid=GRID, name="NAND2_X1")
+    assert {(arc.related_pin, arc.when) for arc in nand.arcs} == {("A1", ""), ("A2", "")}
+
+
+def test_a_full_adders_sum_conditions_cover_both_other_inputs():
+    from dcim.spice.liberty_char import _conditions
+
+    adder = STANDARD_CELLS["FA"]
+    conditions = _conditions(adder, arc_patterns(adder))
+    assert conditions[("A", "S", 1)] == "(!B & !CI) | (B & CI)"
+    assert conditions[("A", "S", -1)] == "(!B & CI) | (B & !CI)"
+    assert conditions[("A", "CO", 1)] == ""
+
+
 @pytest.mark.slow
 def test_flip_flop_arcs_and_constraints():
     # The grid of the writer's and the library's tests, so the session's cache serves them.
