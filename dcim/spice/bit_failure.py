@@ -20,8 +20,9 @@ written. Here each is a margin of :mod:`dcim.spice.margins` below the minimum th
   normals around all of them. The write margin is measured writing a 0 into a cell that
   holds 1; writing a 1 fails in the mirror image of that region, an event of equal
   probability that the write limit state does not contain, so the write mode's probability
-  is twice that of writing a 0 (the union bound of the two writes: cells failing both need
-  weak transistors on both sides, far less likely still).
+  is twice that of writing a 0 (the union bound of the two writes: where writes fail rarely,
+  a cell failing both needs weak transistors on both sides and is far less likely still;
+  where they fail often the two overlap, which the combined estimate below counts).
 - The bit's total. The union bound ``p_hold + p_read + p_write`` is an upper bound, exact
   when the modes' failure regions do not overlap. They may well overlap: a 6T cell whose
   hold SNM fails has lost its read SNM too, and an 8T cell's read SNM is its hold SNM (its
@@ -63,7 +64,7 @@ __all__ = ["BIT_FAILURE_VERSION", "MODES", "BitFailure", "FailureCriteria", "Mod
            "bit_failure_corners", "bit_failure_probability", "bit_failure_table",
            "estimate_combined_failure", "estimate_mode_failure", "mirror_permutation"]
 
-BIT_FAILURE_VERSION = "3"
+BIT_FAILURE_VERSION = "4"
 """Changes whenever an estimate's method or its margins change, so that old cache entries are
 ignored."""
 _CACHE_KIND = "bit-failure"
@@ -139,7 +140,7 @@ class ModeFailure:
     Members
     -------
     mode : str
-        Of :data:`MODES`.
+        Of :data:`MODES`, or ``"bit"`` for the combined estimate.
     probability : float
         The estimate (0 if no failure was found, see ``converged``).
     relative_standard_error : float
@@ -147,7 +148,9 @@ class ModeFailure:
     simulations : int
         Margin evaluations: presample, search and sampling (each write sample is one write).
     method : str
-        ``"MC"`` (plain Monte Carlo) or ``"IS"`` (mean-shift importance sampling).
+        ``"MC"`` (plain Monte Carlo) or ``"IS"`` (mean-shift importance sampling; the combined
+        estimate is always ``"IS"``, plain sampling being its mixture with the nominal
+        distribution alone).
     converged : bool
         Whether the relative standard error reached the target within the budget.
     shift_sigma : float or None
@@ -461,8 +464,10 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
     the events are evaluated most probable first, each only on the samples none before it
     failed. Modes in which no failure was seen (probability 0: beyond the search's reach)
     are left out, and so are modes below a hundredth of ``target_rse`` of the modes' total
-    (they cannot move the union by more than that). With a single mode left, its estimate is
-    the answer, and nothing is simulated.
+    (they cannot move the union by more than that). With a single mode left that is not a
+    twin, its estimate is the answer, and nothing is simulated; a twin alone is still
+    sampled, for the union of its two events. The result's ``regions`` and ``shift_points``
+    count the nominal component (a zero point) with the rest.
 
     Parameters
     ----------
@@ -507,6 +512,13 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
         raise ValueError(f"twins must be modes of {sorted(failures)}, not {short_repr(twins)}")
     if twins and mirror is None:
         raise ValueError("twins need the mirror permutation: give mirror as well")
+    if mirror is not None:
+        mirror = np.asarray(mirror)
+        if sorted(mirror.tolist()) != list(range(dimension)):
+            raise ValueError(f"mirror must be a permutation of range({dimension}), not "
+                             f"{short_repr(mirror.tolist())}")
+    if not all(callable(limit_state) for limit_state in limit_states.values()):
+        raise ValueError(f"limit_states must hold callables, not {short_repr(limit_states)}")
     if (isinstance(defensive_share, bool) or not isinstance(defensive_share, int | float)
             or not 0 < defensive_share < 1):
         raise ValueError(f"defensive_share must be a number in (0, 1), not "
@@ -525,7 +537,7 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
         return ModeFailure(mode="bit", probability=0.0, relative_standard_error=math.inf,
                            simulations=0, method="IS", converged=False, shift_sigma=math.inf,
                            seconds=time.perf_counter() - start)
-    if len(seen) == 1:
+    if len(seen) == 1 and seen[0].mode not in twins:
         return replace(seen[0], mode="bit", simulations=0,
                        seconds=time.perf_counter() - start)
     events = []  # (probability, limit state, points)
@@ -534,14 +546,15 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
         if failure.mode not in twins:
             events.append((failure.probability, limit_state, points))
             continue
-        image = np.asarray(mirror)
         events.append((failure.probability / 2, limit_state, points))
         events.append((failure.probability / 2,
-                       lambda z, own=limit_state, image=image: own(z[:, image]),
-                       points[:, image] if len(points) else points))
+                       lambda z, own=limit_state, image=mirror: own(z[:, image]),
+                       points[:, mirror] if len(points) else points))
     events.sort(key=lambda event: -event[0])
-    total = sum(probability for probability, _, _ in events)
-    nominal = max(defensive_share * total,
+    # The nominal share: the Monte Carlo events' probability, and at least defensive_share
+    # of the mixture once it is normalized with the points' shares.
+    pointed = sum(probability for probability, _, points in events if len(points))
+    nominal = max(defensive_share / (1 - defensive_share) * pointed,
                   sum(probability for probability, _, points in events if not len(points)))
     means, shares = [np.zeros(dimension)], [nominal]
     for probability, _, points in events:

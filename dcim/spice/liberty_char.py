@@ -22,11 +22,14 @@ Conventions (those of Nangate45, so the two libraries compare directly)
 - Slews (table index and output transition) are 30 % to 70 % times, ``slew_derate`` 1: an
   input ramp of slew ``s`` runs 0 to 100 % in ``s / 0.4``.
 - The delay and transition tables of an arc hold the worst (largest) value over every pattern
-  of the other inputs that lets the arc's input change the output. A cell with more than
-  :data:`SCREEN_ABOVE` such transitions (a 4:2 compressor has 80) is screened first: one run
-  at the grid's middle slew and load finds, per input, output and output edge, the slowest
-  pattern, and only those patterns get whole tables (the worst pattern at the middle of the
-  grid is taken to be the worst everywhere).
+  of the other inputs that lets the arc's input change the output under the arc's ``when``.
+  An input that moves an output one way under some patterns and the other way under the
+  rest has two arcs, positive- and negative-unate, each conditioned on its patterns (see
+  :class:`TimingArc`). A cell with more than :data:`SCREEN_ABOVE` such transitions (a 4:2
+  compressor has 80) is screened first: one run at the grid's middle slew and load finds, per
+  input, output, sense and output edge, the slowest pattern, and only those patterns get
+  whole tables (the worst pattern at the middle of the grid is taken to be the worst
+  everywhere).
 - Internal energy of an output transition: the supply energy drawn in its window, less the
   static power over the window, less ``C_load * VDD**2`` for a rising output (the energy that
   charges the load, which a timing tool books as switching power: half of it stored, half
@@ -107,7 +110,8 @@ MAX_COPIES_PER_DECK = 160
 """Cell copies per ngspice run; a longer characterization is split into several runs."""
 SCREEN_ABOVE = 12
 """A cell with more single-input transitions than this is screened first (see the module's
-text): only the slowest pattern of each input, output and output edge gets whole tables."""
+text): only the slowest pattern of each input, output, sense and output edge gets whole
+tables."""
 CONSTRAINT_OFFSETS = (-100e-12, 300e-12)
 """The range (seconds) of data-to-clock offsets searched for a flip-flop's setup and hold."""
 _FIRST_ROUND = 6              # offsets of the first round, across the whole range
@@ -509,10 +513,11 @@ def _sense(directions):
     return "non_unate"
 
 
-def _when(cell, pattern):
+def _when(cell, pattern, skip=None):
+    """The pattern as a Liberty condition on the inputs, less the input numbered ``skip``."""
     count = len(cell.inputs)
     return " & ".join(pin if pattern >> (count - 1 - index) & 1 else f"!{pin}"
-                      for index, pin in enumerate(cell.inputs))
+                      for index, pin in enumerate(cell.inputs) if index != skip)
 
 
 def _screen(cell, corner, grid, subcircuit, arcs):
@@ -547,11 +552,9 @@ def _screen(cell, corner, grid, subcircuit, arcs):
 def _conditions(cell, arcs):
     """Per (input, output, direction): the Liberty condition on the other inputs under
     which the input moves the output that way; ``""`` where it always does."""
-    count = len(cell.inputs)
     minterms = {}
     for toggled, pattern, changes in arcs:
-        side = " & ".join(pin if pattern >> (count - 1 - index) & 1 else f"!{pin}"
-                          for index, pin in enumerate(cell.inputs) if index != toggled)
+        side = _when(cell, pattern, skip=toggled)
         for pin, direction in changes.items():
             minterms.setdefault((cell.inputs[toggled], pin, direction), []).append(side)
     conditions = {}

@@ -409,12 +409,15 @@ def importance_sampling(limit_state, dimension, *, target_rse=0.1, max_simulatio
         if shares is None:
             log_shares = _proportional_log_shares(means)
         else:
-            shares = np.asarray(shares, dtype=float)
-            if (shares.shape != (len(means),) or not np.all(np.isfinite(shares))
-                    or not np.all(shares > 0)):
+            try:
+                values = np.asarray(shares, dtype=float)
+            except (TypeError, ValueError):
+                values = np.full(0, np.nan)
+            if (values.shape != (len(means),) or not np.all(np.isfinite(values))
+                    or not np.all(values > 0)):
                 raise ValueError(f"shares must be {len(means)} positive numbers, one per "
-                                 f"shift, not {short_repr(shares.tolist())}")
-            log_shares = np.log(shares / shares.sum())
+                                 f"shift, not {short_repr(shares)}")
+            log_shares = np.log(values / values.sum())
         order = np.argsort(np.linalg.norm(means, axis=1), kind="stable")
         means, log_shares = means[order], log_shares[order]
         searched, unexplained = 0, 0

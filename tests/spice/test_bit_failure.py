@@ -96,6 +96,17 @@ def test_an_unreachable_mode_is_an_unconverged_zero():
     assert found.simulations <= 2000
 
 
+class Counting:
+    """A limit state that records the sizes of the batches it is given."""
+
+    def __init__(self, limit_state):
+        self.limit_state, self.sizes = limit_state, []
+
+    def __call__(self, z):
+        self.sizes.append(len(z))
+        return self.limit_state(z)
+
+
 def half_space(beta, direction):
     """``beta - a . z`` for the unit ``a`` along ``direction``: ``P = Phi(-beta)``."""
     unit = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
@@ -117,19 +128,40 @@ def assert_within(estimate, truth):
 
 def test_nested_regions_are_counted_once():
     # The hold region lies inside the read region (as a 6T cell that cannot hold cannot be
-    # read): the union is the read region alone, the union bound is 0.5 sigma's worth more.
-    limit_states = {"hold": half_space(4.0, [1, 0, 0, 0, 0, 0]),
+    # read): the union is the read region alone, which the union bound counts nearly twice.
+    limit_states = {"hold": half_space(3.6, [1, 0, 0, 0, 0, 0]),
                     "read": half_space(3.5, [1, 0, 0, 0, 0, 0])}
     failures = estimated(limit_states)
     union_bound = sum(failure.probability for failure in failures.values())
-    combined = estimate_combined_failure(limit_states, failures, 6, target_rse=0.05,
+    counted = {mode: Counting(limit_state) for mode, limit_state in limit_states.items()}
+    combined = estimate_combined_failure(counted, failures, 6, target_rse=0.05,
                                          max_samples=20_000, seed=1)
     assert combined.mode == "bit" and combined.method == "IS"
     assert_within(combined, failure_probability(3.5))
     assert combined.probability < union_bound / (1 + 4 * combined.relative_standard_error)
+    assert combined.regions == 3  # the nominal share and each mode's point
     # Each sample is evaluated on the read limit state (the more probable) first, and on the
     # hold one only where read did not fail.
-    assert combined.regions == 3  # the nominal share and each mode's point
+    reads, holds = sum(counted["read"].sizes), sum(counted["hold"].sizes)
+    assert 0 < holds < reads and combined.simulations == reads + holds
+
+
+def test_a_twin_mode_alone_is_sampled_for_its_two_events():
+    # Writes that fail often from the nominal cell on (the mean margin near the minimum):
+    # writing a 0 and writing a 1 overlap, and their union is well below twice one of them.
+    direction = [0.5, 0.3, 0.4, 0.4, 0.3, 0.5]
+    limit_states = {"write": half_space(0.3, direction)}
+    failures = estimated(limit_states, twins=("write",))
+    assert failures["write"].method == "MC"
+    combined = estimate_combined_failure(limit_states, failures, 6, mirror=MIRROR,
+                                         twins=("write",), target_rse=0.02,
+                                         max_samples=20_000, seed=5)
+    z = np.random.default_rng(0).standard_normal((400_000, 6))
+    unit = np.asarray(direction) / np.linalg.norm(direction)
+    truth = np.mean((z @ unit >= 0.3) | (z[:, MIRROR] @ unit >= 0.3))
+    assert combined.simulations > 0
+    assert_within(combined, truth)
+    assert combined.probability < 0.7 * failures["write"].probability
 
 
 def test_separate_regions_add_up():
@@ -196,6 +228,8 @@ def test_one_mode_seen_is_its_own_estimate():
     ({"defensive_share": 1.0}, r"defensive_share must be a number in \(0, 1\), not 1.0"),
     ({"max_samples": 0}, "max_samples must be at least 1, not 0"),
     ({"target_rse": 2}, r"target_rse must be a number in \(0, 1\], not 2"),
+    ({"mirror": [0, 1, 2], "twins": ("read",)}, r"mirror must be a permutation of range\(6\)"),
+    ({"limit_states": {"read": 0.5}}, "limit_states must hold callables"),
 ])
 def test_bad_combined_options_are_refused(options, message):
     read = ModeFailure(mode="read", probability=1e-4, relative_standard_error=0.1,
@@ -230,6 +264,9 @@ def test_the_bounds_count_the_two_writes_as_two_events():
     # The write mode's 4e-4 is the union bound of writing a 0 and writing a 1, 2e-4 each.
     assert failure.lower_bound == pytest.approx(2e-4)
     assert failure.combined is None and failure.probability == failure.union_bound
+    # Without a combined estimate the error is the modes' in quadrature, weighted.
+    assert failure.relative_standard_error == pytest.approx(
+        0.1 * math.sqrt(1e-5**2 + 1e-4**2 + 4e-4**2) / 5.1e-4)
     reads = replace(failure, write=mode("write", 1e-4))
     assert reads.lower_bound == pytest.approx(1e-4)
 
@@ -253,6 +290,7 @@ def test_criteria_defaults_and_name():
     ({"max_simulations": {"hold": 500, "read": 500, "write": 10}},
      r"max_simulations\['write'\] must be at least 402, not 10"),
     ({"max_presample_sigma": 20}, "max_presample_sigma must be a number from 3 to 10 sigma"),
+    ({"combined_samples": 0}, "combined_samples must be at least 1, not 0"),
     ({"seed": -1}, "seed must be at least 0, not -1"),
 ])
 def test_bad_options_are_refused(options, message):

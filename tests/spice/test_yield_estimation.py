@@ -168,11 +168,23 @@ def test_given_shares_weight_the_mixture():
     exact = failure_probability(3.0) + failure_probability(5.0)
     means = [[3.0, 0.0], [-5.0, 0.0], [0.0, 0.0]]
     for shares in ([0.8, 0.1, 0.1], [1.0, 1.0, 1.0]):
-        estimate = importance_sampling(two_unequal, 2, shift=means, shares=shares,
+        drawn = []
+
+        def recording(z, drawn=drawn):
+            drawn.append(z)
+            return two_unequal(z)
+
+        estimate = importance_sampling(recording, 2, shift=means, shares=shares,
                                        target_rse=0.03, max_simulations=50_000, seed=1)
         assert estimate.converged
         assert estimate.probability == pytest.approx(exact,
                                                      rel=3 * estimate.relative_standard_error)
+        # The samples come from the components in the proportions given (nearest mean).
+        points = np.concatenate(drawn)
+        nearest = np.argmin(np.abs(points[:, :1] - np.array([[3.0, -5.0, 0.0]])), axis=1)
+        fractions = np.bincount(nearest, minlength=3) / len(points)
+        expected = np.array(shares) / sum(shares)
+        assert fractions == pytest.approx(expected, abs=0.06)
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -181,6 +193,8 @@ def test_given_shares_weight_the_mixture():
     ({"shift": [[3.0, 0.0], [0.0, 0.0]], "shares": [1.0, 0.0]},
      r"shares must be 2 positive numbers, one per shift, not \[1.0, 0.0\]"),
     ({"shares": [1.0]}, "shares needs the shifts they belong to: give shift as well"),
+    ({"shift": [[3.0, 0.0], [0.0, 0.0]], "shares": ["a", "b"]},
+     r"shares must be 2 positive numbers, one per shift, not \['a', 'b'\]"),
 ])
 def test_bad_shares_are_refused(options, message):
     counted = Counting(linear(3.0, [1.0, 0.0]))
