@@ -218,8 +218,9 @@ def _prepare(synthesis, pdk, period_ns, workdir, netlist=None):
 def critical_path_points(synthesis, clock_ns=None, *, pdk=None, pdk_root=None):
     """The pins of a synthesized design's worst path, with their slews, arrivals and loads.
 
-    The whole netlist is timed as :func:`analyze_timing` times it (by block not being
-    offered: the points name the netlist's own instances).
+    The whole netlist is timed in one run, as :func:`analyze_timing` times a flat design (a
+    hierarchical one, which it times by block by default, is timed whole here), so that the
+    points name the netlist's own instances.
 
     Parameters
     ----------

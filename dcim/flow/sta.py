@@ -238,6 +238,7 @@ class PathPoint:
 
 
 _PIN_LINE = re.compile(rf"^\s*{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}\s+([v^])\s+(\S+)\s+\((\S+)\)\s*$")
+_EDGE_AND_CELL = re.compile(r"\s[v^]\s+\S+\s+\(\S+\)\s*$")
 _NET_LINE = re.compile(rf"^\s*\d+\s+{_NUMBER}\s+\S+\s+\(net\)\s*$")
 
 
@@ -255,6 +256,9 @@ def parse_path_points(text):
     points = []
     for line in body.splitlines():
         pin = _PIN_LINE.match(line)
+        if not pin and _EDGE_AND_CELL.search(line):
+            raise ValueError(f"cannot read a pin of OpenSTA's path report (run it with "
+                             f"PATH_FIELDS_TCL's fields): {line!r}")
         if pin:
             points.append(PathPoint(pin[5], pin[6], pin[4] == "^", _float(pin[1]),
                                     _float(pin[3])))

@@ -10,9 +10,11 @@ each net's load), and simulates that path at transistor level:
 - every cell of the path is its characterized subcircuit (parasitics included), at the
   library's corner;
 - its other inputs are tied so that the path's input switches its output the way the report
-  says (the cell's Liberty function decides which ties do); where several ties do, the path
-  is simulated once per choice, side by side in one deck, and the slowest copy counts,
-  as static timing takes the slowest of a cell's arcs;
+  says (the cell's Liberty function decides which ties do); where several ties do (a full
+  adder's sum), the path is simulated once per combination of every stage's choices, up to
+  :data:`MAX_COPIES` copies side by side in one deck (beyond that, copy ``k`` takes each
+  stage's ``k``-th tie, cycling), and the slowest copy counts, as static timing takes the
+  slowest of a cell's arcs under their conditions;
 - each net carries the load OpenSTA gave it (fanout pins and the wire-load model's wire),
   less the input capacitance of the path's own next cell, which is simulated;
 - the start is a linear ramp with the port's slew (the Liberty 30-70 % slew is 40 % of it).
@@ -34,8 +36,11 @@ from .cell_measure import crossing_time
 from .cells import liberty_function
 from .simulator import run_deck
 
-__all__ = ["CriticalPathCheck", "PathStage", "check_critical_path", "sensitizing_ties"]
+__all__ = ["MAX_COPIES", "CriticalPathCheck", "PathStage", "check_critical_path",
+           "sensitizing_ties"]
 
+MAX_COPIES = 64
+"""The most copies of the path one check simulates (see the module's text)."""
 _SLEW_FRACTION = 0.4   # the Liberty slew (30 % to 70 %) of a full linear ramp
 _START = 100e-12       # the ramp's start, after the operating point
 _MAX_STEP = 2e-12
@@ -79,7 +84,8 @@ class CriticalPathCheck:
         Seconds from the first cell's input to the endpoint.
     stages : tuple of PathStage
     copies : int
-        Paths simulated side by side (one per choice of side-input ties).
+        Paths simulated side by side (one per combination of the stages' side-input ties,
+        at most :data:`MAX_COPIES`).
     seconds : float
         Wall time of the simulation.
     """
@@ -215,7 +221,13 @@ def check_critical_path(design, build, *, clock_ns=None):
             raise ValueError(f"no tie of {instance} ({cell.name})'s other inputs makes "
                              f"{input_pin} switch {output_pin} as the report says")
         choices.append(ties)
-    copies = max(len(ties) for ties in choices)
+    combinations = math.prod(len(ties) for ties in choices)
+    if combinations <= MAX_COPIES:
+        assignments = list(itertools.product(*choices))
+    else:
+        assignments = [tuple(ties[copy % len(ties)] for ties in choices)
+                       for copy in range(max(len(ties) for ties in choices))]
+    copies = len(assignments)
     loads = []
     for index, (_, _, _, _, _, driving) in enumerate(stages):
         load = driving.load_ff * 1e-15 if driving.load_ff is not None else 0.0
@@ -238,7 +250,7 @@ def check_critical_path(design, build, *, clock_ns=None):
                      f"{_START + ramp:.6g} {end:g})")
         saved.append(f"v(c{copy}_n0)")
         for index, (_, cell, input_pin, output_pin, _, _) in enumerate(stages):
-            tie = choices[index][copy % len(choices[index])]
+            tie = assignments[copy][index]
             name, pins = _subcircuit_pins(cell.netlist)
             nodes = []
             for pin in pins:
@@ -267,11 +279,11 @@ def check_critical_path(design, build, *, clock_ns=None):
     crossings = np.empty((copies, len(stages) + 1))
     for copy in range(copies):
         rising = [first.rising] + [driving.rising for *_, driving in stages]
-        previous = 0.0
         for node, node_rising in enumerate(rising):
-            previous = crossing_time(times, vectors[f"c{copy}_n{node}"], 0.5 * vdd,
-                                     previous, node_rising)
-            crossings[copy, node] = previous
+            # From the ramp's start: a stage may cross before its input does (a slow input
+            # into a light load), a negative delay as in the tables.
+            crossings[copy, node] = crossing_time(times, vectors[f"c{copy}_n{node}"],
+                                                  0.5 * vdd, _START, node_rising)
     if not np.all(np.isfinite(crossings)):
         raise ValueError(f"the simulated path of {synthesis.design} did not switch within "
                          f"{stop:.3g} s: the ties or the report's transitions are wrong")

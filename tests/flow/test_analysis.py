@@ -41,9 +41,41 @@ def test_the_critical_path_points_follow_the_timing_report(mul4):
     assert all(0 < point.slew_ns < 1 for point in points)
 
 
+REPORT = """Startpoint: b[5] (input port clocked by core_clock)
+Endpoint: p[14] (output port clocked by core_clock)
+
+Fanout       Cap      Slew     Delay      Time   Description
+------------------------------------------------------------------------------------
+                   0.0000    0.0000    0.0000   clock core_clock (rise edge)
+                             0.0000    0.0000 ^ input external delay
+                   0.0132    0.0133    0.0133 ^ b[5] (in)
+    4   10.1406                                 b[5] (net)
+                   0.0132    0.0000    0.0133 ^ _400_/A2 (NAND2_X2)
+                   0.0112    0.0193    0.0325 v _400_/ZN (NAND2_X2)
+    1    1.0458                                 p[14] (net)
+                   0.0112    0.0000    0.0326 v p[14] (out)
+                                       0.0326   data arrival time
+"""
+
+
+def test_a_path_report_is_read_pin_by_pin():
+    points = parse_path_points(REPORT)
+    assert [(point.pin, point.cell, point.rising) for point in points] == [
+        ("b[5]", "in", True), ("_400_/A2", "NAND2_X2", True), ("_400_/ZN", "NAND2_X2", False),
+        ("p[14]", "out", False)]
+    assert [point.load_ff for point in points] == [10.1406, None, 1.0458, None]
+    assert points[2].slew_ns == 0.0112 and points[2].arrival_ns == 0.0325
+
+
 def test_a_report_without_a_path_is_refused():
     with pytest.raises(ValueError, match="OpenSTA's report holds no timing path"):
         parse_path_points("No paths found.")
+    with pytest.raises(ValueError, match="a net line precedes every pin"):
+        parse_path_points(REPORT.replace("0.0132    0.0133    0.0133 ^ b[5] (in)", ""))
+    # A pin line in another layout (Cap on the pin's own line) is not skipped silently.
+    with pytest.raises(ValueError, match="cannot read a pin of OpenSTA's path report"):
+        parse_path_points(REPORT.replace("       0.0112    0.0193    0.0325 v _400_/ZN",
+                                         "7.22   0.0112    0.0193    0.0325 v _400_/ZN"))
 
 
 def test_corners_order_delays(pdk_root):

@@ -103,6 +103,11 @@ def test_text_states_units_thresholds_and_tables(cells):
                  "variable_1 : related_pin_transition;", "rise_constraint (constraint_2x2_",
                  'when : "!A1 & A2";'):
         assert line in text
+    # The full adder's sum follows A when B and CI agree and inverts it when they differ:
+    # two conditional unate arcs, timing and internal power alike.
+    adder = text[text.index("cell (FA_X1)"):text.index("cell (DFF_X1)")]
+    for condition in ("(!B & !CI) | (B & CI)", "(!B & CI) | (B & !CI)"):
+        assert adder.count(f'when : "{condition}";') == 2
 
 
 def test_bad_libraries_are_refused(cells):

@@ -146,14 +146,35 @@ def test_static_timing_on_our_library_agrees_with_ngspice_on_the_critical_path(b
     assert {stage.cell for stage in check.stages} <= set(SMALL)
     assert sum(stage.sta_delay for stage in check.stages) == pytest.approx(check.sta_delay,
                                                                           rel=1e-3)
-    assert sum(stage.spice_delay for stage in check.stages) == pytest.approx(
-        check.spice_delay, rel=1e-9)
-    # The tables interpolate a 2 x 2 grid here, and a non-unate arc's table is its slower
-    # input edge's, so static timing may only err a little, and on the slow side.
-    assert 0.95 < check.ratio < 1.3
-    assert all(stage.spice_delay > 0 for stage in check.stages)
+    # Our tables against our transistors: they interpolate a 2 x 2 grid here, so a few per
+    # cent either way; every cell on its own within a fifth.
+    assert 0.9 < check.ratio < 1.15
+    assert all(0.8 < stage.sta_delay / stage.spice_delay < 1.25 for stage in check.stages)
     with pytest.raises(ValueError, match="build must be a LibraryBuild"):
         check_critical_path(MultiplierSpec(4), build.pdk)
+
+
+def test_a_path_this_cannot_simulate_is_refused(build):
+    from dcim.flow.sta import PathPoint
+    from dcim.spice.path_check import _stages
+
+    cells = {cell.name: cell for cell in build.cells}
+    start, end = PathPoint("a[0]", "in", True, 0.01, 0.0, 2.0), PathPoint("p[0]", "out",
+                                                                            False, 0.01, 0.1)
+    nand_in = PathPoint("u1/A1", "NAND2_X1", True, 0.01, 0.0)
+    nand_out = PathPoint("u1/ZN", "NAND2_X1", False, 0.01, 0.02, 1.0)
+    flop = PathPoint("r1/Q", "DFF_X1", True, 0.01, 0.05, 1.0)
+    with pytest.raises(ValueError, match="must run from an input port to an output port"):
+        _stages((flop, nand_in, nand_out, end), cells)
+    with pytest.raises(ValueError, match="must come in input-output pairs"):
+        _stages((start, nand_in, nand_out, nand_in, end), cells)
+    with pytest.raises(ValueError, match="are not one cell's input and output"):
+        _stages((start, nand_in, PathPoint("u2/ZN", "NAND2_X1", False, 0.01, 0.02, 1.0),
+                 end), cells)
+    with pytest.raises(ValueError, match="cell 'AND9_X1' of the path is not in the library"):
+        _stages((start, PathPoint("u1/A", "AND9_X1", True, 0.01, 0.0),
+                 PathPoint("u1/Z", "AND9_X1", True, 0.01, 0.02, 1.0), end), cells)
+    assert len(_stages((start, nand_in, nand_out, end), cells)) == 1
 
 
 def test_bad_requests_are_refused(tmp_path):
