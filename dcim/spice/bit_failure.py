@@ -62,15 +62,18 @@ from .yield_estimation import equivalent_sigma, find_shift_point, importance_sam
 
 __all__ = ["BIT_FAILURE_VERSION", "MODES", "BitFailure", "FailureCriteria", "ModeFailure",
            "bit_failure_corners", "bit_failure_probability", "bit_failure_table",
-           "estimate_combined_failure", "estimate_mode_failure", "mirror_permutation"]
+           "estimate_combined_failure", "estimate_mode_failure", "mirror_permutation",
+           "storage_transistors"]
 
-BIT_FAILURE_VERSION = "4"
+BIT_FAILURE_VERSION = "5"
 """Changes whenever an estimate's method or its margins change, so that old cache entries are
 ignored."""
 _CACHE_KIND = "bit-failure"
 
 MODES = ("hold", "read", "write")
 """The failure modes of a bit, in the order of :class:`BitFailure`'s members."""
+_CORE = ("pd_l", "pu_l", "pg_l", "pd_r", "pu_r", "pg_r")
+"""The storage core's transistors (see :func:`storage_transistors`)."""
 _TWINS = ("write",)
 """Modes whose limit state holds one of two mirror-image events (the module's text)."""
 _MARGINS = {"hold": hold_snm_batch, "read": read_snm_batch, "write": write_margin_batch}
@@ -163,6 +166,7 @@ class ModeFailure:
     shift_points : tuple of tuple of float
         The importance-sampling mixture's means in standard-normal coordinates (``regions``
         of them; empty for MC): :func:`estimate_combined_failure` samples around them again.
+        For a cell, one coordinate per transistor of :func:`storage_transistors`.
     """
 
     mode: str
@@ -588,10 +592,33 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
                        shift_points=tuple(tuple(point) for point in means))
 
 
+def storage_transistors(cell):
+    """The indices of the transistors whose mismatch the bit's margins depend on: the six of
+    the storage core (the cross-coupled pair and the access devices).
+
+    An 8T cell's read port (``rd``, ``ra``) only reads ``qb``: shifting its thresholds by
+    100 mV (some eight sigma) moves the hold and read SNMs by under 0.1 uV and the write
+    margin by under 1.5 mV, inside the write margin's own resolution of about a millivolt
+    (tested). So the margins are taken as functions of the core alone, and the estimates
+    search and sample in six dimensions, not eight: the probability is the same, since the
+    read port's shifts then integrate out exactly, and a search no longer wanders along
+    directions that change nothing.
+    """
+    names = cell.transistor_names
+    return tuple(index for index, name in enumerate(names) if name in _CORE)
+
+
 def _cell_limit_state(cell, corner, mode, criteria, mismatch):
-    return mismatch_limit_state(functools.partial(_MARGINS[mode], cell, corner),
-                                cell.transistors, model=mismatch,
-                                threshold=criteria.minimum(mode),
+    varied = storage_transistors(cell)
+    count = len(cell.transistors)
+
+    def margins(shifts):
+        full = np.zeros((len(shifts), count))
+        full[:, varied] = shifts
+        return _MARGINS[mode](cell, corner, full)
+
+    return mismatch_limit_state(margins, [cell.transistors[index] for index in varied],
+                                model=mismatch, threshold=criteria.minimum(mode),
                                 shift_limit=sampler_shift_limit(corner))
 
 
@@ -683,7 +710,8 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
     stored = cache.load(_CACHE_KIND, key)
     if stored is not None:
         return BitFailure.from_dict(stored, cached=True)
-    mirror = mirror_permutation(cell.transistor_names)
+    varied = storage_transistors(cell)
+    mirror = mirror_permutation([cell.transistor_names[index] for index in varied])
     modes, limit_states = {}, {}
     for index, mode in enumerate(MODES):
         limit_states[mode] = _cell_limit_state(cell, corner, mode, criteria, mismatch)
@@ -691,11 +719,11 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
         # margin writes a 0 only, and writing a 1 is its mirror image (the module's text).
         symmetric = mode not in _TWINS
         modes[mode] = estimate_mode_failure(
-            limit_states[mode], len(cell.transistors), mirror=mirror if symmetric else None,
+            limit_states[mode], len(varied), mirror=mirror if symmetric else None,
             mirrored_twin=not symmetric, mode=mode, seed=np.random.SeedSequence((seed, index)),
             max_simulations=budgets[mode], **settings)
     combined = estimate_combined_failure(
-        limit_states, modes, len(cell.transistors), mirror=mirror, twins=_TWINS,
+        limit_states, modes, len(varied), mirror=mirror, twins=_TWINS,
         target_rse=target_rse, max_samples=combined_samples,
         seed=np.random.SeedSequence((seed, len(MODES))))
     result = BitFailure(cell=cell.name, corner=corner, criteria=criteria,

@@ -17,7 +17,9 @@ from dcim.spice.bit_failure import (
     estimate_combined_failure,
     estimate_mode_failure,
     mirror_permutation,
+    storage_transistors,
 )
+from dcim.spice.margins import hold_snm_batch, read_snm_batch, write_margin_batch
 
 SIX = Bitcell6T()
 MIRROR = mirror_permutation(SIX.transistor_names)
@@ -310,6 +312,36 @@ def test_default_corners():
     assert {"ff_1v00_25c", "ss_1v00_25c", "fs_1v00_25c", "sf_1v00_25c", "tt_0v60_25c",
             "tt_0v70_25c",
             "tt_1v10_25c", "tt_1v00_0c", "tt_1v00_100c"} <= set(names)
+
+
+def test_the_read_port_leaves_the_margins_alone():
+    # What lets the estimates vary the storage core alone: shifting the 8T read port's
+    # thresholds by 100 mV (about eight sigma) moves no margin beyond the write margin's
+    # millivolt resolution.
+    eight = Bitcell8T()
+    assert storage_transistors(SIX) == (0, 1, 2, 3, 4, 5)
+    assert [eight.transistor_names[index] for index in storage_transistors(eight)] == [
+        "pd_l", "pu_l", "pg_l", "pd_r", "pu_r", "pg_r"]
+    corner = Corner(vdd=0.7)
+    rng = np.random.default_rng(0)
+    core = rng.normal(0, 0.03, (8, 8))
+    core[:, 6:] = 0
+    moved = core.copy()
+    moved[:, 6:] = rng.choice([-0.1, 0.1], size=(8, 2))
+    for margin, tolerance in ((hold_snm_batch, 1e-6), (read_snm_batch, 1e-6),
+                              (write_margin_batch, 2e-3)):
+        assert np.max(np.abs(margin(eight, corner, core) - margin(eight, corner, moved))) \
+            < tolerance
+
+
+def test_an_8t_cell_is_searched_in_its_core_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCIM_CACHE_DIR", str(tmp_path))
+    failure = bit_failure_probability(
+        Bitcell8T(), Corner(vdd=0.7), presample_size=20,
+        max_simulations={"hold": 42, "read": 42, "write": 200}, seed=1)
+    points = [point for mode in failure.modes for point in mode.shift_points]
+    assert failure.write.probability > 0 and points
+    assert all(len(point) == 6 for point in points)
 
 
 def test_a_small_real_cell_run_is_cached(tmp_path, monkeypatch):
