@@ -259,7 +259,7 @@ class BitFailure:
         probability. The write mode's probability is that of two mirror-image events (the
         writes of a 0 and of a 1) by their union bound, so each counts half of it: where
         writes fail often the two overlap (at TT 0.6 V an 8T cell fails a write in either
-        direction with 0.38 against the bound's 0.48), and the mode's own figure is no
+        direction with 0.38 against the bound's 0.45), and the mode's own figure is no
         lower bound."""
         return max(mode.probability / 2 if mode.mode in _TWINS else mode.probability
                    for mode in self.modes)
