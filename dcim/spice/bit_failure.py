@@ -603,7 +603,13 @@ def storage_transistors(cell):
     search and sample in six dimensions, not eight: the probability is the same, since the
     read port's shifts then integrate out exactly, and a search no longer wanders along
     directions that change nothing.
+
+    Raises
+    ------
+    ValueError
+        If ``cell`` is not a Bitcell6T or Bitcell8T.
     """
+    _check_cell(cell)
     names = cell.transistor_names
     return tuple(index for index, name in enumerate(names) if name in _CORE)
 

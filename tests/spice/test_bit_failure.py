@@ -98,17 +98,6 @@ def test_an_unreachable_mode_is_an_unconverged_zero():
     assert found.simulations <= 2000
 
 
-class Counting:
-    """A limit state that records the sizes of the batches it is given."""
-
-    def __init__(self, limit_state):
-        self.limit_state, self.sizes = limit_state, []
-
-    def __call__(self, z):
-        self.sizes.append(len(z))
-        return self.limit_state(z)
-
-
 def half_space(beta, direction):
     """``beta - a . z`` for the unit ``a`` along ``direction``: ``P = Phi(-beta)``."""
     unit = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
@@ -128,14 +117,14 @@ def assert_within(estimate, truth):
     assert abs(estimate.probability / truth - 1) < 3 * estimate.relative_standard_error
 
 
-def test_nested_regions_are_counted_once():
+def test_nested_regions_are_counted_once(counting):
     # The hold region lies inside the read region (as a 6T cell that cannot hold cannot be
     # read): the union is the read region alone, which the union bound counts nearly twice.
     limit_states = {"hold": half_space(3.6, [1, 0, 0, 0, 0, 0]),
                     "read": half_space(3.5, [1, 0, 0, 0, 0, 0])}
     failures = estimated(limit_states)
     union_bound = sum(failure.probability for failure in failures.values())
-    counted = {mode: Counting(limit_state) for mode, limit_state in limit_states.items()}
+    counted = {mode: counting(limit_state) for mode, limit_state in limit_states.items()}
     combined = estimate_combined_failure(counted, failures, 6, target_rse=0.05,
                                          max_samples=20_000, seed=1)
     assert combined.mode == "bit" and combined.method == "IS"
@@ -144,7 +133,7 @@ def test_nested_regions_are_counted_once():
     assert combined.regions == 3  # the nominal share and each mode's point
     # Each sample is evaluated on the read limit state (the more probable) first, and on the
     # hold one only where read did not fail.
-    reads, holds = sum(counted["read"].sizes), sum(counted["hold"].sizes)
+    reads, holds = sum(counted["read"].batches), sum(counted["hold"].batches)
     assert 0 < holds < reads and combined.simulations == reads + holds
 
 
@@ -320,6 +309,8 @@ def test_the_read_port_leaves_the_margins_alone():
     # millivolt resolution.
     eight = Bitcell8T()
     assert storage_transistors(SIX) == (0, 1, 2, 3, 4, 5)
+    with pytest.raises(ValueError, match="cell must be a Bitcell6T or Bitcell8T, not '8t'"):
+        storage_transistors("8t")
     assert [eight.transistor_names[index] for index in storage_transistors(eight)] == [
         "pd_l", "pu_l", "pg_l", "pd_r", "pu_r", "pg_r"]
     corner = Corner(vdd=0.7)

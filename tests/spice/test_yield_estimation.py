@@ -31,17 +31,6 @@ def parabolic_reference(beta, curvature, dimension):
     return float(np.trapezoid(tail * chi2_density(y, dimension - 1), y))
 
 
-class Counting:
-    """A limit state that records the batches it is given."""
-
-    def __init__(self, limit_state):
-        self.limit_state, self.batches = limit_state, []
-
-    def __call__(self, z):
-        self.batches.append(len(z))
-        return self.limit_state(z)
-
-
 def test_normal_tail_and_equivalent_sigma():
     assert failure_probability(6.0) == pytest.approx(9.8659e-10, rel=1e-4)
     for sigma in (-1.0, 0.0, 3.0, 6.0, 8.0):
@@ -55,9 +44,9 @@ def test_normal_tail_and_equivalent_sigma():
 
 @pytest.mark.parametrize("dimension", [2, 6, 20])
 @pytest.mark.parametrize("beta", [3.0, 4.0, 6.0])
-def test_importance_sampling_of_a_linear_limit_state(beta, dimension):
+def test_importance_sampling_of_a_linear_limit_state(beta, dimension, counting):
     exact = failure_probability(beta)
-    counted = Counting(linear(beta, np.ones(dimension)))
+    counted = counting(linear(beta, np.ones(dimension)))
     # At 6 sigma, 4 % standard error makes 10 % two and a half standard errors.
     target = 0.04 if beta == 6.0 else 0.05
     estimate = importance_sampling(counted, dimension, target_rse=target, seed=dimension)
@@ -196,8 +185,8 @@ def test_given_shares_weight_the_mixture():
     ({"shift": [[3.0, 0.0], [0.0, 0.0]], "shares": ["a", "b"]},
      r"shares must be 2 positive numbers, one per shift, not \['a', 'b'\]"),
 ])
-def test_bad_shares_are_refused(options, message):
-    counted = Counting(linear(3.0, [1.0, 0.0]))
+def test_bad_shares_are_refused(options, message, counting):
+    counted = counting(linear(3.0, [1.0, 0.0]))
     with pytest.raises(ValueError, match=message):
         importance_sampling(counted, 2, seed=0, **options)
     assert not counted.batches
@@ -212,8 +201,8 @@ def test_monte_carlo_stops_at_its_budget():
     assert estimate.sigma == math.inf
 
 
-def test_importance_sampling_stops_at_its_budget():
-    counted = Counting(linear(6.0, [1.0, 1.0]))
+def test_importance_sampling_stops_at_its_budget(counting):
+    counted = counting(linear(6.0, [1.0, 1.0]))
     estimate = importance_sampling(counted, 2, target_rse=0.01, max_simulations=1_000, seed=0)
     assert not estimate.converged and estimate.relative_standard_error > 0.01
     assert estimate.simulations == sum(counted.batches) == 1_000
@@ -233,15 +222,15 @@ def test_a_failing_nominal_point_is_its_own_shift():
     assert estimate.probability == pytest.approx(failure_probability(-1.0), rel=0.1)
 
 
-def test_a_given_shift_skips_the_search():
-    counted = Counting(linear(6.0, [0.0, 1.0]))
+def test_a_given_shift_skips_the_search(counting):
+    counted = counting(linear(6.0, [0.0, 1.0]))
     estimate = importance_sampling(counted, 2, shift=[0.0, 6.0], seed=0)
     assert estimate.search_simulations == 0 and estimate.converged
     assert estimate.sampling_simulations == sum(counted.batches)
 
 
-def test_the_search_counts_every_evaluation():
-    counted = Counting(lambda z: 5.0 - z[:, 0] + 0.1 * (z[:, 1:] ** 2).sum(axis=1))
+def test_the_search_counts_every_evaluation(counting):
+    counted = counting(lambda z: 5.0 - z[:, 0] + 0.1 * (z[:, 1:] ** 2).sum(axis=1))
     point = find_shift_point(counted, 4, seed=1)
     assert point.simulations == sum(counted.batches)
     assert point.sigma == pytest.approx(5.0, abs=0.05)
