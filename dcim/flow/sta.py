@@ -15,7 +15,7 @@ import math
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..eda import cache, tools
@@ -267,9 +267,7 @@ def parse_path_points(text):
         if net:
             if not points:
                 raise ValueError(f"a net line precedes every pin in OpenSTA's report: {line!r}")
-            last = points[-1]
-            points[-1] = PathPoint(last.pin, last.cell, last.rising, last.slew_ns,
-                                   last.arrival_ns, _float(net[1]))
+            points[-1] = replace(points[-1], load_ff=_float(net[1]))
     return tuple(points)
 
 

@@ -380,11 +380,7 @@ def estimate_mode_failure(limit_state, dimension, *, mirror=None, mirrored_twin=
                          f"batch), not {max_simulations!r}")
     if not isinstance(mirrored_twin, bool):
         raise ValueError(f"mirrored_twin must be True or False, not {short_repr(mirrored_twin)}")
-    if mirror is not None:
-        mirror = np.asarray(mirror)
-        if sorted(mirror.tolist()) != list(range(dimension)):
-            raise ValueError(f"mirror must be a permutation of range({dimension}), not "
-                             f"{short_repr(mirror.tolist())}")
+    mirror = _checked_mirror(mirror, dimension)
     rng = np.random.default_rng(seed)
     factor = 2.0 if mirrored_twin else 1.0
     presample_failures = int(np.count_nonzero(
@@ -435,6 +431,22 @@ def estimate_mode_failure(limit_state, dimension, *, mirror=None, mirrored_twin=
                        converged=estimate.converged, shift_sigma=found.sigma,
                        regions=len(means), seconds=time.perf_counter() - start,
                        shift_points=tuple(tuple(point) for point in means))
+
+
+def _checked_mirror(mirror, dimension):
+    if mirror is None:
+        return None
+    mirror = np.asarray(mirror)
+    if sorted(mirror.tolist()) != list(range(dimension)):
+        raise ValueError(f"mirror must be a permutation of range({dimension}), not "
+                         f"{short_repr(mirror.tolist())}")
+    return mirror
+
+
+def _check_target_rse(target_rse):
+    if (isinstance(target_rse, bool) or not isinstance(target_rse, int | float)
+            or not 0 < target_rse <= 1):
+        raise ValueError(f"target_rse must be a number in (0, 1], not {short_repr(target_rse)}")
 
 
 def _apart(point, other):
@@ -516,11 +528,7 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
         raise ValueError(f"twins must be modes of {sorted(failures)}, not {short_repr(twins)}")
     if twins and mirror is None:
         raise ValueError("twins need the mirror permutation: give mirror as well")
-    if mirror is not None:
-        mirror = np.asarray(mirror)
-        if sorted(mirror.tolist()) != list(range(dimension)):
-            raise ValueError(f"mirror must be a permutation of range({dimension}), not "
-                             f"{short_repr(mirror.tolist())}")
+    mirror = _checked_mirror(mirror, dimension)
     if not all(callable(limit_state) for limit_state in limit_states.values()):
         raise ValueError(f"limit_states must hold callables, not {short_repr(limit_states)}")
     if (isinstance(defensive_share, bool) or not isinstance(defensive_share, int | float)
@@ -528,9 +536,7 @@ def estimate_combined_failure(limit_states, failures, dimension, *, mirror=None,
         raise ValueError(f"defensive_share must be a number in (0, 1), not "
                          f"{short_repr(defensive_share)}")
     max_samples = check_int("max_samples", max_samples, 1)
-    if (isinstance(target_rse, bool) or not isinstance(target_rse, int | float)
-            or not 0 < target_rse <= 1):
-        raise ValueError(f"target_rse must be a number in (0, 1], not {short_repr(target_rse)}")
+    _check_target_rse(target_rse)
     total = sum(failure.probability for failure in failures.values())
     # A mode this much less likely than the rest changes their union by less than a hundredth
     # of the target error: sampling it too would only spend simulations.
@@ -693,9 +699,7 @@ def bit_failure_probability(cell, corner, *, criteria=None, mismatch=None, targe
     mismatch = MismatchModel() if mismatch is None else mismatch
     if not isinstance(mismatch, MismatchModel):
         raise ValueError(f"mismatch must be a MismatchModel, not {short_repr(mismatch)}")
-    if (isinstance(target_rse, bool) or not isinstance(target_rse, int | float)
-            or not 0 < target_rse <= 1):
-        raise ValueError(f"target_rse must be a number in (0, 1], not {short_repr(target_rse)}")
+    _check_target_rse(target_rse)
     presample_size = check_int("presample_size", presample_size, 1)
     budgets = _check_budgets(max_simulations, 2 * presample_size + 2)
     if (isinstance(max_presample_sigma, bool)

@@ -95,13 +95,15 @@ from .corners import Corner
 from .simulator import run_deck, simulator_identity
 
 __all__ = ["CHARACTERIZATION_VERSION", "CONSTRAINT_OFFSETS", "MAX_COPIES_PER_DECK",
-           "NET_WIRE_CAPACITANCE", "SCREEN_ABOVE", "TERMINAL_CAPACITANCE", "CharacterizedCell",
-           "Constraint", "TableGrid", "TimingArc", "arc_patterns", "characterize_cell",
-           "constraint_slews", "parasitic_subcircuit", "timing_deck"]
+           "NET_WIRE_CAPACITANCE", "SCREEN_ABOVE", "SLEW_FRACTION", "TERMINAL_CAPACITANCE",
+           "CharacterizedCell", "Constraint", "TableGrid", "TimingArc", "arc_patterns",
+           "characterize_cell", "constraint_slews", "parasitic_subcircuit", "timing_deck"]
 
 CHARACTERIZATION_VERSION = "5"
 """Changes whenever the decks or the measurements change, so old cache entries are ignored."""
 
+SLEW_FRACTION = 0.4
+"""A Liberty slew (30 % to 70 %) over the 0-to-100 % time of the linear ramp it stands for."""
 NET_WIRE_CAPACITANCE = 0.1e-15
 """Farads of local wire on every internal and pin net of a cell (see the module's text)."""
 TERMINAL_CAPACITANCE = 0.05e-15
@@ -118,7 +120,6 @@ _FIRST_ROUND = 6              # offsets of the first round, across the whole ran
 _LATER_ROUNDS = 6             # offsets inside the bracket of each later round
 _ROUNDS = 3
 
-_SLEW_FRACTION = 0.4          # 30 % to 70 % of a full ramp
 _SUPPLY_RAMP = 20e-12
 _SETTLE = 200e-12             # before the first input edge: the nodes start at 0 V (uic)
 _MAX_STEP = 10e-12
@@ -433,7 +434,7 @@ def _window(grid):
 
 def _window_for(slew, load):
     # Long enough for the slowest ramp and the largest load to settle.
-    return 2.5 * slew / _SLEW_FRACTION + _DRIVE_RESISTANCE * load + 200e-12
+    return 2.5 * slew / SLEW_FRACTION + _DRIVE_RESISTANCE * load + 200e-12
 
 
 def _pwl(points):
@@ -469,7 +470,7 @@ def timing_deck(cell, corner, grid, copies, subcircuit):
              f"vhi hi 0 {supply}"]
     saved = []
     for index, (toggled, pattern, slew, load) in enumerate(copies):
-        ramp = slew / _SLEW_FRACTION
+        ramp = slew / SLEW_FRACTION
         nodes = [f"in{index}" if pin == toggled else
                  ("hi" if pattern >> (count - 1 - pin) & 1 else "0") for pin in range(count)]
         outputs = [f"o{index}_{pin}" for pin in cell.outputs]
@@ -602,7 +603,7 @@ def _combinational(cell, corner, grid, subcircuit):
         for index, (toggled, pattern, slew, load) in enumerate(chunk):
             changes = next(c for t, p, c in arcs if t == toggled and p == pattern)
             i, j = grid.slews.index(slew), grid.loads.index(load)
-            ramp = slew / _SLEW_FRACTION
+            ramp = slew / SLEW_FRACTION
             current = -vectors[f"vs{index}#branch"]
             if load == grid.loads[0]:
                 charges[cell.inputs[toggled]].append(
@@ -717,8 +718,8 @@ def _flip_flop(cell, corner, grid, subcircuit):
     edges = [_SETTLE + k * period for k in range(3)]
     copies = []
     for slew, load in grid.points:
-        ramp = slew / _SLEW_FRACTION
-        data_ramp = grid.slews[0] / _SLEW_FRACTION
+        ramp = slew / SLEW_FRACTION
+        data_ramp = grid.slews[0] / SLEW_FRACTION
         changes = [(edges[0] + period * 0.75, 1), (edges[1] + period * 0.75, 0)]
         copies.append((_clock(edges, ramp, period, vdd), _steps(changes, data_ramp, vdd, 0),
                        load))
@@ -733,7 +734,7 @@ def _flip_flop(cell, corner, grid, subcircuit):
     state_after = {1: True, 2: False}
     for index, (slew, load) in enumerate(grid.points):
         i, j = grid.slews.index(slew), grid.loads.index(load)
-        ramp = slew / _SLEW_FRACTION
+        ramp = slew / SLEW_FRACTION
         current = -vectors[f"vs{index}#branch"]
         for edge_number in (1, 2):
             edge = edges[edge_number]
@@ -827,7 +828,7 @@ def _constraint_point(cell, corner, subcircuit, data, clock_slew, data_slew, loa
     vdd = corner.vdd
     window = _window_for(max(clock_slew, data_slew), load)
     period = 2 * window
-    clock_ramp, data_ramp = clock_slew / _SLEW_FRACTION, data_slew / _SLEW_FRACTION
+    clock_ramp, data_ramp = clock_slew / SLEW_FRACTION, data_slew / SLEW_FRACTION
     edges = [_SETTLE + k * period for k in range(2)]
     q_pin = next(pin for pin, function in cell.functions if function == "IQ")
     clock = _clock(edges, clock_ramp, period, vdd)

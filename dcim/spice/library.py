@@ -317,7 +317,6 @@ def compare_libraries(design, pdk, *, reference="nangate45", corner="typ",
     ValueError
         If ``same_cells`` is not a bool, or the libraries share no cell.
     """
-    from ..flow.liberty import read_liberty
     from ..flow.pdk import load_pdk
     from ..flow.ppa import ppa
 
@@ -326,8 +325,8 @@ def compare_libraries(design, pdk, *, reference="nangate45", corner="typ",
     ours_pdk = load_pdk(pdk)
     reference_pdk = load_pdk(reference, pdk_root)
     if same_cells:
-        our_cells = set(read_liberty(ours_pdk.liberty(corner)).cells)
-        their_cells = set(read_liberty(reference_pdk.liberty(reference_corner)).cells)
+        our_cells = set(ours_pdk.library(corner).cells)
+        their_cells = set(reference_pdk.library(reference_corner).cells)
         if not our_cells & their_cells:
             raise ValueError(f"same_cells: library {ours_pdk.name!r} shares no cell name with "
                              f"{reference_pdk.name!r}")

@@ -34,6 +34,7 @@ import numpy as np
 from ..checks import short_repr
 from .cell_measure import crossing_time
 from .cells import liberty_function
+from .liberty_char import SLEW_FRACTION
 from .simulator import run_deck
 
 __all__ = ["MAX_COPIES", "CriticalPathCheck", "PathStage", "check_critical_path",
@@ -41,7 +42,6 @@ __all__ = ["MAX_COPIES", "CriticalPathCheck", "PathStage", "check_critical_path"
 
 MAX_COPIES = 64
 """The most copies of the path one check simulates (see the module's text)."""
-_SLEW_FRACTION = 0.4   # the Liberty slew (30 % to 70 %) of a full linear ramp
 _START = 100e-12       # the ramp's start, after the operating point
 _MAX_STEP = 2e-12
 
@@ -237,7 +237,7 @@ def check_critical_path(design, build, *, clock_ns=None):
         loads.append(max(load, 0.0))
     corner, vdd = build.corner, build.corner.vdd
     first = points[1]
-    ramp = points[0].slew_ns * 1e-9 / _SLEW_FRACTION
+    ramp = points[0].slew_ns * 1e-9 / SLEW_FRACTION
     sta_total = (points[-1].arrival_ns - first.arrival_ns) * 1e-9
     stop = _START + ramp + 3 * sta_total + 300e-12
     lines = [f"* critical path of {synthesis.design}, {corner.name}", *corner.deck_header()]

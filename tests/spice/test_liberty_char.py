@@ -168,8 +168,8 @@ def test_setup_and_hold_stimuli_keep_time_moving_forward(clock_slew, data_slew):
     load = TableGrid().loads[1]
     period = 2 * liberty_char._window_for(max(clock_slew, data_slew), load)
     edges = [liberty_char._SETTLE + k * period for k in range(2)]
-    clock_ramp = clock_slew / liberty_char._SLEW_FRACTION
-    data_ramp = data_slew / liberty_char._SLEW_FRACTION
+    clock_ramp = clock_slew / liberty_char.SLEW_FRACTION
+    data_ramp = data_slew / liberty_char.SLEW_FRACTION
     for kind in ("setup", "hold"):
         for new in (0, 1):
             for offset in np.linspace(*liberty_char.CONSTRAINT_OFFSETS, 9):
