@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import short_repr
 from ..eda import cache, tools
 from .activity import BlockNetlist, MappedNetlist, Stimulus, block_paths
 from .block_timing import LOAD_SUFFIX, load_netlist
@@ -58,6 +59,7 @@ from .sta import (
     setup_script,
     tcl_port,
 )
+from .synthesis import SynthesisReport
 
 __all__ = ["ACTIVITY_MODELS", "PowerReport", "TimingReport", "TimingViolationWarning",
            "analyze_power", "analyze_timing", "check_power_options", "critical_path_points",
@@ -188,6 +190,12 @@ class PowerReport:
 
 # -- shared set-up ----------------------------------------------------------------------------
 
+def _check_synthesis(synthesis):
+    if not isinstance(synthesis, SynthesisReport):
+        raise TypeError(f"synthesis must be a SynthesisReport (from dcim.flow.synthesize), not "
+                        f"{short_repr(synthesis)}")
+
+
 def _pdk_of(synthesis, pdk, pdk_root):
     if pdk is None:
         pdk = synthesis.pdk_source or synthesis.pdk
@@ -242,6 +250,7 @@ def critical_path_points(synthesis, clock_ns=None, *, pdk=None, pdk_root=None):
     ValueError
         If the design has no timed path.
     """
+    _check_synthesis(synthesis)
     clock_ns = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
     pdk = _pdk_of(synthesis, pdk, pdk_root)
     with tempfile.TemporaryDirectory(prefix="dcim-sta-path-") as workdir:
@@ -345,6 +354,7 @@ def analyze_timing(synthesis, clock_ns=None, *, pdk=None, pdk_root=None, cache_r
     ToolNotFoundError, ToolError
         If OpenSTA is missing or fails (the log is kept).
     """
+    _check_synthesis(synthesis)
     clock_ns = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
     pdk = _pdk_of(synthesis, pdk, pdk_root)
     by_block = _check_by_block(synthesis, by_block)
@@ -545,6 +555,7 @@ def analyze_power(synthesis, *, activity=None, operands=None, clock_ns=None,
     ToolNotFoundError, ToolError
         If OpenSTA is missing or fails.
     """
+    _check_synthesis(synthesis)
     activity = check_power_options(activity, operands, activity_model)
     if operands is None and activity is None:
         activity = DEFAULT_ACTIVITY
@@ -749,6 +760,7 @@ def timing_and_block_activity(synthesis, stimulus, clock_ns=None, *, pdk=None, p
     -------
     TimingReport
     """
+    _check_synthesis(synthesis)
     pdk = _pdk_of(synthesis, pdk, pdk_root)
     period = _check_period("clock_ns", clock_ns) or synthesis.clock_ns or _TIMING_PERIOD_NS
     key = _timing_key(synthesis, pdk, period, _check_by_block(synthesis, by_block))

@@ -67,6 +67,14 @@ def test_a_path_report_is_read_pin_by_pin():
     assert points[2].slew_ns == 0.0112 and points[2].arrival_ns == 0.0325
 
 
+@pytest.mark.parametrize("function", [analyze_timing, analyze_power, critical_path_points,
+                                      timing_and_block_activity])
+def test_analysis_refuses_what_is_not_a_synthesis(function):
+    arguments = (None,) if function is timing_and_block_activity else ()
+    with pytest.raises(TypeError, match="synthesis must be a SynthesisReport .*, not 'mul4'"):
+        function("mul4", *arguments)
+
+
 def test_a_report_without_a_path_is_refused():
     with pytest.raises(ValueError, match="OpenSTA's report holds no timing path"):
         parse_path_points("No paths found.")
